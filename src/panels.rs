@@ -1,0 +1,138 @@
+//! Live panels: the right-hand pane paired with a part of the notebook.
+//!
+//! A panel owns its own UI state (cursor, step, knobs) and the latest result of
+//! its computation. It draws from `&self` only; anything that changes state goes
+//! through [`Panel::handle`], and anything slow is handed back to the app as a
+//! [`JobRequest`] so it runs off the draw loop.
+
+pub mod layer_table;
+
+use std::any::Any;
+use std::ops::ControlFlow;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use crate::compute::{Progress, ProgressFn};
+use crate::ui::theme::Theme;
+
+/// Input a focused panel may react to. Global keys (quit, part navigation, focus,
+/// help) never reach a panel; the rest arrive here first, and a panel returns
+/// [`PanelEffect::Ignored`] to let the app use them (for scrolling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanelKey {
+    Char(char),
+    Up,
+    Down,
+    Left,
+    Right,
+    Enter,
+}
+
+/// Slow work a panel asks the app to run on a worker thread.
+pub struct JobRequest {
+    /// Shown with the progress bar while it runs.
+    pub label: String,
+    pub work: Box<dyn FnOnce(&mut ProgressFn<'_>) -> JobResult + Send>,
+}
+
+/// What a job produced: the panel downcasts the output to the type it asked for.
+pub type JobResult = Result<Box<dyn Any + Send>, String>;
+
+impl JobRequest {
+    pub fn new<T, F>(label: impl Into<String>, work: F) -> Self
+    where
+        T: Any + Send,
+        F: FnOnce(&mut ProgressFn<'_>) -> Result<T, String> + Send + 'static,
+    {
+        JobRequest {
+            label: label.into(),
+            work: Box::new(move |progress| {
+                work(progress).map(|t| Box::new(t) as Box<dyn Any + Send>)
+            }),
+        }
+    }
+
+    /// Run on the current thread: for tests, `render` and the CLI.
+    pub fn run_inline(self) -> JobResult {
+        (self.work)(&mut |_: Progress| ControlFlow::Continue(()))
+    }
+}
+
+/// What handling a key asks of the app.
+pub enum PanelEffect {
+    /// The key was not for this panel.
+    Ignored,
+    /// State changed; draw again.
+    Redraw,
+    /// Start this job (cancelling the panel's previous one, if any).
+    Run(JobRequest),
+}
+
+/// Read-only facts the app passes when drawing a panel.
+pub struct PanelContext<'a> {
+    pub theme: &'a Theme,
+    pub focused: bool,
+    /// Progress of this panel's running job, if one is running.
+    pub job: Option<&'a Progress>,
+}
+
+pub trait Panel {
+    /// Title for the pane border, e.g. "Layer table · all scalar ops".
+    fn title(&self) -> String;
+
+    /// Keys this panel understands, as (key, what it does), for the help overlay
+    /// and the panel's own hint line.
+    fn keys(&self) -> &'static [(&'static str, &'static str)];
+
+    fn handle(&mut self, key: PanelKey) -> PanelEffect;
+
+    /// Draw into `area`. Must not panic for any size, including 0x0.
+    fn render(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>);
+
+    /// Height the panel needs to show everything at this width (for `render --full`).
+    fn full_height(&self, _width: u16) -> u16 {
+        40
+    }
+
+    /// A job started with [`PanelEffect::Run`] finished.
+    fn job_finished(&mut self, _result: JobResult) {}
+
+    /// Whether the panel animates (e.g. play mode) and wants [`Panel::tick`] calls.
+    fn animating(&self) -> bool {
+        false
+    }
+
+    /// Advance an animation by one frame; returns whether anything changed.
+    fn tick(&mut self) -> bool {
+        false
+    }
+
+    /// Work to start as soon as the panel is created (e.g. a default experiment).
+    fn initial_job(&mut self) -> Option<JobRequest> {
+        None
+    }
+}
+
+/// Every panel name a content file may use, with its constructor.
+pub struct PanelKind {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub create: fn() -> Box<dyn Panel>,
+}
+
+pub fn kinds() -> &'static [PanelKind] {
+    static KINDS: &[PanelKind] = &[layer_table::KIND];
+    KINDS
+}
+
+pub fn names() -> Vec<&'static str> {
+    kinds().iter().map(|k| k.name).collect()
+}
+
+pub fn create(name: &str) -> Option<Box<dyn Panel>> {
+    kinds()
+        .iter()
+        .find(|k| k.name == name)
+        .map(|k| (k.create)())
+}
