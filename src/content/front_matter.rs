@@ -5,6 +5,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::ContentError;
+use super::sanitize::visible;
 
 /// A value and the 1-based file line it was written on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,14 +134,14 @@ fn parse(file: &str, toml_text: &str) -> Result<FrontMatter, ContentError> {
         }
         parts.push(PartMeta {
             id,
-            title: p.title,
+            title: visible(&p.title, 0).into_owned(),
             points: p.points,
             panel: p.panel.map(locate),
         });
     }
     Ok(FrontMatter {
         problem,
-        title: raw.title,
+        title: visible(&raw.title, 0).into_owned(),
         points: raw.points,
         parts,
     })
