@@ -13,7 +13,11 @@ fn nnbook(args: &[&str]) -> Output {
 }
 
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name).display().to_string()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 fn stdout(o: &Output) -> String {
@@ -39,14 +43,22 @@ fn check_accepts_the_built_in_content_from_any_directory() {
 fn check_accepts_a_users_folder() {
     let o = nnbook(&["check", "--content", &fixture("good")]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("notes.md:2  problem 1"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("notes.md:2  problem 1"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// (fixture, file:line the message must name, words it must contain)
 const BROKEN: &[(&str, &str, &str)] = &[
     ("missing_front_matter", "p1.md:1:", "missing front matter"),
     ("bad_toml", "p1.md:3:", "front matter"),
-    ("unknown_panel", "p1.md:10:", "unknown panel `no-such-panel`"),
+    (
+        "unknown_panel",
+        "p1.md:10:",
+        "unknown panel `no-such-panel`",
+    ),
     ("unknown_key", "p1.md:5:", "unknown field `colour`"),
     ("duplicate_id", "p2.md:7:", "duplicate part id `1a`"),
     ("invalid_utf8", "p1.md:8:", "not valid UTF-8"),
@@ -60,7 +72,10 @@ fn check_names_file_and_line_for_each_broken_fixture() {
         let o = nnbook(&["check", "--content", &fixture(&format!("bad/{name}"))]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{name}: {err}");
-        assert!(err.contains(location), "{name}: expected {location} in {err}");
+        assert!(
+            err.contains(location),
+            "{name}: expected {location} in {err}"
+        );
         assert!(err.contains(words), "{name}: expected {words} in {err}");
         assert!(!err.contains("panicked"), "{name}: {err}");
     }
@@ -78,7 +93,11 @@ fn check_rejects_an_empty_folder_and_a_file() {
     let file = fixture("good/notes.md");
     let o = nnbook(&["check", "--content", &file]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("is a file, not a folder"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is a file, not a folder"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = nnbook(&["check", "--content", "/no/such/folder"]);
     assert_eq!(o.status.code(), Some(2));
@@ -99,7 +118,9 @@ fn render_prints_a_plain_frame_of_the_requested_size() {
 
 #[test]
 fn render_color_adds_escape_codes() {
-    let o = nnbook(&["render", "--part", "p2", "--width", "80", "--height", "24", "--color"]);
+    let o = nnbook(&[
+        "render", "--part", "p2", "--width", "80", "--height", "24", "--color",
+    ]);
     assert!(o.status.success());
     assert!(stdout(&o).contains("\x1b["));
 }
@@ -115,7 +136,17 @@ fn render_full_prints_the_whole_derivation_then_the_panel() {
 
 #[test]
 fn render_escapes_control_characters_from_content() {
-    let o = nnbook(&["render", "--content", &fixture("escapes"), "--part", "1a", "--width", "120", "--height", "20"]);
+    let o = nnbook(&[
+        "render",
+        "--content",
+        &fixture("escapes"),
+        "--part",
+        "1a",
+        "--width",
+        "120",
+        "--height",
+        "20",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
@@ -126,7 +157,11 @@ fn render_escapes_control_characters_from_content() {
 fn render_rejects_unknown_parts_and_sizes_with_exit_2() {
     let o = nnbook(&["render", "--part", "9z"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--part 9z") && stderr(&o).contains("1a"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--part 9z") && stderr(&o).contains("1a"),
+        "{}",
+        stderr(&o)
+    );
     let o = nnbook(&["render", "--width", "0"]);
     assert_eq!(o.status.code(), Some(2));
     let o = nnbook(&["render", "--content", &fixture("bad/unknown_panel")]);

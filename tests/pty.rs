@@ -22,7 +22,9 @@ fn session(keys: &[u8], panic: bool) -> String {
     } else {
         cmd.env_remove("NNBOOK_TEST_PANIC");
     }
-    let mut child = cmd.spawn().expect("util-linux `script` is needed to run the binary under a PTY");
+    let mut child = cmd
+        .spawn()
+        .expect("util-linux `script` is needed to run the binary under a PTY");
     let mut stdin = child.stdin.take().expect("stdin");
     std::thread::sleep(Duration::from_millis(1500));
     let _ = stdin.write_all(keys);
@@ -34,12 +36,21 @@ fn session(keys: &[u8], panic: bool) -> String {
 }
 
 fn assert_restored(out: &str) {
-    assert!(out.contains("\x1b[?1049h"), "entered the alternate screen: {out:?}");
+    assert!(
+        out.contains("\x1b[?1049h"),
+        "entered the alternate screen: {out:?}"
+    );
     assert!(out.contains("\x1b[?1049l"), "left the alternate screen");
     assert!(out.contains("\x1b[?1000l"), "mouse capture off");
     let stty = out.rsplit("EXIT=").next().unwrap_or("");
-    assert!(stty.contains(" icanon") && !stty.contains("-icanon"), "cooked mode again: {stty}");
-    assert!(stty.contains(" echo ") || stty.contains(" echo\r"), "echo back on: {stty}");
+    assert!(
+        stty.contains(" icanon") && !stty.contains("-icanon"),
+        "cooked mode again: {stty}"
+    );
+    assert!(
+        stty.contains(" echo ") || stty.contains(" echo\r"),
+        "echo back on: {stty}"
+    );
 }
 
 #[test]
@@ -60,6 +71,9 @@ fn ctrl_c_restores_the_terminal() {
 fn a_panic_restores_the_terminal_and_reports() {
     let out = session(b"", true);
     assert!(out.contains("EXIT=101"), "{out:?}");
-    assert!(out.contains("NNBOOK_TEST_PANIC"), "the panic message is shown: {out:?}");
+    assert!(
+        out.contains("NNBOOK_TEST_PANIC"),
+        "the panic message is shown: {out:?}"
+    );
     assert_restored(&out);
 }

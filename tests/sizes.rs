@@ -23,11 +23,17 @@ fn action() -> impl Strategy<Value = Action> {
         Just(Action::ToggleHelp),
         Just(Action::ToggleMath),
         Just(Action::Tick),
-        (0u16..200, 0u16..60, any::<bool>()).prop_map(|(col, row, down)| Action::Wheel { col, row, down }),
+        (0u16..200, 0u16..60, any::<bool>()).prop_map(|(col, row, down)| Action::Wheel {
+            col,
+            row,
+            down
+        }),
         (0u16..200, 0u16..60).prop_map(|(col, row)| Action::Click { col, row }),
         (1u16..200, 1u16..60).prop_map(|(width, height)| Action::Resize { width, height }),
-        prop::sample::select(vec!['j', 'k', 'c', 'r', 'i', 'o', ' ', 'l', 'h', 'a', '+', '-', 's', 'e', 'x', 'f', 'b'])
-            .prop_map(|c| Action::Panel(PanelKey::Char(c))),
+        prop::sample::select(vec![
+            'j', 'k', 'c', 'r', 'i', 'o', ' ', 'l', 'h', 'a', '+', '-', 's', 'e', 'x', 'f', 'b'
+        ])
+        .prop_map(|c| Action::Panel(PanelKey::Char(c))),
         Just(Action::Panel(PanelKey::Down)),
         Just(Action::Panel(PanelKey::Right)),
     ]

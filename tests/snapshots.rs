@@ -20,7 +20,10 @@ fn frame(entry: usize, width: u16, height: u16, focus: Pane) -> (String, String)
 }
 
 fn entry_count() -> usize {
-    App::load(&Source::Embedded, Rect::new(0, 0, 80, 24)).notebook.entries.len()
+    App::load(&Source::Embedded, Rect::new(0, 0, 80, 24))
+        .notebook
+        .entries
+        .len()
 }
 
 #[test]
@@ -43,7 +46,10 @@ fn every_entry_at_160x48() {
 fn live_panels_at_80x24_with_panel_focus() {
     let app = App::load(&Source::Embedded, Rect::new(0, 0, 80, 24));
     for entry in 0..app.notebook.entries.len() {
-        let has_panel = app.notebook.part(app.notebook.entries[entry]).is_some_and(|p| p.panel.is_some());
+        let has_panel = app
+            .notebook
+            .part(app.notebook.entries[entry])
+            .is_some_and(|p| p.panel.is_some());
         if has_panel {
             let (id, text) = frame(entry, 80, 24, Pane::Panel);
             insta::assert_snapshot!(format!("panel_80x24_{id}"), text);

@@ -123,13 +123,19 @@ impl Renderer<'_> {
     }
 
     fn blocks(&mut self, blocks: &[Block], prefix: &Prefix) {
+        self.blocks_spaced(blocks, prefix, true);
+    }
+
+    /// Blocks one after another; `spaced` puts a blank line between them (list
+    /// items are tight: a nested list follows its item's text directly).
+    fn blocks_spaced(&mut self, blocks: &[Block], prefix: &Prefix, spaced: bool) {
         for (i, block) in blocks.iter().enumerate() {
             let p = if i == 0 {
                 prefix.clone()
             } else {
                 prefix.continued()
             };
-            if i > 0 {
+            if i > 0 && spaced {
                 self.out.push(Line::from(p.first.clone()));
             }
             self.block(block, &p);
@@ -163,7 +169,7 @@ impl Renderer<'_> {
                     };
                     let item_prefix =
                         p.then(Span::styled(marker, self.theme.accent), Span::raw(pad));
-                    self.blocks(item, &item_prefix);
+                    self.blocks_spaced(item, &item_prefix, false);
                 }
             }
             Block::Quote { blocks, .. } => {
@@ -392,5 +398,197 @@ impl Renderer<'_> {
             }
         }
         emit(&mut self.out, first, rule("└", "┴", "┘"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compute::Facts;
+    use crate::content::{Known, Notebook, Source};
+
+    /// Lay out a one-part notebook whose part body is `md`, as plain lines.
+    fn layout(md: &str, width: u16) -> Vec<String> {
+        layout_styled(md, width)
+            .iter()
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    fn layout_styled(md: &str, width: u16) -> Vec<Line<'static>> {
+        let dir = std::env::temp_dir().join(format!(
+            "nnbook-doc-{}-{}",
+            std::process::id(),
+            md.len() as u64 * 131 + width as u64
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = format!(
+            "+++\nproblem = 1\ntitle = \"T\"\npoints = 1\n[[parts]]\nid = \"1a\"\ntitle = \"A\"\npoints = 1\n+++\n## A {{#1a}}\n\n### Solution\n\n{md}\n"
+        );
+        std::fs::write(dir.join("p.md"), file).unwrap();
+        let facts = Facts::new();
+        let nb = Notebook::load(
+            &Source::Dir(dir.clone()),
+            &Known {
+                panels: &[],
+                facts: &facts,
+            },
+        )
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let lines = entry_lines(
+            &nb,
+            nb.entries[1],
+            width,
+            MathSettings::default(),
+            &Theme::default(),
+        );
+        lines[4..].to_vec()
+    }
+
+    #[test]
+    fn paragraphs_wrap_at_word_boundaries() {
+        let lines = layout("alpha beta gamma delta epsilon zeta", 16);
+        assert_eq!(lines, vec!["alpha beta gamma", "delta epsilon", "zeta"]);
+    }
+
+    #[test]
+    fn wide_unicode_never_overflows() {
+        for line in layout_styled("漢字と かな、そして ℝᴷ ∂L/∂h 文字列の折り返し", 9)
+        {
+            assert!(line.width() <= 9, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn emphasis_strong_and_code_keep_their_styles() {
+        let theme = Theme::default();
+        let lines = layout_styled("*it* **bold** `code`", 40);
+        let spans = &lines[0].spans;
+        let find = |t: &str| {
+            spans
+                .iter()
+                .find(|s| s.content == t)
+                .map(|s| s.style)
+                .unwrap()
+        };
+        assert!(find("it").add_modifier.contains(Modifier::ITALIC));
+        assert!(find("bold").add_modifier.contains(Modifier::BOLD));
+        assert_eq!(find("code"), theme.inline_code);
+    }
+
+    #[test]
+    fn nested_and_numbered_lists_indent() {
+        let lines = layout(
+            "1. one\n2. two is a longer item\n   - inner\n     - deeper",
+            16,
+        );
+        assert_eq!(
+            lines,
+            vec![
+                "1. one",
+                "2. two is a",
+                "   longer item",
+                "   ◦ inner",
+                "     ▪ deeper"
+            ]
+        );
+    }
+
+    #[test]
+    fn block_quotes_get_a_bar_on_every_line() {
+        let lines = layout("> a quoted line that wraps", 14);
+        assert_eq!(lines, vec!["│ a quoted", "│ line that", "│ wraps"]);
+    }
+
+    #[test]
+    fn tables_are_boxed_and_aligned() {
+        let lines = layout(
+            "| Layer | Params |\n|:--|--:|\n| Conv | 1,216 |\n| ReLU | 0 |",
+            40,
+        );
+        assert_eq!(
+            lines,
+            vec![
+                "┌───────┬────────┐",
+                "│ Layer │ Params │",
+                "├───────┼────────┤",
+                "│ Conv  │  1,216 │",
+                "│ ReLU  │      0 │",
+                "└───────┴────────┘",
+            ]
+        );
+    }
+
+    #[test]
+    fn narrow_tables_wrap_cells_instead_of_overflowing() {
+        for line in layout_styled(
+            "| A long header | Another long header |\n|--|--|\n| some words here | more words |",
+            24,
+        ) {
+            assert!(line.width() <= 24, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn links_show_their_target_and_rules_span_the_width() {
+        let lines = layout("[ReNet](https://arxiv.org/abs/1505.00393)\n\n---", 60);
+        assert_eq!(lines[0], "ReNet <https://arxiv.org/abs/1505.00393>");
+        assert_eq!(lines[2], "─".repeat(60));
+    }
+
+    #[test]
+    fn code_blocks_keep_lines_and_mark_continuations() {
+        let lines = layout(
+            "```python\ndef f(x):\n    return x * 2 + 1  # a long comment\n```",
+            24,
+        );
+        assert_eq!(lines[0], "▎ python");
+        assert_eq!(lines[1], "▎ def f(x):");
+        assert!(lines[2].starts_with("▎     return"), "{lines:?}");
+        assert!(lines[3].starts_with("▎ ↪"), "{lines:?}");
+    }
+
+    #[test]
+    fn headings_take_heading_styles() {
+        let theme = Theme::default();
+        let lines = layout_styled("#### Deep heading", 40);
+        assert_eq!(lines[0].spans[0].style, theme.heading[2]);
+    }
+
+    #[test]
+    fn missing_solution_says_so() {
+        let known = Known {
+            panels: &crate::panels::names(),
+            facts: &crate::compute::facts(),
+        };
+        let nb = Notebook::load(&Source::Embedded, &known).unwrap();
+        for (i, e) in nb.entries.iter().enumerate() {
+            if let Some(part) = nb.part(*e) {
+                let text: String = entry_lines(
+                    &nb,
+                    nb.entries[i],
+                    80,
+                    MathSettings::default(),
+                    &Theme::default(),
+                )
+                .iter()
+                .flat_map(|l| l.spans.iter().map(|s| s.content.to_string()))
+                .collect();
+                assert_eq!(
+                    text.contains("not yet written"),
+                    !part.has_solution,
+                    "{}",
+                    part.id
+                );
+            }
+        }
     }
 }
