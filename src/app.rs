@@ -452,3 +452,103 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(width: u16, height: u16) -> App {
+        App::load(&Source::Embedded, Rect::new(0, 0, width, height))
+    }
+
+    #[test]
+    fn navigation_moves_through_entries_and_clamps() {
+        let mut a = app(160, 48);
+        a.update(Action::PrevEntry);
+        assert_eq!(a.entry, 0);
+        a.update(Action::NextEntry);
+        assert_eq!(a.notebook.entry_id(a.current().unwrap()), "1a");
+        a.update(Action::JumpProblem(6));
+        assert_eq!(a.notebook.entry_id(a.current().unwrap()), "p6");
+        for _ in 0..50 {
+            a.update(Action::NextEntry);
+        }
+        assert_eq!(a.entry, a.notebook.entries.len() - 1);
+        a.update(Action::JumpProblem(9));
+        assert!(a.message.as_deref().unwrap_or("").contains("no problem 9"));
+    }
+
+    #[test]
+    fn focus_skips_the_panel_when_a_part_has_none() {
+        let mut a = app(160, 48);
+        assert_eq!(a.focus, Pane::Doc);
+        a.update(Action::FocusNext);
+        assert_eq!(a.focus, Pane::Toc, "statement has no panel: doc -> toc");
+        let entry = a.notebook.find_entry("1a").unwrap();
+        a.open(entry);
+        a.focus = Pane::Doc;
+        a.update(Action::FocusNext);
+        assert_eq!(a.focus, Pane::Panel);
+        a.update(Action::JumpProblem(3));
+        assert_eq!(a.focus, Pane::Doc, "focus leaves a panel that is gone");
+    }
+
+    #[test]
+    fn doc_scroll_is_clamped_and_reset_per_entry() {
+        let mut a = app(80, 12);
+        a.update(Action::Bottom);
+        let bottom = a.doc_scroll;
+        assert_eq!(bottom, a.doc.lines.len() - a.doc_height());
+        a.update(Action::Scroll(5));
+        assert_eq!(a.doc_scroll, bottom);
+        a.update(Action::Top);
+        assert_eq!(a.doc_scroll, 0);
+        a.update(Action::Bottom);
+        a.update(Action::NextEntry);
+        assert_eq!(a.doc_scroll, 0);
+    }
+
+    #[test]
+    fn resizing_reflows_the_derivation() {
+        let mut a = app(160, 48);
+        let wide = a.doc.lines.len();
+        a.update(Action::Resize {
+            width: 60,
+            height: 48,
+        });
+        assert!(a.doc.lines.len() > wide, "narrower pane, more lines");
+        assert!(a.doc.lines.iter().all(|l| l.width() <= 60));
+    }
+
+    #[test]
+    fn toggling_math_relays_out_and_help_opens_and_closes() {
+        let mut a = app(160, 48);
+        a.update(Action::ToggleMath);
+        let text: String = a
+            .doc
+            .lines
+            .iter()
+            .flat_map(|l| l.spans.iter().map(|s| s.content.to_string()))
+            .collect();
+        assert!(
+            text.contains("$32 \\times 32 \\times 3$"),
+            "source mode shows delimiters"
+        );
+        a.update(Action::ToggleHelp);
+        assert_eq!(a.overlay, Some(Overlay::Help));
+        a.update(Action::CloseOverlay);
+        assert_eq!(a.overlay, None);
+    }
+
+    #[test]
+    fn narrow_terminals_toggle_the_panel_with_v() {
+        let mut a = app(80, 24);
+        let entry = a.notebook.find_entry("1a").unwrap();
+        a.open(entry);
+        a.update(Action::TogglePanelView);
+        assert_eq!(a.focus, Pane::Panel);
+        assert!(a.rects().panel.is_some() && a.rects().doc.is_none());
+        a.update(Action::TogglePanelView);
+        assert_eq!(a.focus, Pane::Doc);
+    }
+}

@@ -67,11 +67,14 @@ pub fn inner(rect: Rect) -> Rect {
     }
 }
 
-/// Width the derivation text is wrapped to: the pane's inside, less one column
-/// for the scrollbar.
+/// Width the derivation text is wrapped to: the pane's inside, less a margin
+/// and the scrollbar, at most [`MAX_TEXT_WIDTH`].
 pub fn doc_text_width(rect: Rect) -> u16 {
-    inner(rect).width.saturating_sub(2).max(1)
+    inner(rect).width.saturating_sub(2).clamp(1, MAX_TEXT_WIDTH)
 }
+
+/// Prose is hard to read in lines much longer than this, however wide the pane.
+pub const MAX_TEXT_WIDTH: u16 = 100;
 
 pub fn panes(area: Rect, focus: Pane, has_panel: bool) -> PaneRects {
     let [main, status] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
