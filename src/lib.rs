@@ -2,5 +2,6 @@
 
 pub mod cli;
 pub mod compute;
+pub mod math;
 pub mod panels;
 pub mod ui;
