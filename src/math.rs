@@ -23,6 +23,7 @@
 //!   scripts stay on the line (`h_t`, `W^(in)`) even in display blocks, and only fractions,
 //!   limits, roots and matrices are drawn in 2D.
 pub mod ast;
+pub mod corpus;
 pub mod display;
 pub mod glyphs;
 pub mod inline;
@@ -114,7 +115,7 @@ pub type Line = Vec<MathSpan>;
 /// Width contract of [`render_display`] with `max_width = W`:
 /// - `one_line == false` and `error == None`: one or more rows, all exactly the same width,
 ///   and that width is at most `W`.
-/// - `one_line == true`: the 2D forms did not fit in `W`; the result is exactly the one-line
+/// - `one_line == true`: the 2D form did not fit in `W`; the result is exactly the one-line
 ///   form ([`render_inline`]), which is at most `W` wide unless the one-line form itself is
 ///   wider, in which case the caller wraps it.
 /// - `error == Some(..)`: one line, the raw source (whitespace runs collapsed to one space),
@@ -194,23 +195,23 @@ pub fn render_inline(latex: &str, glyphs: Glyphs) -> Rendered {
 
 /// Renders `latex` (the text between `$$...$$`) as a 2D block at most `max_width` columns wide.
 ///
-/// Tries, in order: the full display layout (stacked fractions, limits above and below); a
-/// compact layout (fractions and limits on the line, matrices and aligned rows still 2D); the
-/// one-line form (`one_line: true`). See [`Rendered`] for the exact width contract.
+/// The 2D layout (stacked fractions, limits above and below, tall brackets) when it fits in
+/// `max_width`, else the one-line form with `one_line: true`. (A "compact" 2D layout with
+/// fractions and limits on the line was tried as a middle step and dropped: in a terminal it
+/// is never narrower than the stacked one, only shorter.) See [`Rendered`] for the exact
+/// width contract.
 pub fn render_display(latex: &str, max_width: usize, glyphs: Glyphs) -> Rendered {
     let node = match parse::parse(latex) {
         Ok(node) => node,
         Err(reason) => return raw(latex, reason),
     };
-    for style in [display::Style::Display, display::Style::Text] {
-        let block = display::block(&node, glyphs, style);
-        if block.width <= max_width {
-            return Rendered {
-                lines: block.rows.into_iter().map(sanitize).collect(),
-                error: None,
-                one_line: false,
-            };
-        }
+    let block = display::block(&node, glyphs, display::Style::Display);
+    if block.width <= max_width {
+        return Rendered {
+            lines: block.rows.into_iter().map(sanitize).collect(),
+            error: None,
+            one_line: false,
+        };
     }
     Rendered {
         lines: vec![sanitize(inline::line(&node, glyphs))],

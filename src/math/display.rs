@@ -220,6 +220,10 @@ impl Display {
                 self.sqrt(body, index.as_deref(), style)
             }
             Node::Accent { base, accent } => {
+                // ASCII keeps accents on the line (`tilde(W)`), like its scripts.
+                if self.glyphs == Glyphs::Ascii && self.is_flat(base, style) {
+                    return self.flat(node, style);
+                }
                 let b = self.node(base, style);
                 if b.height() == 1
                     && self.glyphs != Glyphs::Ascii
@@ -329,12 +333,21 @@ impl Display {
         let cls = row_classes(items);
         let mut blocks = Vec::new();
         let mut prev: Option<(Class, bool, Option<char>)> = None;
+        let mut prev_stacked = false;
         for (i, item) in items.iter().enumerate() {
             let Some((l, r)) = cls[i] else {
                 blocks.push(self.node(item, style));
                 prev = None;
+                prev_stacked = false;
                 continue;
             };
+            // Two stacked fractions side by side would share one long rule: keep them apart.
+            let stacked =
+                matches!(item.unwrap_row(), Node::Frac { .. }) && !self.is_flat(item, style);
+            if stacked && prev_stacked {
+                blocks.push(Block::text(" "));
+            }
+            prev_stacked = stacked;
             // One-line pieces are laid out by the inline renderer (which also wraps a flat
             // fraction that touches a neighbour); 2D pieces by this one.
             let (b, word) = if self.is_flat(item, style) {
@@ -418,9 +431,9 @@ impl Display {
             Node::Sqrt { body, .. } => style != Style::Display && self.is_flat(body, style),
             Node::Accent { base, accent } => {
                 self.is_flat(base, style)
-                    && self.glyphs != Glyphs::Ascii
-                    && combining(*accent).is_some()
-                    && single_char(&self.inline().node(base, false).line)
+                    && (self.glyphs == Glyphs::Ascii || combining(*accent).is_some())
+                    && (self.glyphs == Glyphs::Ascii
+                        || single_char(&self.inline().node(base, false).line))
             }
             Node::Brace { .. } | Node::Table { .. } => false,
             Node::Fenced { body, .. } => self.is_flat(body, style),

@@ -47,6 +47,10 @@ pub fn atom_text(atom: &Atom, glyphs: Glyphs, plain: bool) -> AtomText {
             for c in atom.text.chars() {
                 word |= ascii_char(c, &mut text);
             }
+            // An operator spelled with letters (`x` for `×`, `in` for `∈`) must stay apart
+            // from neighbouring letters even inside scripts.
+            word |= matches!(atom.class, Class::Bin | Class::Rel)
+                && text.chars().any(|c| c.is_ascii_alphabetic());
             AtomText {
                 text,
                 bold,

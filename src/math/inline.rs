@@ -102,15 +102,25 @@ pub(crate) fn compound(node: &Node) -> bool {
     match node.unwrap_row() {
         Node::Row(items) => {
             items.len() > 1
-                && row_classes(items).iter().zip(items).any(|(c, n)| match c {
+                && {
+                    let cls = row_classes(items);
+                    cls.iter().enumerate().zip(items).any(|((i, c), n)| match c {
                     None => true,
                     Some((l, r)) => {
-                        matches!(l, Class::Bin | Class::Rel | Class::Punct | Class::LargeOp)
+                        // A function name followed by an argument without parentheses
+                        // (`sin x`) is spaced, so it needs the parentheses.
+                        let spaced_func = *l == Class::Func
+                            && cls[i + 1..].iter().find_map(|c| *c).is_some_and(|(nl, _)| gap(Class::Func, nl, false) > 0);
+                        spaced_func || matches!(
+                            l,
+                            Class::Bin | Class::Rel | Class::Punct | Class::LargeOp
+                        )
                             || matches!(r, Class::Bin | Class::Rel | Class::Punct)
                             || matches!(n.unwrap_row(), Node::Frac { rule: true, .. })
                             || matches!(n.unwrap_row(), Node::Scripts { base, .. } if matches!(base.unwrap_row(), Node::Frac { .. }))
                     }
                 })
+                }
         }
         Node::Frac { rule: true, .. } => true,
         Node::Atom(a) => a.class == Class::Text && a.text.trim().contains(' '),
@@ -380,13 +390,20 @@ impl Inline {
             Node::Frac { rule: true, .. } | Node::Sqrt { .. }
         );
         self.wrapped(&mut line, &b.line, base_parens);
+        // A script written as `_W` must not run into a following letter: mark it as a word.
+        let mut fallback = false;
         if let Some(s) = sub {
+            fallback |= self.try_unicode_script(s, false).is_none();
             extend_line(&mut line, &self.script(s, false));
         }
         if let Some(s) = sup {
+            fallback |= self.try_unicode_script(s, true).is_none();
             extend_line(&mut line, &self.script(s, true));
         }
-        Piece { line, word: b.word }
+        Piece {
+            line,
+            word: b.word || fallback,
+        }
     }
 
     /// A script on the line: Unicode characters when every character has one, else
@@ -493,14 +510,20 @@ impl Inline {
             }
             if kind == TableKind::Aligned {
                 // Cells of an aligned row read as one expression: `a &= b` is `a = b`.
-                let items: Vec<Node> = row
-                    .iter()
-                    .flat_map(|c| match c {
-                        Node::Row(v) => v.clone(),
-                        other => vec![other.clone()],
-                    })
-                    .collect();
-                extend_line(&mut line, &self.row(&items, tight).line);
+                // Column pairs (`a &= b & c &= d`) are separated by a comma.
+                for (p, pair) in row.chunks(2).enumerate() {
+                    if p > 0 {
+                        push_span(&mut line, ", ", false, false);
+                    }
+                    let items: Vec<Node> = pair
+                        .iter()
+                        .flat_map(|c| match c {
+                            Node::Row(v) => v.clone(),
+                            other => vec![other.clone()],
+                        })
+                        .collect();
+                    extend_line(&mut line, &self.row(&items, tight).line);
+                }
                 continue;
             }
             for (c, cell) in row.iter().enumerate() {

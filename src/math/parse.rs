@@ -662,6 +662,8 @@ fn atom(c: Content<'_>, ctx: Ctx) -> Result<Atom, String> {
             Class::Func,
             bold_or_upright(ctx.font),
         ),
+        // `\colon` arrives as an ordinary `:`; TeX spaces it as punctuation (`f: A → B`).
+        Content::Ordinary { content: ':', .. } => mk(":".into(), Class::Punct, ctx.font),
         Content::Ordinary { content, .. } => mk(content.to_string(), Class::Ord, ctx.font),
         Content::LargeOp { content, .. } => mk(content.to_string(), Class::LargeOp, ctx.font),
         Content::BinaryOp { content, .. } => mk(content.to_string(), Class::Bin, ctx.font),
