@@ -161,11 +161,12 @@ pub(crate) fn push_span(line: &mut Line, text: &str, bold: bool, italic: bool) {
     if text.is_empty() {
         return;
     }
-    if let Some(last) = line.last_mut() {
-        if last.bold == bold && last.italic == italic {
-            last.text.push_str(text);
-            return;
-        }
+    if let Some(last) = line.last_mut()
+        && last.bold == bold
+        && last.italic == italic
+    {
+        last.text.push_str(text);
+        return;
     }
     line.push(MathSpan {
         text: text.to_string(),

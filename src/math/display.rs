@@ -672,7 +672,7 @@ impl Display {
         let col_align = |j: usize| -> Align {
             match kind {
                 TableKind::Aligned => {
-                    if j % 2 == 0 {
+                    if j.is_multiple_of(2) {
                         Align::Right
                     } else {
                         Align::Left
@@ -689,13 +689,7 @@ impl Display {
         };
         let col_gap = |j: usize| -> usize {
             match kind {
-                TableKind::Aligned => {
-                    if j % 2 == 1 {
-                        0
-                    } else {
-                        2
-                    }
-                }
+                TableKind::Aligned if j % 2 == 1 => 0,
                 _ => 2,
             }
         };

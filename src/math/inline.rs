@@ -248,14 +248,15 @@ impl Inline {
             Node::Accent { base, accent } => {
                 let b = self.node(base, tight).line;
                 let mut line = Vec::new();
-                if self.glyphs != Glyphs::Ascii && single_char(&b) {
-                    if let Some(mark) = combining(*accent) {
-                        line = b;
-                        if let Some(last) = line.last_mut() {
-                            last.text.push(mark);
-                        }
-                        return Self::piece(line);
+                if self.glyphs != Glyphs::Ascii
+                    && single_char(&b)
+                    && let Some(mark) = combining(*accent)
+                {
+                    line = b;
+                    if let Some(last) = line.last_mut() {
+                        last.text.push(mark);
                     }
+                    return Self::piece(line);
                 }
                 push_span(&mut line, &accent_name(*accent), false, false);
                 push_span(&mut line, "(", false, false);
@@ -286,15 +287,15 @@ impl Inline {
             Node::Negated(inner) => {
                 if let Node::Atom(a) = inner.unwrap_row() {
                     let mut chars = a.text.chars();
-                    if let (Some(c), None) = (chars.next(), chars.next()) {
-                        if let Some(n) = negated(c) {
-                            let atom = Atom {
-                                text: n.to_string(),
-                                class: a.class,
-                                font: a.font,
-                            };
-                            return self.atom(&atom);
-                        }
+                    if let (Some(c), None) = (chars.next(), chars.next())
+                        && let Some(n) = negated(c)
+                    {
+                        let atom = Atom {
+                            text: n.to_string(),
+                            class: a.class,
+                            font: a.font,
+                        };
+                        return self.atom(&atom);
                     }
                 }
                 let inner_line = self.node(inner, tight).line;

@@ -572,56 +572,56 @@ fn scripts(base: Node, sub: Option<Node>, sup: Option<Node>, place: Place) -> No
         }
     };
     if place == Place::AboveBelow {
-        if sub.is_none() {
-            if let Some(c) = mark(&sup) {
-                let accent = match c {
-                    '^' => Some(Accent::Hat),
-                    '~' => Some(Accent::Tilde),
-                    '‾' => Some(Accent::Bar),
-                    '→' => Some(Accent::Vec),
-                    '˙' => Some(Accent::Dot),
-                    '¨' => Some(Accent::Ddot),
-                    '´' => Some(Accent::Acute),
-                    '`' => Some(Accent::Grave),
-                    '˘' => Some(Accent::Breve),
-                    'ˇ' => Some(Accent::Check),
-                    '˚' => Some(Accent::Ring),
-                    '←' | '⇒' | '↔' | '↼' | '⇀' | '⏜' | '⏠' | '⎴' => {
-                        Some(Accent::Other(c))
-                    }
-                    _ => None,
+        if sub.is_none()
+            && let Some(c) = mark(&sup)
+        {
+            let accent = match c {
+                '^' => Some(Accent::Hat),
+                '~' => Some(Accent::Tilde),
+                '‾' => Some(Accent::Bar),
+                '→' => Some(Accent::Vec),
+                '˙' => Some(Accent::Dot),
+                '¨' => Some(Accent::Ddot),
+                '´' => Some(Accent::Acute),
+                '`' => Some(Accent::Grave),
+                '˘' => Some(Accent::Breve),
+                'ˇ' => Some(Accent::Check),
+                '˚' => Some(Accent::Ring),
+                '←' | '⇒' | '↔' | '↼' | '⇀' | '⏜' | '⏠' | '⎴' => {
+                    Some(Accent::Other(c))
+                }
+                _ => None,
+            };
+            if c == '⏞' {
+                return Node::Brace {
+                    base: Box::new(base),
+                    over: true,
                 };
-                if c == '⏞' {
-                    return Node::Brace {
-                        base: Box::new(base),
-                        over: true,
-                    };
-                }
-                if let Some(accent) = accent {
-                    return Node::Accent {
-                        base: Box::new(base),
-                        accent,
-                    };
-                }
+            }
+            if let Some(accent) = accent {
+                return Node::Accent {
+                    base: Box::new(base),
+                    accent,
+                };
             }
         }
-        if sup.is_none() {
-            if let Some(c) = mark(&sub) {
-                match c {
-                    '_' => {
-                        return Node::Accent {
-                            base: Box::new(base),
-                            accent: Accent::Underline,
-                        };
-                    }
-                    '⏟' | '⏝' | '⏡' | '⎵' => {
-                        return Node::Brace {
-                            base: Box::new(base),
-                            over: false,
-                        };
-                    }
-                    _ => {}
+        if sup.is_none()
+            && let Some(c) = mark(&sub)
+        {
+            match c {
+                '_' => {
+                    return Node::Accent {
+                        base: Box::new(base),
+                        accent: Accent::Underline,
+                    };
                 }
+                '⏟' | '⏝' | '⏡' | '⎵' => {
+                    return Node::Brace {
+                        base: Box::new(base),
+                        over: false,
+                    };
+                }
+                _ => {}
             }
         }
     }
