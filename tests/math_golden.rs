@@ -526,3 +526,42 @@ fn glyphs_parse_display_and_cycle() {
     assert_eq!(Glyphs::Unicode.next().next().next(), Glyphs::Unicode);
     assert!("bogus".parse::<Glyphs>().is_err());
 }
+
+#[test]
+fn boxed_and_ruled_arrays() {
+    check_display(
+        r"\boxed{x = \frac{a}{b}}",
+        &[
+            "┌─────────┐",
+            "│      a  │",
+            "│ x = ─── │",
+            "│      b  │",
+            "└─────────┘",
+        ],
+    );
+    check_inline(r"\boxed{x = 1}", "[x = 1]");
+    assert_eq!(
+        display_g(r"\boxed{x = 1}", 80, Glyphs::Ascii),
+        "+-------+\n| x = 1 |\n+-------+"
+    );
+    check_display(
+        r"\begin{array}{|l|r|} \hline a & bb \\ \hline \frac{1}{2} & d \\ \hline \end{array}",
+        &[
+            "┌─────┬────┐",
+            "│ a   │ bb │",
+            "├─────┼────┤",
+            "│ 1/2 │  d │",
+            "└─────┴────┘",
+        ],
+    );
+    check_display(
+        r"\begin{array}{c|c} a & b \\ \hline c & d \end{array}",
+        &["a │ b", "──┼──", "c │ d"],
+    );
+}
+
+#[test]
+fn invisible_spacing_commands_are_dropped() {
+    check_inline(r"y \phantom{x} = \smash{z} \vphantom{\frac{a}{b}}", "y = z");
+    check_inline(r"a \nonumber \label{eq:a} \tag{3}", "a    (3)");
+}

@@ -141,6 +141,25 @@ pub enum TableKind {
     Gather,
 }
 
+/// Lines drawn in an `array`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rules {
+    pub vertical: Vec<usize>,
+    pub horizontal: Vec<usize>,
+}
+
+impl Rules {
+    /// A single cell ruled on all four sides (`\boxed`).
+    pub fn is_box(&self, rows: usize, cols: usize) -> bool {
+        rows == 1
+            && cols == 1
+            && self.vertical.contains(&0)
+            && self.vertical.contains(&1)
+            && self.horizontal.contains(&0)
+            && self.horizontal.contains(&1)
+    }
+}
+
 /// A node of the math tree.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
@@ -186,6 +205,9 @@ pub enum Node {
         rows: Vec<Vec<Node>>,
         /// Column alignments for `Matrix` tables (from `array`/`matrix*`); empty means centred.
         align: Vec<Align>,
+        /// Rules of an `array`: column boundaries with a vertical line (0 = left edge) and row
+        /// boundaries with `\hline` (0 = top). `\boxed` is a 1×1 array ruled all round.
+        rules: Rules,
     },
     /// `\not x`.
     Negated(Box<Node>),

@@ -7,7 +7,7 @@
 //! line as `_t`/`^(in)` (friendlier to screen readers than raised text).
 use unicode_width::UnicodeWidthStr;
 
-use super::ast::{Accent, Align, Class, FracStyle, Node, Place, TableKind};
+use super::ast::{Accent, Align, Class, FracStyle, Node, Place, Rules, TableKind};
 use super::glyphs::tall_delim;
 use super::inline::{Inline, combining, gap, row_classes, single_char};
 use super::{Glyphs, Line, MathSpan, extend_line, line_text, push_span, width};
@@ -298,7 +298,12 @@ impl Display {
                 }
                 place(parts, baseline)
             }
-            Node::Table { kind, rows, align } => self.table(*kind, rows, align, style),
+            Node::Table {
+                kind,
+                rows,
+                align,
+                rules,
+            } => self.table(*kind, rows, align, rules, style),
             Node::Negated(inner) => {
                 let b = self.node(inner, style);
                 if b.height() == 1 {
@@ -637,13 +642,22 @@ impl Display {
         vstack(vec![Block::text(&mark), b], 1, Align::Left)
     }
 
-    fn table(&self, kind: TableKind, rows: &[Vec<Node>], align: &[Align], style: Style) -> Block {
+    fn table(
+        &self,
+        kind: TableKind,
+        rows: &[Vec<Node>],
+        align: &[Align],
+        rules: &Rules,
+        style: Style,
+    ) -> Block {
+        let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
         let cell_style = match (kind, style) {
             (_, Style::Script) => Style::Script,
+            // A single cell (`\boxed`) keeps the surrounding style.
+            (TableKind::Matrix, s) if rows.len() == 1 && ncols == 1 => s,
             (TableKind::Matrix | TableKind::Cases, _) => Style::Text,
             (TableKind::Aligned | TableKind::Gather, s) => s,
         };
-        let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
         let mut grid: Vec<Vec<Block>> = Vec::with_capacity(rows.len());
         for row in rows {
             let mut cells = Vec::with_capacity(ncols);
@@ -666,19 +680,16 @@ impl Display {
             }
             grid.push(cells);
         }
+        if grid.is_empty() || ncols == 0 {
+            return Block::from_line(Vec::new());
+        }
         let col_w: Vec<usize> = (0..ncols)
             .map(|j| grid.iter().map(|r| r[j].width).max().unwrap_or(0))
             .collect();
         let col_align = |j: usize| -> Align {
             match kind {
-                TableKind::Aligned => {
-                    if j.is_multiple_of(2) {
-                        Align::Right
-                    } else {
-                        Align::Left
-                    }
-                }
-                TableKind::Cases => Align::Left,
+                TableKind::Aligned if j.is_multiple_of(2) => Align::Right,
+                TableKind::Aligned | TableKind::Cases => Align::Left,
                 TableKind::Gather => Align::Center,
                 TableKind::Matrix => match align.len() {
                     0 => Align::Center,
@@ -687,21 +698,42 @@ impl Display {
                 },
             }
         };
-        let col_gap = |j: usize| -> usize {
-            match kind {
+        let ascii = self.glyphs == Glyphs::Ascii;
+        let vbar = if ascii { "|" } else { "│" };
+        // The text between column j-1 and column j (j = 0 and j = ncols are the edges).
+        let boundary = |j: usize| -> (&'static str, &'static str, &'static str) {
+            let ruled = rules.vertical.contains(&j);
+            let gap = match kind {
                 TableKind::Aligned if j % 2 == 1 => 0,
+                _ if j == 0 || j == ncols => 0,
                 _ => 2,
+            };
+            match (ruled, j == 0, j == ncols) {
+                (true, true, _) => ("", vbar, " "),
+                (true, _, true) => (" ", vbar, ""),
+                (true, ..) => (" ", vbar, " "),
+                (false, ..) => (["", " ", "  "][gap.min(2)], "", ""),
             }
         };
-        let tall = grid.iter().flatten().any(|b| b.height() > 1);
-        let mut out_rows: Vec<Block> = Vec::new();
-        for (i, cells) in grid.into_iter().enumerate() {
+        // One table row: cells padded to their columns, rule blocks as tall as the row.
+        let build_row = |cells: Vec<Block>| -> Block {
+            let above = cells.iter().map(|c| c.baseline).max().unwrap_or(0);
+            let below = cells
+                .iter()
+                .map(|c| c.height() - c.baseline - 1)
+                .max()
+                .unwrap_or(0);
+            let rule = |s: &str| Block {
+                rows: vec![vec![MathSpan::plain(s)]; above + below + 1],
+                width: s.width(),
+                baseline: above,
+            };
             let mut parts = Vec::new();
             for (j, cell) in cells.into_iter().enumerate() {
-                if j > 0 {
-                    let g = col_gap(j);
-                    if g > 0 {
-                        parts.push(Block::text(&" ".repeat(g)));
+                let (l, m, r) = boundary(j);
+                for piece in [l, m, r] {
+                    if !piece.is_empty() {
+                        parts.push(rule(piece));
                     }
                 }
                 let extra = col_w[j] - cell.width;
@@ -712,18 +744,74 @@ impl Display {
                 };
                 parts.push(cell.padded(left, col_w[j]));
             }
-            if tall && i > 0 {
-                out_rows.push(Block::text(""));
+            let (l, m, r) = boundary(ncols);
+            for piece in [l, m, r] {
+                if !piece.is_empty() {
+                    parts.push(rule(piece));
+                }
             }
-            out_rows.push(hcat(parts));
+            hcat(parts)
+        };
+        let nrows = grid.len();
+        // A horizontal rule at row boundary i, with joints where vertical rules cross it.
+        let hrule = |i: usize| -> Block {
+            let (dash, first, last) = if ascii {
+                ("-", "+", "+")
+            } else if i == 0 {
+                ("─", "┌", "┐")
+            } else if i == nrows {
+                ("─", "└", "┘")
+            } else {
+                ("─", "├", "┤")
+            };
+            let cross = if ascii {
+                "+"
+            } else if i == 0 {
+                "┬"
+            } else if i == nrows {
+                "┴"
+            } else {
+                "┼"
+            };
+            let mut s = String::new();
+            for j in 0..=ncols {
+                let (l, m, r) = boundary(j);
+                s.push_str(&dash.repeat(l.width()));
+                if !m.is_empty() {
+                    s.push_str(if j == 0 {
+                        first
+                    } else if j == ncols {
+                        last
+                    } else {
+                        cross
+                    });
+                }
+                s.push_str(&dash.repeat(r.width()));
+                if j < ncols {
+                    s.push_str(&dash.repeat(col_w[j]));
+                }
+            }
+            Block::text(&s)
+        };
+        let tall = grid.iter().flatten().any(|b| b.height() > 1);
+        let mut out_rows: Vec<Block> = Vec::new();
+        for (i, cells) in grid.into_iter().enumerate() {
+            if rules.horizontal.contains(&i) {
+                out_rows.push(hrule(i));
+            } else if tall && i > 0 {
+                out_rows.push(build_row(vec![Block::from_line(Vec::new()); ncols]));
+            }
+            out_rows.push(build_row(cells));
         }
-        if out_rows.is_empty() {
-            return Block::from_line(Vec::new());
+        if rules.horizontal.contains(&nrows) {
+            out_rows.push(hrule(nrows));
         }
-        let single = out_rows.len() == 1;
-        let mut b = vstack(out_rows, 0, Align::Left);
-        if !single {
-            b.baseline = (b.height() - 1) / 2;
+        let total = out_rows.len();
+        let single_row = nrows == 1;
+        let first_is_rule = rules.horizontal.contains(&0);
+        let mut b = vstack(out_rows, usize::from(first_is_rule), Align::Left);
+        if !single_row {
+            b.baseline = (total - 1) / 2;
         }
         b
     }

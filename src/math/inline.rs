@@ -283,7 +283,19 @@ impl Inline {
                 }
                 Self::piece(line)
             }
-            Node::Table { kind, rows, .. } => self.table(*kind, rows, tight),
+            Node::Table {
+                kind, rows, rules, ..
+            } => {
+                if rules.is_box(rows.len(), rows.first().map_or(0, Vec::len)) {
+                    // `\boxed{x}` on one line: `[x]`.
+                    let mut line = Vec::new();
+                    push_span(&mut line, "[", false, false);
+                    extend_line(&mut line, &self.table(*kind, rows, tight).line);
+                    push_span(&mut line, "]", false, false);
+                    return Self::piece(line);
+                }
+                self.table(*kind, rows, tight)
+            }
             Node::Negated(inner) => {
                 if let Node::Atom(a) = inner.unwrap_row() {
                     let mut chars = a.text.chars();

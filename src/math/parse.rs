@@ -12,7 +12,10 @@
 //!      with limits;
 //!    - `\tr`, `\Tr`, `\diag`, `\rank` (same) → `\operatorname{...}`;
 //!    - `\mathbbm`, `\mathds` → `\mathbb`; `\mathscr` → `\mathcal`;
-//!    - `\nonumber`, `\notag`, `\label{..}` are dropped; `\tag{t}` becomes `\qquad (t)`.
+//!    - `\nonumber`, `\notag`, `\label{..}` are dropped; `\tag{t}` becomes `\qquad (t)`;
+//!    - `\phantom`, `\hphantom`, `\vphantom` (invisible spacing tweaks) are dropped and
+//!      `\smash{x}` becomes `{x}`;
+//!    - `\boxed{x}` → a one-cell `array` ruled on all sides (drawn as a box).
 //! 3. The events are folded into [`Node`]s; any parser error, or an event sequence we do not
 //!    understand, is an `Err` with a one-line reason, and the caller shows the raw source.
 use pulldown_latex::event::{
@@ -21,7 +24,7 @@ use pulldown_latex::event::{
 };
 use pulldown_latex::{Parser, Storage};
 
-use super::ast::{Accent, Align, Atom, Class, Font, FracStyle, Node, Place, TableKind};
+use super::ast::{Accent, Align, Atom, Class, Font, FracStyle, Node, Place, Rules, TableKind};
 
 /// Longest source we try to parse (bytes). Our longest display equation is about 350 bytes.
 pub const MAX_SOURCE: usize = 4000;
@@ -50,6 +53,7 @@ pub fn parse(latex: &str) -> Result<Node, String> {
         events,
         pos: 0,
         depth: 0,
+        hlines: Vec::new(),
     };
     let ctx = Ctx {
         font: Font::Normal,
@@ -224,6 +228,34 @@ pub fn preprocess(latex: &str) -> Result<String, String> {
                 out.push_str("\\mathcal");
                 i = end;
             }
+            ("boxed", _) => {
+                let (arg, next) = argument_at(latex, end)
+                    .ok_or_else(|| "\\boxed needs an argument".to_string())?;
+                out.push_str("\\begin{array}{|c|}\\hline ");
+                out.push_str(arg);
+                out.push_str(" \\\\ \\hline\\end{array}");
+                i = next;
+            }
+            ("phantom" | "hphantom" | "vphantom", _) => {
+                let (_, next) =
+                    argument_at(latex, end).ok_or_else(|| format!("\\{name} needs an argument"))?;
+                out.push(' ');
+                i = next;
+            }
+            ("smash", _) => {
+                let mut start = end;
+                // `\smash[t]{x}`: skip the optional argument.
+                if latex[start..].trim_start().starts_with('[') {
+                    let open = start + latex[start..].find('[').unwrap_or(0);
+                    start = latex[open..].find(']').map_or(open + 1, |k| open + k + 1);
+                }
+                let (arg, next) = argument_at(latex, start)
+                    .ok_or_else(|| "\\smash needs an argument".to_string())?;
+                out.push('{');
+                out.push_str(arg);
+                out.push('}');
+                i = next;
+            }
             ("nonumber" | "notag", _) => {
                 out.push(' ');
                 i = end;
@@ -288,6 +320,8 @@ struct Builder<'a> {
     events: Vec<Event<'a>>,
     pos: usize,
     depth: usize,
+    /// Row boundaries with `\hline` seen by the last table [`Builder::sequence`].
+    hlines: Vec<usize>,
 }
 
 /// Rows of cells of nodes (a plain group is one row of one cell).
@@ -304,6 +338,7 @@ impl Builder<'_> {
     /// With `table`, `&` and `\\` split the content into cells and rows.
     fn sequence(&mut self, start: Ctx, closed: bool, table: bool) -> Result<Cells, String> {
         let mut rows: Cells = vec![vec![Vec::new()]];
+        let mut hlines = Vec::new();
         let mut ctx = start;
         loop {
             let Some(ev) = self.events.get(self.pos) else {
@@ -317,6 +352,9 @@ impl Builder<'_> {
                     self.pos += 1;
                     if !closed {
                         return Err("unexpected end of group".into());
+                    }
+                    if table {
+                        self.hlines = hlines;
                     }
                     return Ok(rows);
                 }
@@ -339,8 +377,19 @@ impl Builder<'_> {
                                 row.push(Vec::new());
                             }
                         }
-                        EnvironmentFlow::NewLine { .. } => rows.push(vec![Vec::new()]),
-                        EnvironmentFlow::StartLines { .. } => {}
+                        EnvironmentFlow::NewLine {
+                            horizontal_lines, ..
+                        } => {
+                            if !horizontal_lines.is_empty() {
+                                hlines.push(rows.len());
+                            }
+                            rows.push(vec![Vec::new()]);
+                        }
+                        EnvironmentFlow::StartLines { lines } => {
+                            if !lines.is_empty() {
+                                hlines.push(0);
+                            }
+                        }
                     }
                     ctx = start;
                     self.pos += 1;
@@ -425,16 +474,24 @@ impl Builder<'_> {
     }
 
     fn group(&mut self, g: Grouping, ctx: Ctx) -> Result<Node, String> {
-        let table = |kind, align: Vec<Align>, b: &mut Self| -> Result<Node, String> {
+        let table = |kind, align: Vec<Align>, vertical: Vec<usize>, b: &mut Self| {
+            b.hlines.clear();
             let rows = b.sequence(ctx, true, true)?;
             let rows = rows
                 .into_iter()
                 .map(|r| r.into_iter().map(Node::Row).collect())
                 .collect::<Vec<Vec<Node>>>();
-            Ok(Node::Table {
+            let rows = trim_last_empty_row(rows);
+            let mut horizontal = std::mem::take(&mut b.hlines);
+            horizontal.retain(|h| *h <= rows.len());
+            Ok::<Node, String>(Node::Table {
                 kind,
-                rows: trim_last_empty_row(rows),
+                rows,
                 align,
+                rules: Rules {
+                    vertical,
+                    horizontal,
+                },
             })
         };
         match g {
@@ -454,24 +511,35 @@ impl Builder<'_> {
                 let cells = self.sequence(ctx, true, true)?;
                 Ok(Node::Row(flatten_single(cells)))
             }
-            Grouping::Matrix { alignment } => {
-                table(TableKind::Matrix, vec![map_align(alignment)], self)
-            }
-            Grouping::SubArray { alignment } => {
-                table(TableKind::Matrix, vec![map_align(alignment)], self)
-            }
+            Grouping::Matrix { alignment } => table(
+                TableKind::Matrix,
+                vec![map_align(alignment)],
+                Vec::new(),
+                self,
+            ),
+            Grouping::SubArray { alignment } => table(
+                TableKind::Matrix,
+                vec![map_align(alignment)],
+                Vec::new(),
+                self,
+            ),
             Grouping::Array(cols) => {
-                let align = cols
-                    .iter()
-                    .filter_map(|c| match c {
-                        pulldown_latex::event::ArrayColumn::Column(a) => Some(map_align(*a)),
-                        pulldown_latex::event::ArrayColumn::Separator(_) => None,
-                    })
-                    .collect();
-                table(TableKind::Matrix, align, self)
+                let mut align = Vec::new();
+                let mut vertical = Vec::new();
+                for c in cols.iter() {
+                    match c {
+                        pulldown_latex::event::ArrayColumn::Column(a) => align.push(map_align(*a)),
+                        pulldown_latex::event::ArrayColumn::Separator(_) => {
+                            if vertical.last() != Some(&align.len()) {
+                                vertical.push(align.len());
+                            }
+                        }
+                    }
+                }
+                table(TableKind::Matrix, align, vertical, self)
             }
             Grouping::Cases { left } => {
-                let t = table(TableKind::Cases, Vec::new(), self)?;
+                let t = table(TableKind::Cases, Vec::new(), Vec::new(), self)?;
                 Ok(if left {
                     Node::Fenced {
                         open: Some('{'),
@@ -490,9 +558,9 @@ impl Builder<'_> {
             | Grouping::Aligned
             | Grouping::Alignat { .. }
             | Grouping::Alignedat { .. }
-            | Grouping::Split => table(TableKind::Aligned, Vec::new(), self),
+            | Grouping::Split => table(TableKind::Aligned, Vec::new(), Vec::new(), self),
             Grouping::Gather { .. } | Grouping::Gathered | Grouping::Multline => {
-                table(TableKind::Gather, Vec::new(), self)
+                table(TableKind::Gather, Vec::new(), Vec::new(), self)
             }
         }
     }
