@@ -787,8 +787,8 @@ impl Display {
                     });
                 }
                 s.push_str(&dash.repeat(r.width()));
-                if j < ncols {
-                    s.push_str(&dash.repeat(col_w[j]));
+                if let Some(w) = col_w.get(j) {
+                    s.push_str(&dash.repeat(*w));
                 }
             }
             Block::text(&s)
