@@ -185,9 +185,9 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             "focus: {} │ math: {} │ ? help  q quit ",
             app.focus.label(),
             if app.math.rendered {
-                "rendered"
+                app.math.glyphs.name()
             } else {
-                "source"
+                "LaTeX source"
             }
         )
     } else {
