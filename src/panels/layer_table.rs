@@ -47,7 +47,7 @@ impl Panel for LayerTablePanel {
 
     fn render(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>) {
         let text = match &self.table {
-            Ok(t) => t.to_text(),
+            Ok(t) => t.to_text(crate::compute::layer_table::Convention::All),
             Err(e) => e.clone(),
         };
         let lines: Vec<Line> = text
