@@ -821,7 +821,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -844,7 +844,7 @@ pub fn facts(out: &mut Facts) {
         let Ok(t) = table_replaced(MIDTERM_INPUT, MIDTERM, how) else {
             continue;
         };
-        table_facts(&mut put, prefix, &t, how == ReplacePool::None);
+        table_facts(&mut put, prefix, &t);
         if let Some(b) = &base {
             let b: &Table = b;
             let num = |k: &str, v: u64| (format!("{prefix}.{k}"), thousands(v));
@@ -863,6 +863,19 @@ pub fn facts(out: &mut Facts) {
             );
         } else {
             base = Some(t);
+        }
+    }
+    // 1(b) on the panel's larger inputs.
+    for side in [64, 224] {
+        if let Ok(t) = table([side, side, 3], MIDTERM) {
+            let first = t
+                .first_full_rf_layer
+                .map_or("none".into(), |i| i.to_string());
+            put(format!("p1.in{side}.first_full"), first);
+            put(
+                format!("p1.in{side}.final_rf"),
+                t.rows[t.rows.len() - 1].rf.size.to_string(),
+            );
         }
     }
     if let Some(t) = base {
@@ -899,12 +912,20 @@ pub fn facts(out: &mut Facts) {
             ("p1.alt.relu", relu),
             ("p1.alt.pool", pool),
         ] {
+            put(format!("{k}_tex"), thousands(v).replace(',', "{,}"));
             put(k.into(), thousands(v));
         }
     }
 }
 
-fn table_facts(put: &mut impl FnMut(String, String), prefix: &str, t: &Table, detailed: bool) {
+fn table_facts(put: &mut impl FnMut(String, String), prefix: &str, t: &Table) {
+    // Grouped numbers ("1,216") get a `_tex` twin ("1{,}216") for use in math.
+    let put = &mut |k: String, v: String| {
+        if v.contains(',') {
+            put(format!("{k}_tex"), v.replace(',', "{,}"));
+        }
+        put(k, v);
+    };
     let n = |v: u64| thousands(v);
     put(format!("{prefix}.total_params"), n(t.total_params));
     put(format!("{prefix}.total_flops"), n(t.total_ops.all));
@@ -931,9 +952,6 @@ fn table_facts(put: &mut impl FnMut(String, String), prefix: &str, t: &Table, de
             pools += 1;
             put(format!("{prefix}.pool{pools}"), i.to_string());
         }
-        if !detailed {
-            continue;
-        }
         put(key("h"), h.to_string());
         put(key("w"), w.to_string());
         put(key("c"), c.to_string());
@@ -951,12 +969,17 @@ fn table_facts(put: &mut impl FnMut(String, String), prefix: &str, t: &Table, de
             put(key("s"), axis.stride.to_string());
             put(key("p"), axis.padding.to_string());
             put(key("cin"), c_in.to_string());
-            if let Layer::Conv(_) = layer {
-                let taps = axis.kernel * axis.kernel * c_in;
-                put(key("taps"), n(taps));
-                put(key("taps_minus_1"), n(taps - 1));
-                put(key("per_out"), n(2 * taps));
-            }
+            let k2 = axis.kernel * axis.kernel;
+            let per_out = match layer {
+                Layer::Conv(_) => {
+                    put(key("taps"), n(k2 * c_in));
+                    put(key("taps_minus_1"), n(k2 * c_in - 1));
+                    2 * k2 * c_in
+                }
+                Layer::Relu => 1,
+                Layer::MaxPool(_) => k2 - 1,
+            };
+            put(key("per_out"), n(per_out));
         }
         for loc in [Location::Corner, Location::Centre] {
             let p = t.probe(i, loc);
@@ -968,6 +991,9 @@ fn table_facts(put: &mut impl FnMut(String, String), prefix: &str, t: &Table, de
                 put(lk("rows"), count.to_string());
             }
             put(lk("seen"), n(p.seen()));
+            let (nlo, nhi) = r.rf.nominal(p.at[0]);
+            put(lk("nominal_lo"), nlo.to_string());
+            put(lk("nominal_hi"), nhi.to_string());
         }
     }
 }
