@@ -82,7 +82,8 @@ fn front_matter_and_parts() {
     }
 }
 
-/// The facts are the compute output, row by row, for all three networks.
+/// The facts are the compute output: every row of the midterm table, and the
+/// replaced rows of both pool-to-conv networks.
 #[test]
 fn facts_equal_the_computation() {
     let facts = facts();
@@ -97,21 +98,30 @@ fn facts_equal_the_computation() {
         assert_eq!(f("total_flops"), thousands(t.total_flops(Convention::All)));
         assert_eq!(f("total_macs"), thousands(t.total_flops(Convention::Mac)));
         assert_eq!(f("first_full"), t.first_full_rf_layer.unwrap().to_string());
+        let mut checked = 0;
         for (i, r) in t.rows.iter().enumerate() {
+            if how != ReplacePool::None && !r.replaces_pool {
+                continue;
+            }
+            checked += 1;
             let g = |k: &str| f(&format!("l{i}.{k}"));
             assert_eq!(g("out"), dims(r.out));
             assert_eq!(g("h"), r.out[0].to_string());
-            assert_eq!(g("c"), r.out[2].to_string());
             assert_eq!(g("params"), thousands(r.params));
-            if let Some(tex) = facts.get(&format!("{prefix}.l{i}.params_tex")) {
-                assert_eq!(tex.replace("{,}", ","), thousands(r.params));
-            }
             assert_eq!(g("flops"), thousands(r.ops.all));
             assert_eq!(g("macs"), thousands(r.ops.macs));
             assert_eq!(g("rf"), r.rf.size.to_string());
-            assert_eq!(g("jump"), r.rf.jump.to_string());
-            assert_eq!(g("full"), if r.full_rf { "yes" } else { "no" });
+            if let Some(tex) = facts.get(&format!("{prefix}.l{i}.params_tex")) {
+                assert_eq!(tex.replace("{,}", ","), thousands(r.params));
+            }
+            if how == ReplacePool::None {
+                assert_eq!(g("c"), r.out[2].to_string());
+                assert_eq!(g("jump"), r.rf.jump.to_string());
+                assert_eq!(g("rf_start"), r.rf.start.to_string());
+                assert_eq!(g("full"), if r.full_rf { "yes" } else { "no" });
+            }
         }
+        assert!(checked >= 5, "{prefix}");
     }
 }
 
@@ -171,6 +181,10 @@ fn prose_claims_hold() {
     assert_eq!(t64.first_full_rf_layer, Some(21));
     let t224 = table([224, 224, 3], MIDTERM).unwrap();
     assert_eq!(t224.first_full_rf_layer, None);
+    // "only the last pool" / "even the last layer's field is smaller".
+    assert_eq!(t64.rows.len() - 1, 21);
+    assert_eq!(t64.rows[21].kind, "pool");
+    assert!(t224.rows[21].rf.size < 224);
 }
 
 /// Results come from templates: outside them, the solution text contains no

@@ -743,11 +743,18 @@ impl Table {
             Location::Corner => [0, 0],
             Location::Centre => [h / 2, w / 2],
         };
+        let rows = receptive_field::exact_set(self.input[0] as usize, &axes, layer, at[0] as usize);
+        // Square input and a location on the diagonal: the axes are identical.
+        let cols = if self.input[0] == self.input[1] && at[0] == at[1] {
+            rows.clone()
+        } else {
+            receptive_field::exact_set(self.input[1] as usize, &axes, layer, at[1] as usize)
+        };
         Probe {
             layer,
             at,
-            rows: receptive_field::exact_set(self.input[0] as usize, &axes, layer, at[0] as usize),
-            cols: receptive_field::exact_set(self.input[1] as usize, &axes, layer, at[1] as usize),
+            rows,
+            cols,
         }
     }
 
@@ -829,173 +836,189 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// Figures the Problem 1 derivation quotes. Every cell of the solution table
-/// and every worked number is one of these.
-pub fn facts(out: &mut Facts) {
-    let mut put = |k: String, v: String| {
-        out.insert(k, v);
-    };
-    let mut base = None;
-    for (prefix, how) in [
-        ("p1", ReplacePool::None),
-        ("p1.r2", ReplacePool::K2S2),
-        ("p1.r3", ReplacePool::K3S2P1),
-    ] {
-        let Ok(t) = table_replaced(MIDTERM_INPUT, MIDTERM, how) else {
-            continue;
-        };
-        table_facts(&mut put, prefix, &t);
-        if let Some(b) = &base {
-            let b: &Table = b;
-            let num = |k: &str, v: u64| (format!("{prefix}.{k}"), thousands(v));
-            for (k, v) in [
-                num("extra_params", t.total_params - b.total_params),
-                num(
-                    "extra_flops",
-                    t.total_ops.all.saturating_sub(b.total_ops.all),
-                ),
-            ] {
-                put(k, v);
-            }
-            put(
-                format!("{prefix}.flops_ratio"),
-                format!("{:.2}", t.total_ops.all as f64 / b.total_ops.all as f64),
-            );
-        } else {
-            base = Some(t);
-        }
+/// Rows the worked solution derives in full: one per layer kind (conv 1,
+/// ReLU 2, pool 5, 1x1 conv 13), the largest ones (3, 8, 19) and the two rows
+/// 1(b) turns on (16, 18). Other rows get the table cells only, which keeps
+/// [`facts`] cheap.
+const WORKED_ROWS: &[usize] = &[0, 1, 2, 3, 4, 5, 6, 8, 13, 16, 18, 19];
+
+/// Inserts facts; grouped numbers get a `_tex` twin (`1{,}216`) for math.
+struct Sink<'a> {
+    out: &'a mut Facts,
+}
+
+impl Sink<'_> {
+    fn text(&mut self, key: String, value: String) {
+        self.out.insert(key, value);
     }
-    // 1(b) on the panel's larger inputs.
-    for side in [64, 224] {
-        if let Ok(t) = table([side, side, 3], MIDTERM) {
-            let first = t
-                .first_full_rf_layer
-                .map_or("none".into(), |i| i.to_string());
-            put(format!("p1.in{side}.first_full"), first);
-            put(
-                format!("p1.in{side}.final_rf"),
-                t.rows[t.rows.len() - 1].rf.size.to_string(),
-            );
-        }
+
+    fn num(&mut self, key: String, value: u64) {
+        self.out.insert(key, thousands(value));
     }
-    if let Some(t) = base {
-        // Totals under the conventions other courses use (see the content).
-        let conv_outputs: u64 = t
-            .rows
-            .iter()
-            .filter(|r| r.kind == "conv")
-            .map(|r| r.out.iter().product::<u64>())
-            .sum();
-        let relu: u64 = t
-            .rows
-            .iter()
-            .filter(|r| r.kind == "relu")
-            .map(|r| r.ops.all)
-            .sum();
-        let pool: u64 = t
-            .rows
-            .iter()
-            .filter(|r| r.kind == "pool")
-            .map(|r| r.ops.all)
-            .sum();
-        let all = t.total_ops.all;
-        for (k, v) in [
-            ("p1.alt.no_bias", all - conv_outputs),
-            ("p1.alt.real_taps", 2 * t.total_ops.real_macs + relu + pool),
-            (
-                "p1.alt.padded_macs",
-                t.total_ops.macs - t.total_ops.real_macs,
-            ),
-            ("p1.alt.relu_free", all - relu),
-            ("p1.alt.two_macs", 2 * t.total_ops.macs),
-            ("p1.alt.conv_outputs", conv_outputs),
-            ("p1.alt.relu", relu),
-            ("p1.alt.pool", pool),
-        ] {
-            put(format!("{k}_tex"), thousands(v).replace(',', "{,}"));
-            put(k.into(), thousands(v));
-        }
+
+    fn num_tex(&mut self, key: String, value: u64) {
+        let grouped = thousands(value);
+        self.out
+            .insert(format!("{key}_tex"), grouped.replace(',', "{,}"));
+        self.out.insert(key, grouped);
     }
 }
 
-fn table_facts(put: &mut impl FnMut(String, String), prefix: &str, t: &Table) {
-    // Grouped numbers ("1,216") get a `_tex` twin ("1{,}216") for use in math.
-    let put = &mut |k: String, v: String| {
-        if v.contains(',') {
-            put(format!("{k}_tex"), v.replace(',', "{,}"));
-        }
-        put(k, v);
+/// Figures the Problem 1 derivation quotes: every cell of the solution tables
+/// and every worked number is one of these. Built on every start, so only the
+/// figures the content needs are made (a few hundred).
+pub fn facts(out: &mut Facts) {
+    let mut f = Sink { out };
+    let Ok(base) = table(MIDTERM_INPUT, MIDTERM) else {
+        return;
     };
-    let n = |v: u64| thousands(v);
-    put(format!("{prefix}.total_params"), n(t.total_params));
-    put(format!("{prefix}.total_flops"), n(t.total_ops.all));
-    put(format!("{prefix}.total_macs"), n(t.total_ops.macs));
-    if let Some(i) = t.first_full_rf_layer {
-        put(format!("{prefix}.first_full"), i.to_string());
-        put(format!("{prefix}.first_full_name"), t.rows[i].name.clone());
-        put(format!("{prefix}.first_full_out"), dims(t.rows[i].out));
-    }
-    let mut pools = 0;
-    for (i, r) in t.rows.iter().enumerate() {
-        let key = |f: &str| format!("{prefix}.l{i}.{f}");
+    network_facts(&mut f, "p1", &base);
+    for (i, r) in base.rows.iter().enumerate() {
+        let key = |k: &str| format!("p1.l{i}.{k}");
         let [h, w, c] = r.out;
-        put(key("name"), r.name.clone());
-        put(key("out"), dims(r.out));
-        put(key("params"), n(r.params));
-        put(key("weights"), n(r.weights));
-        put(key("flops"), n(r.ops.all));
-        put(key("macs"), n(r.ops.macs));
-        put(key("rf"), r.rf.size.to_string());
-        put(key("jump"), r.rf.jump.to_string());
-        put(key("full"), if r.full_rf { "yes" } else { "no" }.into());
-        if r.replaces_pool || r.kind == "pool" {
-            pools += 1;
-            put(format!("{prefix}.pool{pools}"), i.to_string());
-        }
-        put(key("h"), h.to_string());
-        put(key("w"), w.to_string());
-        put(key("c"), c.to_string());
-        put(key("biases"), n(r.biases));
-        put(
-            key("share"),
-            format!("{:.1}", 100.0 * t.share(i, Convention::All)),
-        );
-        put(key("elems"), n(h * w * c));
-        put(key("rf_start"), r.rf.start.to_string());
-        if let Some(layer) = r.layer {
-            let axis = layer.axis();
-            let c_in = t.rows[i - 1].out[2];
-            put(key("k"), axis.kernel.to_string());
-            put(key("s"), axis.stride.to_string());
-            put(key("p"), axis.padding.to_string());
-            put(key("cin"), c_in.to_string());
-            let k2 = axis.kernel * axis.kernel;
-            let per_out = match layer {
-                Layer::Conv(_) => {
-                    put(key("taps"), n(k2 * c_in));
-                    put(key("taps_minus_1"), n(k2 * c_in - 1));
-                    2 * k2 * c_in
-                }
-                Layer::Relu => 1,
-                Layer::MaxPool(_) => k2 - 1,
-            };
-            put(key("per_out"), n(per_out));
-        }
-        for loc in [Location::Corner, Location::Centre] {
-            let p = t.probe(i, loc);
-            let lk = |f: &str| key(&format!("{}.{f}", loc.name()));
-            put(lk("y"), p.at[0].to_string());
-            if let Some((lo, hi, count)) = span(&p.rows) {
-                put(lk("lo"), lo.to_string());
-                put(lk("hi"), hi.to_string());
-                put(lk("rows"), count.to_string());
+        f.text(key("name"), r.name.clone());
+        f.text(key("out"), dims(r.out));
+        f.num(key("h"), h);
+        f.num(key("w"), w);
+        f.num(key("c"), c);
+        f.num(key("params"), r.params);
+        f.num(key("flops"), r.ops.all);
+        f.num(key("macs"), r.ops.macs);
+        f.num(key("rf"), r.rf.size);
+        f.num(key("jump"), r.rf.jump);
+        f.text(key("rf_start"), r.rf.start.to_string());
+        f.text(key("full"), if r.full_rf { "yes" } else { "no" }.into());
+        let corner = base.probe(i, Location::Corner);
+        if let Some((lo, hi, rows)) = span(&corner.rows) {
+            f.num(key("corner.lo"), lo as u64);
+            f.num(key("corner.hi"), hi as u64);
+            if WORKED_ROWS.contains(&i) {
+                f.num(key("corner.rows"), rows as u64);
             }
-            put(lk("seen"), n(p.seen()));
-            let (nlo, nhi) = r.rf.nominal(p.at[0]);
-            put(lk("nominal_lo"), nlo.to_string());
-            put(lk("nominal_hi"), nhi.to_string());
+        }
+        if let Some(layer) = r.layer
+            && layer.kind() == "pool"
+        {
+            f.num(key("cin"), base.rows[i - 1].out[2]);
+        }
+        if WORKED_ROWS.contains(&i) {
+            worked_row_facts(&mut f, &base, i, &corner);
         }
     }
+    for (prefix, how) in [("p1.r2", ReplacePool::K2S2), ("p1.r3", ReplacePool::K3S2P1)] {
+        let Ok(t) = table_replaced(MIDTERM_INPUT, MIDTERM, how) else {
+            continue;
+        };
+        network_facts(&mut f, prefix, &t);
+        f.num(
+            format!("{prefix}.extra_params"),
+            t.total_params.saturating_sub(base.total_params),
+        );
+        f.text(
+            format!("{prefix}.flops_ratio"),
+            format!(
+                "{:.2}",
+                t.total_ops.all as f64 / base.total_ops.all.max(1) as f64
+            ),
+        );
+        for (i, r) in t.rows.iter().enumerate().filter(|(_, r)| r.replaces_pool) {
+            let key = |k: &str| format!("{prefix}.l{i}.{k}");
+            f.text(key("out"), dims(r.out));
+            f.num(key("h"), r.out[0]);
+            f.num_tex(key("params"), r.params);
+            f.num_tex(key("flops"), r.ops.all);
+            f.num_tex(key("macs"), r.ops.macs);
+            f.num(key("rf"), r.rf.size);
+        }
+    }
+    // Totals under the conventions other courses use (see the content).
+    let sum_kind = |kind: &str, v: fn(&Row) -> u64| -> u64 {
+        base.rows.iter().filter(|r| r.kind == kind).map(v).sum()
+    };
+    let conv_outputs = sum_kind("conv", |r| r.out.iter().product());
+    let relu = sum_kind("relu", |r| r.ops.all);
+    let pool = sum_kind("pool", |r| r.ops.all);
+    let all = base.total_ops.all;
+    for (k, v) in [
+        ("p1.alt.no_bias", all - conv_outputs),
+        (
+            "p1.alt.real_taps",
+            2 * base.total_ops.real_macs + relu + pool,
+        ),
+        (
+            "p1.alt.padded_macs",
+            base.total_ops.macs - base.total_ops.real_macs,
+        ),
+        ("p1.alt.relu_free", all - relu),
+        ("p1.alt.two_macs", 2 * base.total_ops.macs),
+        ("p1.alt.conv_outputs", conv_outputs),
+        ("p1.alt.relu", relu),
+        ("p1.alt.pool", pool),
+    ] {
+        f.num(k.into(), v);
+    }
+}
+
+/// Totals, the answer to 1(b) and the pool rows of one network.
+fn network_facts(f: &mut Sink<'_>, prefix: &str, t: &Table) {
+    f.num(format!("{prefix}.total_params"), t.total_params);
+    f.num(format!("{prefix}.total_flops"), t.total_ops.all);
+    f.num(format!("{prefix}.total_macs"), t.total_ops.macs);
+    if let Some(i) = t.first_full_rf_layer {
+        f.num(format!("{prefix}.first_full"), i as u64);
+        f.text(format!("{prefix}.first_full_name"), t.rows[i].name.clone());
+    }
+    let pools = t.rows.iter().enumerate();
+    for (n, (i, _)) in pools
+        .filter(|(_, r)| r.kind == "pool" || r.replaces_pool)
+        .enumerate()
+    {
+        f.num(format!("{prefix}.pool{}", n + 1), i as u64);
+    }
+}
+
+/// Everything the worked examples quote about row `i` of the midterm table.
+fn worked_row_facts(f: &mut Sink<'_>, t: &Table, i: usize, corner: &Probe) {
+    let key = |k: &str| format!("p1.l{i}.{k}");
+    let r = &t.rows[i];
+    f.num_tex(key("params"), r.params);
+    f.num_tex(key("flops"), r.ops.all);
+    f.num_tex(key("weights"), r.weights);
+    f.num(key("biases"), r.biases);
+    f.num_tex(key("elems"), r.out.iter().product());
+    f.text(
+        key("share"),
+        format!("{:.1}", 100.0 * t.share(i, Convention::All)),
+    );
+    f.num(key("corner.seen"), corner.seen());
+    let (lo, hi) = r.rf.nominal(0);
+    f.text(key("corner.nominal_lo"), lo.to_string());
+    f.text(key("corner.nominal_hi"), hi.to_string());
+    // The centre matters where the field is nominally big enough but the
+    // corner still misses part of the input (1(b)).
+    if r.rf.size >= t.input[0].min(t.input[1]) && !corner.full() {
+        let centre = t.probe(i, Location::Centre);
+        f.num(key("centre.y"), centre.at[0]);
+        f.num(key("centre.seen"), centre.seen());
+    }
+    let Some(layer) = r.layer else { return };
+    let axis = layer.axis();
+    let c_in = t.rows[i - 1].out[2];
+    let k2 = axis.kernel * axis.kernel;
+    f.num(key("k"), axis.kernel);
+    f.num(key("s"), axis.stride);
+    f.num(key("p"), axis.padding);
+    f.num(key("cin"), c_in);
+    let per_out = match layer {
+        Layer::Conv(_) => {
+            f.num(key("taps"), k2 * c_in);
+            f.num(key("taps_minus_1"), k2 * c_in - 1);
+            2 * k2 * c_in
+        }
+        Layer::Relu => 1,
+        Layer::MaxPool(_) => k2 - 1,
+    };
+    f.num(key("per_out"), per_out);
 }
 
 const PARAMS: &[ParamSpec] = &[
