@@ -144,6 +144,16 @@ fn prose_claims_hold() {
     assert_eq!(top, [3, 8]);
     let most = (0..t.rows.len()).max_by_key(|i| t.rows[*i].params).unwrap();
     assert_eq!(most, 19);
+    // "halving H and W ... doubling both C_in and F": rows 3 and 8 tie.
+    assert_eq!(t.rows[8].out[0] * 2, t.rows[3].out[0]);
+    assert_eq!(t.rows[7].out[2], 2 * t.rows[2].out[2]);
+    assert_eq!(t.rows[8].out[2], 2 * t.rows[3].out[2]);
+    assert_eq!(t.rows[3].ops.all, t.rows[8].ops.all);
+    // "every conv is followed by a ReLU of the same size".
+    for (i, r) in t.rows.iter().enumerate().filter(|(_, r)| r.kind == "conv") {
+        assert_eq!(t.rows[i + 1].kind, "relu");
+        assert_eq!(t.rows[i + 1].out, r.out);
+    }
     // "every conv keeps H x W"; pools halve.
     for w in t.rows.windows(2) {
         match w[1].kind {
@@ -160,6 +170,13 @@ fn prose_claims_hold() {
     assert!(t.rows[16].rf.size > MIDTERM_INPUT[0]);
     assert_eq!(t.rows[17].rf, t.rows[16].rf);
     assert!(t.rows[first..].iter().all(|r| r.full_rf));
+    // "the fourth pooling layer"; the centre of row 16 sees the whole input.
+    let pools: Vec<usize> = (0..t.rows.len())
+        .filter(|i| t.rows[*i].kind == "pool")
+        .collect();
+    assert_eq!(pools[3], first);
+    let centre = t.probe(16, nnbook::compute::layer_table::Location::Centre);
+    assert!(centre.full());
     // (c) same shapes; 2x2 keeps the RF; 3x3 grows it; the even-size padding
     // remark: the last 3x3 s2 p1 window of each replacement ends at the last
     // real row (2(H'-1) - 1 + 2 = H - 1).

@@ -143,7 +143,7 @@ impl Panel for LayerTablePanel {
         // One line of settings, the hint at the bottom; the table and the
         // receptive field share the rest (side by side when wide enough).
         canvas.put(0, 0, &self.settings_line(view), theme.dim);
-        canvas.put(h.saturating_sub(1), 0, &hint(area.width), theme.dim);
+        canvas.put(h.saturating_sub(1), 0, hint(area.width), theme.dim);
         if h < 4 {
             return;
         }
@@ -363,12 +363,16 @@ fn scroll(selected: usize, len: usize, visible: usize) -> usize {
     selected.saturating_sub(visible / 2).min(len - visible)
 }
 
-fn hint(width: u16) -> String {
-    if width >= 60 {
-        "j/k layer  c FLOPs  r pool→conv  i input  o corner/centre".into()
-    } else {
-        "j/k c r i o".into()
-    }
+fn hint(width: u16) -> &'static str {
+    const HINTS: [&str; 3] = [
+        "j/k layer  c FLOPs  r pool→conv  i input  o corner/centre",
+        "j/k layer c flops r pool i input o loc",
+        "j/k c r i o",
+    ];
+    HINTS
+        .into_iter()
+        .find(|h| h.width() <= width as usize)
+        .unwrap_or(HINTS[2])
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
