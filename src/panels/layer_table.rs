@@ -20,6 +20,9 @@ pub const KIND: PanelKind = PanelKind {
     create: || Box::new(LayerTablePanel::new()),
 };
 
+/// From this width the receptive-field text and its map sit side by side.
+const RF_SIDE_BY_SIDE: u16 = 76;
+
 /// Input sides the `i` key cycles through.
 const SIDES: [u64; 3] = [32, 64, 224];
 
@@ -161,8 +164,16 @@ impl Panel for LayerTablePanel {
                 ),
             )
         } else {
-            // Half for the table (it scrolls), half for the field and its map.
-            let th = table_rows.min((body.height / 2).max(5)).min(body.height);
+            // The table scrolls; the field needs its text (4 lines) beside
+            // the map when there is room for both, else above it.
+            let rf_h = if body.width >= RF_SIDE_BY_SIDE {
+                (body.height / 3).clamp(5, 18)
+            } else {
+                body.height / 2
+            };
+            let th = table_rows
+                .min(body.height.saturating_sub(rf_h).max(5))
+                .min(body.height);
             (
                 Rect::new(body.x, body.y, body.width, th),
                 Rect::new(
@@ -254,7 +265,17 @@ impl LayerTablePanel {
         let t = &view.table;
         let p = &view.probe;
         let row = &t.rows[p.layer];
-        let mut c = Canvas { buf, area };
+        // The map goes right of the text when the area is wide, else below it.
+        let side_by_side = area.width >= RF_SIDE_BY_SIDE && area.height >= 3;
+        let text_w = if side_by_side {
+            (area.width / 2).max(48).min(area.width - 12)
+        } else {
+            area.width
+        };
+        let mut c = Canvas {
+            buf,
+            area: Rect::new(area.x, area.y, text_w, area.height),
+        };
         c.put(
             0,
             0,
@@ -285,7 +306,9 @@ impl LayerTablePanel {
         );
         let first = t
             .first_full_rf_layer
-            .map_or("none".to_string(), |i| format!("L{i}"));
+            .map_or("no layer is full".to_string(), |i| {
+                format!("first full: L{i}")
+            });
         let pixels = format!(
             "sees {}/{} px",
             thousands(p.seen()),
@@ -294,18 +317,26 @@ impl LayerTablePanel {
         let (verdict, style) = if row.full_rf {
             (format!("{pixels} · full RF ✓"), theme.good)
         } else {
-            (format!("{pixels} · full RF: no (first {first})"), theme.bad)
+            (format!("{pixels} · not full ({first})"), theme.bad)
         };
         c.put(2, 0, &verdict, style);
-        if area.height < 5 {
+        let map_area = if side_by_side {
+            Rect::new(
+                area.x + text_w + 1,
+                area.y,
+                area.width - text_w - 1,
+                area.height,
+            )
+        } else if area.height >= 5 {
+            Rect::new(area.x, area.y + 4, area.width, area.height - 4)
+        } else {
             return;
-        }
-        let map_h = area.height - 4;
-        let grid = Grid::fit(t.input[0], t.input[1], area.width, map_h);
+        };
+        let grid = Grid::fit(t.input[0], t.input[1], map_area.width, map_area.height);
         c.put(
             3,
             0,
-            &if grid.factor > 1 && area.width < 48 {
+            &if grid.factor > 1 && text_w < 48 {
                 format!("1 cell={f}×{f}px █all ▒some ·none", f = grid.factor)
             } else if grid.factor > 1 {
                 format!(
@@ -317,6 +348,10 @@ impl LayerTablePanel {
             },
             theme.dim,
         );
+        let mut map = Canvas {
+            buf: c.buf,
+            area: map_area,
+        };
         for gy in 0..grid.rows {
             let rs = block_state(&p.rows, gy * grid.factor, grid.factor);
             let mut x = 0;
@@ -328,7 +363,7 @@ impl LayerTablePanel {
                     Coverage::None => ("·", theme.dim),
                 };
                 for _ in 0..grid.cell_width {
-                    c.put(4 + gy as u16, x, ch, style);
+                    map.put(gy as u16, x, ch, style);
                     x += 1;
                 }
             }
