@@ -306,18 +306,16 @@ impl LayerTablePanel {
         );
         let first = t
             .first_full_rf_layer
-            .map_or("no layer is full".to_string(), |i| {
-                format!("first full: L{i}")
-            });
+            .map_or("none is".to_string(), |i| format!("first L{i}"));
         let pixels = format!(
             "sees {}/{} px",
             thousands(p.seen()),
             thousands(t.input[0] * t.input[1])
         );
         let (verdict, style) = if row.full_rf {
-            (format!("{pixels} · full RF ✓"), theme.good)
+            (format!("{pixels} · layer full RF ✓"), theme.good)
         } else {
-            (format!("{pixels} · not full ({first})"), theme.bad)
+            (format!("{pixels} · layer not full ({first})"), theme.bad)
         };
         c.put(2, 0, &verdict, style);
         let map_area = if side_by_side {
