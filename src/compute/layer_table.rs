@@ -794,25 +794,30 @@ impl Table {
                 "conv k²·C_in multiply-accumulates per output; ReLU and pooling 0.\n"
             }
         };
+        let pixels = thousands(self.input[0] * self.input[1]);
         match self.first_full_rf_layer {
             Some(i) => {
-                let p = self.probe(i.saturating_sub(1), Location::Corner);
                 out += &format!(
-                    "Full receptive field first at layer {i} ({}): every output location sees all {} input pixels.\n",
+                    "Full receptive field first at layer {i} ({}): every output location sees all {pixels} input pixels.\n",
                     self.rows[i].name,
-                    thousands(self.input[0] * self.input[1])
                 );
-                if i > 0 {
-                    out += &format!(
-                        "Layer {} ({}) has RF size {} but its corner output sees only {} of them.\n",
-                        i - 1,
-                        self.rows[i - 1].name,
-                        self.rows[i - 1].rf.size,
-                        thousands(p.seen())
-                    );
-                }
             }
             None => out += "No layer has a full receptive field.\n",
+        }
+        // The border case of 1(b): layers whose field is nominally large
+        // enough but whose corner output still hangs over the padding.
+        let side = self.input[0].min(self.input[1]);
+        let last = self.first_full_rf_layer.unwrap_or(self.rows.len());
+        for (i, r) in self.rows.iter().enumerate().take(last) {
+            if r.kind == "conv" && r.rf.size >= side {
+                let p = self.probe(i, Location::Corner);
+                out += &format!(
+                    "Layer {i} ({}) has RF size {} >= {side}, yet its corner output sees only {} of the {pixels} pixels.\n",
+                    r.name,
+                    r.rf.size,
+                    thousands(p.seen()),
+                );
+            }
         }
         out
     }

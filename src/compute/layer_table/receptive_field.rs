@@ -447,6 +447,35 @@ mod tests {
             }
         }
 
+        /// A third, independent check: run the layers forward as real 1-D
+        /// convolutions (all-ones kernels, zero padding, f64) on a one-hot
+        /// input at pixel `x`; output `o` is non-zero exactly when `x` is in
+        /// the exact set of `o`.
+        #[test]
+        fn dense_forward_agrees(arch in arch()) {
+            let n = arch.n_in;
+            for x in 0..n {
+                let mut signal = vec![0.0f64; n];
+                signal[x] = 1.0;
+                for (l, axis) in arch.axes.iter().enumerate() {
+                    let len = axis.out_len(signal.len() as u64).unwrap() as usize;
+                    signal = (0..len)
+                        .map(|o| {
+                            (0..axis.kernel as i64)
+                                .map(|t| o as i64 * axis.stride as i64 - axis.padding as i64 + t)
+                                .filter(|i| *i >= 0 && (*i as usize) < signal.len())
+                                .map(|i| signal[i as usize])
+                                .sum()
+                        })
+                        .collect();
+                    let sets = all_sets(n, &arch.axes, l + 1).unwrap();
+                    for (o, v) in signal.iter().enumerate() {
+                        prop_assert_eq!(*v > 0.0, sets[o][x], "layer {} output {} pixel {}", l + 1, o, x);
+                    }
+                }
+            }
+        }
+
         /// The O(1)-per-window union equals a naive OR over the window, for
         /// inputs wider than one 64-bit word.
         #[test]
