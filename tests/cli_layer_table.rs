@@ -72,6 +72,9 @@ fn json_has_the_issue_schema_and_every_input() {
     assert!(layers[first]["full_rf"].as_bool().unwrap());
     assert!(!layers[first - 1]["full_rf"].as_bool().unwrap());
     assert!(layers[first - 1]["rf_size"].as_u64().unwrap() > 32);
+    // The corner of Conv F=96 sees rows 0..=26 only; the answer layer all 32.
+    assert_eq!(layers[first - 2]["corner_rows"], serde_json::json!([0, 26]));
+    assert_eq!(layers[first]["corner_cols"], serde_json::json!([0, 31]));
 }
 
 #[test]

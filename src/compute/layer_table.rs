@@ -1142,6 +1142,14 @@ pub fn to_json(t: &Table, s: &Settings) -> serde_json::Value {
                 "rf_start": r.rf.start,
                 "full_rf": r.full_rf,
             });
+            // The exact field of the corner output (0, 0): first and last
+            // input row and column it depends on (padding excluded).
+            let corner = t.probe(i, Location::Corner);
+            let range = |m: &[bool]| span(m).map(|(lo, hi, _)| [lo, hi]);
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("corner_rows".into(), json!(range(&corner.rows)));
+                obj.insert("corner_cols".into(), json!(range(&corner.cols)));
+            }
             if let (Some(layer), Some(obj)) = (r.layer, v.as_object_mut()) {
                 let a = layer.axis();
                 obj.insert("kernel".into(), a.kernel.into());
@@ -1171,7 +1179,7 @@ pub fn to_json(t: &Table, s: &Settings) -> serde_json::Value {
             "layers": "layers[0] is the input; first_full_rf_layer indexes layers",
             "flops_all": "conv 2*k*k*C_in per output element (k*k*C_in mults, k*k*C_in-1 adds, 1 bias add), zero-padded taps included; ReLU 1 per element; kxk max pool k*k-1 per output",
             "macs": "conv k*k*C_in per output element; ReLU and pool 0",
-            "rf": "rf_size/rf_jump/rf_start along each axis: output o nominally covers input rows rf_start+o*rf_jump .. +rf_size-1; full_rf is exact (padding contributes nothing)",
+            "rf": "rf_size/rf_jump/rf_start along each axis: output o nominally covers input rows rf_start+o*rf_jump .. +rf_size-1; full_rf and corner_rows/corner_cols (inclusive range seen by output (0,0)) are exact: padding contributes nothing",
         },
     })
 }

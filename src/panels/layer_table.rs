@@ -464,7 +464,7 @@ fn map_rows(side: u64, max: u64) -> u16 {
 
 /// The table columns that fit the width, widest layout first.
 struct Columns {
-    /// (width, right-aligned) for each shown column, in display order.
+    /// Each shown column and its width, in display order.
     shown: Vec<(Col, usize)>,
     long_names: bool,
     /// x of the "full RF" mark, if that column is shown.
