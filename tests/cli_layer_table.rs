@@ -162,3 +162,39 @@ fn bad_architectures_name_the_layer() {
     let err = fails(&["input=3x3x3", "replace_pool=2x2s2"]);
     assert!(err.contains("layer 10 (conv F=48 2x2 s2 p0)"), "{err}");
 }
+
+/// Any architecture through `arch=`: closed forms on a small hand case.
+#[test]
+fn custom_architecture() {
+    let v = json(&["arch=conv:8:3,relu,pool:3:2:1,conv:4:1", "input=9x7x2"]);
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 5);
+    // 3·3·2·8 + 8 params; 9·7·8 outputs × 2·3·3·2 ops.
+    assert_eq!(layers[1]["params"], 152);
+    assert_eq!(layers[1]["flops"], 9 * 7 * 8 * 36);
+    // 3x3 s2 p1 pool: ⌊(9 + 2 − 3)/2⌋ + 1 = 5, ⌊(7 + 2 − 3)/2⌋ + 1 = 4; 8 comparisons each.
+    assert_eq!(layers[3]["out"], serde_json::json!([5, 4, 8]));
+    assert_eq!(layers[3]["flops"], 5 * 4 * 8 * 8);
+    assert_eq!(v["architecture"][2]["window"], 3);
+}
+
+#[test]
+fn bad_architectures_through_arch() {
+    let err = fails(&["arch=conv:8,relu"]);
+    assert!(err.contains("`arch`") && err.contains("layer 1"), "{err}");
+    let err = fails(&["arch=relu,conv:4:3:0:1"]);
+    assert!(
+        err.contains("layer 2 (conv F=4 3x3 s0 p1): stride 0"),
+        "{err}"
+    );
+    let err = fails(&["arch=conv:99999:3"]);
+    assert!(
+        err.contains("layer 1") && err.contains("filters 99999"),
+        "{err}"
+    );
+    let err = fails(&["arch=relu,pool:9:1", "input=4x4x1"]);
+    assert!(err.contains("layer 2 (pool 9x9 s1 p0)"), "{err}");
+    let many = vec!["relu"; 65].join(",");
+    let err = fails(&[&format!("arch={many}")]);
+    assert!(err.contains("`arch`"), "{err}");
+}

@@ -1038,6 +1038,11 @@ const PARAMS: &[ParamSpec] = &[
         help: "input HxWxC (H, W, C in 1..=4096)",
     },
     ParamSpec {
+        name: "arch",
+        default: "midterm",
+        help: "layers after the input, e.g. conv:16:5,relu,pool,conv:8:3:2:1 (conv:F:k[:s:p], relu, pool[:k:s[:p]])",
+    },
+    ParamSpec {
         name: "replace_pool",
         default: "none",
         help: "replace every pool by a conv: none | 2x2s2 | 3x3s2p1",
@@ -1081,9 +1086,11 @@ pub fn parse_input(param: &str, raw: &str) -> Result<[u64; 3], ParamError> {
 }
 
 /// Parameters of one run, as read from the command line or set in the panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub input: [u64; 3],
+    /// The layers after the input (the midterm's network unless `arch=` is given).
+    pub layers: Vec<Layer>,
     pub convention: Convention,
     pub replace_pool: ReplacePool,
 }
@@ -1092,10 +1099,65 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             input: MIDTERM_INPUT,
+            layers: MIDTERM.to_vec(),
             convention: Convention::All,
             replace_pool: ReplacePool::None,
         }
     }
+}
+
+/// The syntax `arch=` accepts, for error messages.
+const ARCH_SYNTAX: &str = "comma-separated layers: conv:F:k[:s:p] (default s=1, p=(k-1)/2), relu, pool[:k:s[:p]] (default 2:2:0)";
+
+/// Parse `arch=conv:16:5,relu,pool,...`; errors name `param` and the bad token.
+/// Numbers are range-checked later by [`table`], which names the layer.
+pub fn parse_arch(param: &str, raw: &str) -> Result<Vec<Layer>, ParamError> {
+    let tokens: Vec<&str> = raw.split(',').map(str::trim).collect();
+    if tokens.len() > MAX_LAYERS {
+        return Err(ParamError::OutOfRange {
+            name: param.into(),
+            value: format!("{} layers", tokens.len()),
+            range: format!("1..={MAX_LAYERS} layers"),
+        });
+    }
+    tokens
+        .iter()
+        .enumerate()
+        .map(|(i, token)| {
+            let invalid = || ParamError::Invalid {
+                name: param.into(),
+                value: format!("{token} (layer {})", i + 1),
+                expected: ARCH_SYNTAX.into(),
+            };
+            let mut parts = token.split(':');
+            let kind = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let nums: Vec<u64> = parts
+                .map(|n| n.trim().parse::<u64>().map_err(|_| invalid()))
+                .collect::<Result<_, _>>()?;
+            match (kind.as_str(), nums.as_slice()) {
+                ("conv", [f, k]) => Ok(Layer::Conv(Conv::same(*f, *k))),
+                ("conv", [f, k, s, p]) => Ok(Layer::Conv(Conv {
+                    filters: *f,
+                    kernel: *k,
+                    stride: *s,
+                    padding: *p,
+                })),
+                ("relu", []) => Ok(Layer::Relu),
+                ("pool", []) => Ok(Layer::MaxPool(POOL_2X2)),
+                ("pool", [k, s]) => Ok(Layer::MaxPool(Pool {
+                    window: *k,
+                    stride: *s,
+                    padding: 0,
+                })),
+                ("pool", [k, s, p]) => Ok(Layer::MaxPool(Pool {
+                    window: *k,
+                    stride: *s,
+                    padding: *p,
+                })),
+                _ => Err(invalid()),
+            }
+        })
+        .collect()
 }
 
 impl Settings {
@@ -1106,8 +1168,13 @@ impl Settings {
             Some(raw) => parse_input("input", &raw)?,
             None => MIDTERM_INPUT,
         };
+        let layers = match params.raw("arch") {
+            Some(raw) => parse_arch("arch", &raw)?,
+            None => MIDTERM.to_vec(),
+        };
         Ok(Settings {
             input,
+            layers,
             // Both come from the fixed option lists above.
             convention: Convention::parse(convention).unwrap_or(Convention::All),
             replace_pool: ReplacePool::parse(replace).unwrap_or(ReplacePool::None),
@@ -1115,7 +1182,7 @@ impl Settings {
     }
 
     pub fn table(&self) -> Result<Table, ShapeError> {
-        table_replaced(self.input, MIDTERM, self.replace_pool)
+        table_replaced(self.input, &self.layers, self.replace_pool)
     }
 }
 
@@ -1188,8 +1255,13 @@ fn run(params: &mut Params, _progress: &mut ProgressFn<'_>) -> Result<Report, Co
     let settings = Settings::from_params(params)?;
     let t = settings.table()?;
     let mut text = format!(
-        "Layer table: input {}, FLOPs = {}, pools: {}\n\n",
+        "Layer table: input {}, {} network, FLOPs = {}, pools: {}\n\n",
         dims(settings.input),
+        if settings.layers == MIDTERM {
+            "the midterm's"
+        } else {
+            "a custom"
+        },
         settings.convention.label(),
         match settings.replace_pool {
             ReplacePool::None => "kept (2x2 max pool, stride 2)".to_string(),
@@ -1402,6 +1474,35 @@ mod tests {
         for bad in ["32x32", "axbxc", "0x32x3", "5000x32x3", "32x32x3x1", ""] {
             let e = parse_input("input", bad).unwrap_err();
             assert!(e.to_string().contains("`input`"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn arch_syntax() {
+        let layers = parse_arch("arch", "conv:16:5, relu,pool,conv:8:3:2:0,pool:3:2:1").unwrap();
+        assert_eq!(layers[0], Layer::Conv(Conv::same(16, 5)));
+        assert_eq!(layers[2], Layer::MaxPool(POOL_2X2));
+        assert_eq!(layers[3], conv(8, 3, 2, 0));
+        assert_eq!(
+            layers[4],
+            Layer::MaxPool(Pool {
+                window: 3,
+                stride: 2,
+                padding: 1
+            })
+        );
+        for bad in [
+            "",
+            "conv",
+            "conv:1",
+            "conv:1:2:3",
+            "relu:1",
+            "pool:2",
+            "avg",
+            "conv:a:3",
+        ] {
+            let e = parse_arch("arch", bad).unwrap_err();
+            assert!(e.to_string().contains("`arch`"), "{bad}: {e}");
         }
     }
 
