@@ -112,7 +112,7 @@ fn facts_equal_the_computation() {
             assert_eq!(g("macs"), thousands(r.ops.macs));
             assert_eq!(g("rf"), r.rf.size.to_string());
             if let Some(tex) = facts.get(&format!("{prefix}.l{i}.params_tex")) {
-                assert_eq!(tex.replace("{,}", ","), thousands(r.params));
+                assert_eq!(tex, &format!("\\text{{{}}}", thousands(r.params)));
             }
             if how == ReplacePool::None {
                 assert_eq!(g("c"), r.out[2].to_string());
@@ -242,4 +242,40 @@ fn no_typed_results() {
             i += 1;
         }
     }
+}
+
+/// Every formula of the solution (with its facts filled in) is inside the
+/// LaTeX subset the notebook renders, so none falls back to source.
+#[test]
+fn every_formula_renders() {
+    let facts = facts();
+    let mut text = content();
+    for (k, v) in &facts {
+        text = text.replace(&format!("{{{{{k}}}}}"), v);
+    }
+    let solutions: String = text.split("### Solution").skip(1).collect();
+    let mut count = 0;
+    for (i, chunk) in solutions.split("$$").enumerate() {
+        if i % 2 == 1 {
+            let (_, err) = nnbook::math::render_to_string(chunk, true, Default::default(), 100);
+            assert!(err.is_none(), "display math `{chunk}`: {err:?}");
+            count += 1;
+            continue;
+        }
+        // Inline math outside code spans and blocks.
+        let prose: String = chunk
+            .split("```")
+            .step_by(2)
+            .flat_map(|s| s.split('`').step_by(2))
+            .collect();
+        for (j, m) in prose.split('$').enumerate() {
+            if j % 2 == 1 {
+                let (out, err) = nnbook::math::render_to_string(m, false, Default::default(), 100);
+                assert!(err.is_none(), "inline math `{m}`: {err:?}");
+                assert!(!out.contains('\\'), "`{m}` rendered as `{out}`");
+                count += 1;
+            }
+        }
+    }
+    assert!(count > 50, "{count}");
 }

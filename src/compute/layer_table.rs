@@ -847,7 +847,7 @@ pub fn thousands(n: u64) -> String {
 /// [`facts`] cheap.
 const WORKED_ROWS: &[usize] = &[0, 1, 2, 3, 4, 5, 6, 8, 13, 16, 18, 19];
 
-/// Inserts facts; grouped numbers get a `_tex` twin (`1{,}216`) for math.
+/// Inserts facts; grouped numbers get a `_tex` twin (`\text{1,216}`) for math.
 struct Sink<'a> {
     out: &'a mut Facts,
 }
@@ -864,7 +864,7 @@ impl Sink<'_> {
     fn num_tex(&mut self, key: String, value: u64) {
         let grouped = thousands(value);
         self.out
-            .insert(format!("{key}_tex"), grouped.replace(',', "{,}"));
+            .insert(format!("{key}_tex"), format!("\\text{{{grouped}}}"));
         self.out.insert(key, grouped);
     }
 }
