@@ -161,7 +161,6 @@ impl Display {
     fn inline(&self) -> Inline {
         Inline {
             glyphs: self.glyphs,
-            plain: false,
         }
     }
 
@@ -170,6 +169,9 @@ impl Display {
     }
 
     fn node(&self, node: &Node, style: Style) -> Block {
+        if !super::budget::spend() {
+            return Block::from_line(Vec::new());
+        }
         match node {
             Node::Atom(_) | Node::Space(_) => self.flat(node, style),
             Node::Row(items) => self.row(items, style),
@@ -401,6 +403,9 @@ impl Display {
 
     /// Whether `node` renders on one line in `style` (then the inline renderer does it).
     fn is_flat(&self, node: &Node, style: Style) -> bool {
+        if !super::budget::spend() {
+            return true;
+        }
         match node {
             Node::Atom(_) | Node::Space(_) => true,
             Node::Row(items) => items.iter().all(|n| self.is_flat(n, style)),

@@ -28,8 +28,10 @@ use super::ast::{Accent, Align, Atom, Class, Font, FracStyle, Node, Place, Rules
 
 /// Longest source we try to parse (bytes). Our longest display equation is about 350 bytes.
 pub const MAX_SOURCE: usize = 4000;
-/// Deepest nesting of groups (`{`, `\left`, `\begin`) and of tree nodes we accept.
+/// Deepest nesting of groups (`{`, `\left`, `\begin`) in the source we accept.
 pub const MAX_DEPTH: usize = 48;
+/// Deepest tree we build (a script level is two nodes: the script and its group).
+pub const MAX_TREE_DEPTH: usize = 2 * MAX_DEPTH + 16;
 /// Most parser events we fold into a tree.
 const MAX_EVENTS: usize = 20_000;
 
@@ -409,7 +411,7 @@ impl Builder<'_> {
     /// One element: content, a group, a visual with its operands, or a script with its parts.
     fn element(&mut self, ctx: Ctx) -> Result<Node, String> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_TREE_DEPTH {
             return Err(format!(
                 "expression nested too deeply (limit {MAX_DEPTH} levels)"
             ));
