@@ -1,7 +1,13 @@
 //! nnbook: a terminal notebook of worked solutions to a neural-networks midterm.
 
+pub mod app;
 pub mod cli;
 pub mod compute;
+pub mod content;
+pub mod headless;
+pub mod layout;
 pub mod math;
 pub mod panels;
+pub mod terminal;
+pub mod tui;
 pub mod ui;
