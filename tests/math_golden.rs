@@ -582,3 +582,10 @@ fn display_scripts_stay_on_the_line() {
         &[" ⎛1⎞", " ⎝2⎠", "x"],
     );
 }
+
+#[test]
+fn rows_outside_an_environment_as_katex_allows() {
+    check_display(r"a = b \\ c = d", &["a = b", "c = d"]);
+    check_display(r"a &= b \\ c + 1 &= d", &["    a = b", "c + 1 = d"]);
+    check_inline(r"a = b \\ c = d", "a = b; c = d");
+}

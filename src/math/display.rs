@@ -308,9 +308,18 @@ impl Display {
                 rules,
             } => self.table(*kind, rows, align, rules, style),
             Node::Negated(inner) => {
-                let b = self.node(inner, style);
+                let mut b = self.node(inner, style);
                 if b.height() == 1 {
                     return self.flat(node, style);
+                }
+                // A tall negated block: strike the first character of its baseline row.
+                let row = b.baseline.min(b.height() - 1);
+                if let Some(span) = b.rows[row].iter_mut().find(|s| !s.text.trim().is_empty()) {
+                    let lead = span.text.len() - span.text.trim_start().len();
+                    let mut chars = span.text[lead..].chars();
+                    if let Some(c) = chars.next() {
+                        span.text = format!("{}{c}\u{0338}{}", &span.text[..lead], chars.as_str());
+                    }
                 }
                 b
             }
