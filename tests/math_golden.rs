@@ -589,3 +589,10 @@ fn rows_outside_an_environment_as_katex_allows() {
     check_display(r"a &= b \\ c + 1 &= d", &["    a = b", "c + 1 = d"]);
     check_inline(r"a = b \\ c = d", "a = b; c = d");
 }
+
+#[test]
+fn braced_comma_is_a_thousands_separator() {
+    // `{,}` is an ordinary atom in TeX: no space after it.
+    let r = nnbook::math::render_inline("1{,}216 + a, b", nnbook::math::Glyphs::Unicode);
+    assert_eq!(nnbook::math::line_text(&r.lines[0]), "1,216 + a, b");
+}

@@ -532,7 +532,15 @@ impl Builder<'_> {
         match g {
             Grouping::Normal => {
                 let cells = self.sequence(ctx, true, false)?;
-                Ok(Node::Row(flatten_single(cells)))
+                let mut row = flatten_single(cells);
+                // TeX makes a braced group an ordinary atom: `1{,}216` is a
+                // thousands separator, not a comma followed by a space.
+                if let [Node::Atom(atom)] = row.as_mut_slice()
+                    && atom.class == Class::Punct
+                {
+                    atom.class = Class::Ord;
+                }
+                Ok(Node::Row(row))
             }
             Grouping::LeftRight(open, close) => {
                 let cells = self.sequence(ctx, true, false)?;
