@@ -612,6 +612,9 @@ impl Solution {
     }
 }
 
+/// The slow rate the content contrasts with the default.
+pub const SLOW_ALPHA: f64 = 0.001;
+
 /// Relative errors this small count as a pass, live and in tests.
 pub const CHECK_TOLERANCE: f64 = 1e-6;
 
@@ -686,6 +689,19 @@ pub fn facts(out: &mut Facts) {
             c.full[..c.step].iter().fold(0.0, |m: f64, v| m.max(*v))
         ),
     );
+    // A slow rate: the statistics barely move, so stop-gradient is nearly exact.
+    let slow = Solution::new(
+        Inputs {
+            rate: Rate::Ema { alpha: SLOW_ALPHA },
+            ..inp.clone()
+        },
+        c.step,
+    );
+    put("alpha_slow", short(SLOW_ALPHA));
+    put(
+        "stop_gap_pct_slow",
+        format!("{:.0}", 100.0 * slow.stop_grad_gap()),
+    );
     // The last running output of the cumulative rate equals the full layer's.
     let cum = Inputs {
         rate: Rate::Cumulative,
@@ -696,8 +712,7 @@ pub fn facts(out: &mut Facts) {
     let gap = (&r.y.row(last) - &s.full.y.row(last))
         .iter()
         .fold(0.0, |m: f64, v| m.max(v.abs()));
-    put("cumulative_last_gap", sci(gap));
-    put("cumulative_last_gap_tex", sci_tex(gap));
+    put("cumulative_last_gap", short(gap));
     // One worked step: feature 1 at t=1 of the running layer.
     put("ex.h", format!("{:.3}", inp.h[[0, 0]]));
     put("ex.mu", format!("{:.3}", s.running.mu[[0, 0]]));
@@ -1107,6 +1122,17 @@ mod tests {
             let mut p = Params::parse(&[arg]).unwrap();
             let e = Settings::from_params(&mut p).err().expect(arg);
             assert!(e.to_string().contains(name), "{arg}: {e}");
+        }
+    }
+}
+#[cfg(test)]
+mod dump {
+    #[test]
+    fn dump_facts() {
+        let mut f = super::Facts::new();
+        super::facts(&mut f);
+        for (k, v) in f {
+            println!("{k} = {v}");
         }
     }
 }

@@ -199,7 +199,7 @@ impl Panel for SeqNormPanel {
         let theme = ctx.theme;
         let mut c = Canvas { buf, area };
         let h = area.height;
-        c.put(0, 0, &self.settings_line(), theme.dim);
+        c.put(0, 0, &self.settings_line(area.width), theme.dim);
         if h >= 2 {
             c.put(h - 1, 0, hint(area.width), theme.dim);
         }
@@ -229,7 +229,10 @@ impl Panel for SeqNormPanel {
 }
 
 impl SeqNormPanel {
-    fn settings_line(&self) -> String {
+    fn settings_line(&self, width: u16) -> String {
+        if width < 56 {
+            return format!("{} · seed {}", self.forward_label(), self.seed);
+        }
         format!(
             "{} · ε={} · seed {} · T={} K={}",
             self.forward_label(),
@@ -378,7 +381,11 @@ impl SeqNormPanel {
         c.put(
             y,
             0,
-            &format!("h_{p} += 1 (←/→): max|Δy_t| for t = 1..{DEFAULT_T}"),
+            &if c.area.width >= 44 {
+                format!("h_{p} += 1 (←/→): max|Δy_t| for t = 1..{DEFAULT_T}")
+            } else {
+                format!("h_{p} += 1: change of y_1..{DEFAULT_T}")
+            },
             theme.text,
         );
         let rows = [
@@ -402,12 +409,13 @@ impl SeqNormPanel {
                 };
                 x = c.put(ly, x, &format!("{} ", bar(*d, top)), style);
             }
-            let verdict = if p == 1 {
-                " no earlier step".to_string()
-            } else if ok {
-                format!(" y_1..{} same ✓", p - 1)
-            } else {
-                format!(" y_1..{} moved ✗", p - 1)
+            let roomy = c.area.width >= x + 16;
+            let verdict = match (p == 1, ok, roomy) {
+                (true, _, _) => " no earlier step".to_string(),
+                (false, true, true) => format!(" y_1..{} same ✓", p - 1),
+                (false, false, true) => format!(" y_1..{} moved ✗", p - 1),
+                (false, true, false) => format!(" y_1..{} ✓", p - 1),
+                (false, false, false) => format!(" y_1..{} ✗", p - 1),
             };
             let style = if p == 1 {
                 theme.dim
@@ -448,6 +456,16 @@ fn cell(v: f64, width: usize) -> String {
         format!("{v:.1}")
     } else {
         format!("{v:.0e}")
+    };
+    // A value that rounds to zero is shown without a sign.
+    let s = if s
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        s.trim_start_matches('-').to_string()
+    } else {
+        s
     };
     let s = if s.width() >= width {
         format!("{v:.0e}")
