@@ -122,7 +122,7 @@ impl Inputs {
 }
 
 /// Gradients of `L = Σ G ⊙ Y`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Grads {
     pub dh: Array2<f64>,
     pub dgamma: Array1<f64>,
@@ -132,7 +132,7 @@ pub struct Grads {
 // ---------------------------------------------------------------- 4(a) ----
 
 /// Forward pass of 4(a), with what the backward pass needs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FullForward {
     /// `μ_k = (1/T) Σ_t h_tk`
     pub mu: Array1<f64>,
@@ -240,7 +240,7 @@ impl RunningState {
 }
 
 /// Forward pass of 4(b): a loop over [`RunningState::step`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunningForward {
     /// `α_t` per step
     pub alpha: Vec<f64>,
@@ -293,9 +293,8 @@ pub fn running_forward_with(
 
 /// Gradients of the running layer; `dmu0`/`dv0` are zero for the stop-gradient
 /// variant (it treats the statistics as constants).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunningGrads {
-    #[serde(flatten)]
     pub grads: Grads,
     pub dmu0: Array1<f64>,
     pub dv0: Array1<f64>,
@@ -826,6 +825,26 @@ impl Settings {
     }
 }
 
+/// `[T][K]` as nested row-major arrays (ndarray's own serde form is not).
+fn rows(a: &Array2<f64>) -> serde_json::Value {
+    json!(a.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>())
+}
+
+fn vec1(a: &Array1<f64>) -> serde_json::Value {
+    json!(a.to_vec())
+}
+
+fn grads_json(g: &Grads) -> serde_json::Value {
+    json!({ "dh": rows(&g.dh), "dgamma": vec1(&g.dgamma), "dbeta": vec1(&g.dbeta) })
+}
+
+fn running_grads_json(g: &RunningGrads) -> serde_json::Value {
+    let mut v = grads_json(&g.grads);
+    v["dmu0"] = vec1(&g.dmu0);
+    v["dv0"] = vec1(&g.dv0);
+    v
+}
+
 fn checks_json(c: &Checks) -> serde_json::Value {
     json!({
         "max_rel_error": c.max(),
@@ -847,35 +866,35 @@ pub fn to_json(s: &Solution, mode: Mode) -> serde_json::Value {
         "eps": inp.eps,
         "rate": inp.rate,
         "loss": "L = sum(G * Y)",
-        "h": inp.h,
-        "gamma": inp.gamma,
-        "beta": inp.beta,
-        "g": inp.g,
-        "mu0": inp.mu0,
-        "v0": inp.v0,
+        "h": rows(&inp.h),
+        "gamma": vec1(&inp.gamma),
+        "beta": vec1(&inp.beta),
+        "g": rows(&inp.g),
+        "mu0": vec1(&inp.mu0),
+        "v0": vec1(&inp.v0),
         "trainable_params": 2 * inp.k(),
         "causality": s.causality,
     });
     if mode != Mode::Running {
         v["full"] = json!({
-            "mu": s.full.mu,
-            "var": s.full.var,
-            "yhat": s.full.yhat,
-            "y": s.full.y,
-            "backward": s.full_grads,
+            "mu": vec1(&s.full.mu),
+            "var": vec1(&s.full.var),
+            "yhat": rows(&s.full.yhat),
+            "y": rows(&s.full.y),
+            "backward": grads_json(&s.full_grads),
             "grad_check": checks_json(&s.full_check),
         });
     }
     if mode != Mode::Full {
         v["running"] = json!({
             "alpha": s.running.alpha,
-            "mu": s.running.mu,
-            "var": s.running.var,
-            "yhat": s.running.yhat,
-            "y": s.running.y,
-            "backward_exact": s.exact,
+            "mu": rows(&s.running.mu),
+            "var": rows(&s.running.var),
+            "yhat": rows(&s.running.yhat),
+            "y": rows(&s.running.y),
+            "backward_exact": running_grads_json(&s.exact),
             "grad_check_exact": checks_json(&s.exact_check),
-            "backward_stop_grad": s.stop,
+            "backward_stop_grad": running_grads_json(&s.stop),
             "grad_check_stop_grad": checks_json(&s.stop_check),
             "stop_grad_gap": s.stop_grad_gap(),
         });
