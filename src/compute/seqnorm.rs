@@ -112,6 +112,23 @@ impl Inputs {
         }
     }
 
+    /// Feature `j` alone: a `T×1` problem (features never interact).
+    pub fn feature(&self, j: usize) -> Inputs {
+        let col = |a: &Array2<f64>| a.column(j).to_owned().insert_axis(Axis(1));
+        let at = |a: &Array1<f64>| Array1::from_elem(1, a[j]);
+        Inputs {
+            seed: self.seed,
+            h: col(&self.h),
+            gamma: at(&self.gamma),
+            beta: at(&self.beta),
+            g: col(&self.g),
+            eps: self.eps,
+            rate: self.rate,
+            mu0: at(&self.mu0),
+            v0: at(&self.v0),
+        }
+    }
+
     pub fn t(&self) -> usize {
         self.h.nrows()
     }
@@ -223,23 +240,38 @@ impl RunningState {
     ) -> Step {
         self.t += 1;
         let alpha = rate.at(self.t);
-        let delta = &h - &self.mu;
-        self.mu = &self.mu + &(&delta * alpha);
-        self.v = (&self.v + &delta.mapv(|d| alpha * d * d)) * (1.0 - alpha);
-        let yhat = (&h - &self.mu) / &self.v.mapv(|v| (v + eps).sqrt());
-        let y = &yhat * gamma + beta;
-        Step {
+        let k = h.len();
+        let mut step = Step {
             alpha,
-            delta,
-            mu: self.mu.clone(),
-            v: self.v.clone(),
-            yhat,
-            y,
+            delta: Array1::zeros(k),
+            mu: Array1::zeros(k),
+            v: Array1::zeros(k),
+            yhat: Array1::zeros(k),
+            y: Array1::zeros(k),
+        };
+        for j in 0..k {
+            let (delta, yhat) = update(h[j], &mut self.mu[j], &mut self.v[j], alpha, eps);
+            step.delta[j] = delta;
+            step.mu[j] = self.mu[j];
+            step.v[j] = self.v[j];
+            step.yhat[j] = yhat;
+            step.y[j] = gamma[j] * yhat + beta[j];
         }
+        step
     }
 }
 
-/// Forward pass of 4(b): a loop over [`RunningState::step`].
+/// One feature of one step of the recurrence: updates `μ`, `v` in place and
+/// returns `(δ_t, ŷ_t)`. The single kernel behind [`RunningState::step`] and
+/// [`running_forward_with`].
+fn update(h: f64, mu: &mut f64, v: &mut f64, alpha: f64, eps: f64) -> (f64, f64) {
+    let delta = h - *mu;
+    *mu += alpha * delta;
+    *v = (1.0 - alpha) * (*v + alpha * delta * delta);
+    (delta, (h - *mu) / (*v + eps).sqrt())
+}
+
+/// Forward pass of 4(b): every step of [`RunningState::step`], recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunningForward {
     /// `α_t` per step
@@ -270,7 +302,8 @@ pub fn running_forward_with(
     v0: &Array1<f64>,
 ) -> RunningForward {
     let (t, k) = h.dim();
-    let mut state = RunningState::new(mu0, v0);
+    let mut mu = mu0.clone();
+    let mut v = v0.clone();
     let mut out = RunningForward {
         alpha: Vec::with_capacity(t),
         mu: Array2::zeros((t, k)),
@@ -279,14 +312,19 @@ pub fn running_forward_with(
         yhat: Array2::zeros((t, k)),
         y: Array2::zeros((t, k)),
     };
-    for (i, row) in h.rows().into_iter().enumerate() {
-        let s = state.step(row, gamma, beta, eps, rate);
-        out.alpha.push(s.alpha);
-        out.mu.row_mut(i).assign(&s.mu);
-        out.var.row_mut(i).assign(&s.v);
-        out.delta.row_mut(i).assign(&s.delta);
-        out.yhat.row_mut(i).assign(&s.yhat);
-        out.y.row_mut(i).assign(&s.y);
+    // The loop of `RunningState::step` without its per-step allocations (the
+    // grad checks run this thousands of times).
+    for i in 0..t {
+        let alpha = rate.at(i + 1);
+        out.alpha.push(alpha);
+        for j in 0..k {
+            let (delta, yhat) = update(h[[i, j]], &mut mu[j], &mut v[j], alpha, eps);
+            out.mu[[i, j]] = mu[j];
+            out.var[[i, j]] = v[j];
+            out.delta[[i, j]] = delta;
+            out.yhat[[i, j]] = yhat;
+            out.y[[i, j]] = gamma[j] * yhat + beta[j];
+        }
     }
     out
 }
@@ -412,73 +450,122 @@ fn with_flat<T>(a: &mut Array2<f64>, x: &[f64], f: impl FnOnce(&Array2<f64>) -> 
     f(a)
 }
 
-/// Check the 4(a) backward.
-pub fn check_full(inp: &Inputs, grads: &Grads) -> Checks {
-    let gam = &inp.gamma;
-    let bet = &inp.beta;
-    let mut scratch = inp.h.clone();
-    let dh = gradcheck::check(&mut flat(&inp.h), &flat(&grads.dh), |x| {
-        with_flat(&mut scratch, x, |h| {
-            loss(&full_forward(h, gam, bet, inp.eps).y, &inp.g)
-        })
-    });
-    let dgamma = gradcheck::check(&mut gam.to_vec(), &grads.dgamma.to_vec(), |x| {
-        let gm = Array1::from(x.to_vec());
-        loss(&full_forward(&inp.h, &gm, bet, inp.eps).y, &inp.g)
-    });
-    let dbeta = gradcheck::check(&mut bet.to_vec(), &grads.dbeta.to_vec(), |x| {
-        let b = Array1::from(x.to_vec());
-        loss(&full_forward(&inp.h, gam, &b, inp.eps).y, &inp.g)
-    });
-    Checks {
-        dh,
-        dgamma,
-        dbeta,
+/// Features never interact: feature `j` of every output depends only on
+/// feature `j` of the inputs and parameters. So each check runs one column at
+/// a time (the same forward functions on a `T×1` input), which costs
+/// O(T²K) instead of O((TK)²·…) and gives the same partial derivatives.
+fn per_feature(
+    inp: &Inputs,
+    dh: &Array2<f64>,
+    scalars: [&Array1<f64>; 4],
+    one: impl Fn(&Inputs, &[f64], [f64; 4]) -> Checks,
+) -> Checks {
+    let k = inp.k();
+    let mut total: Option<Checks> = None;
+    for j in 0..k {
+        let col = inp.feature(j);
+        let analytic = dh.column(j).to_vec();
+        let c = one(&col, &analytic, scalars.map(|a| a[j]));
+        // Map the column's worst index back into the flattened [T][K] array.
+        let c = Checks {
+            dh: GradCheck {
+                worst_index: c.dh.worst_index * k + j,
+                ..c.dh
+            },
+            dgamma: GradCheck {
+                worst_index: j,
+                ..c.dgamma
+            },
+            dbeta: GradCheck {
+                worst_index: j,
+                ..c.dbeta
+            },
+            dmu0: GradCheck {
+                worst_index: j,
+                ..c.dmu0
+            },
+            dv0: GradCheck {
+                worst_index: j,
+                ..c.dv0
+            },
+        };
+        total = Some(match total {
+            None => c,
+            Some(t) => Checks {
+                dh: t.dh.merge(c.dh),
+                dgamma: t.dgamma.merge(c.dgamma),
+                dbeta: t.dbeta.merge(c.dbeta),
+                dmu0: t.dmu0.merge(c.dmu0),
+                dv0: t.dv0.merge(c.dv0),
+            },
+        });
+    }
+    total.unwrap_or(Checks {
+        dh: GradCheck::NONE,
+        dgamma: GradCheck::NONE,
+        dbeta: GradCheck::NONE,
         dmu0: GradCheck::NONE,
         dv0: GradCheck::NONE,
-    }
+    })
+}
+
+fn one(x: f64) -> Array1<f64> {
+    Array1::from_elem(1, x)
+}
+
+/// Check the 4(a) backward against central differences of [`full_forward`].
+pub fn check_full(inp: &Inputs, grads: &Grads) -> Checks {
+    let scalars = [&grads.dgamma, &grads.dbeta, &grads.dgamma, &grads.dbeta];
+    per_feature(inp, &grads.dh, scalars, |c, dh, [dgamma, dbeta, _, _]| {
+        let loss_of = |h: &Array2<f64>, gm: f64, b: f64| {
+            loss(&full_forward(h, &one(gm), &one(b), c.eps).y, &c.g)
+        };
+        let (gm, b) = (c.gamma[0], c.beta[0]);
+        let mut scratch = c.h.clone();
+        Checks {
+            dh: gradcheck::check(&mut flat(&c.h), dh, |x| {
+                with_flat(&mut scratch, x, |h| loss_of(h, gm, b))
+            }),
+            dgamma: gradcheck::check(&mut [gm], &[dgamma], |x| loss_of(&c.h, x[0], b)),
+            dbeta: gradcheck::check(&mut [b], &[dbeta], |x| loss_of(&c.h, gm, x[0])),
+            dmu0: GradCheck::NONE,
+            dv0: GradCheck::NONE,
+        }
+    })
 }
 
 /// Check a 4(b) backward (exact or stop-gradient) against central differences
-/// of the running forward.
+/// of [`running_forward_with`].
 pub fn check_running(inp: &Inputs, grads: &RunningGrads) -> Checks {
-    let fwd =
-        |h: &Array2<f64>, gm: &Array1<f64>, b: &Array1<f64>, m0: &Array1<f64>, v0: &Array1<f64>| {
-            loss(
-                &running_forward_with(h, gm, b, inp.eps, inp.rate, m0, v0).y,
-                &inp.g,
-            )
+    let g = &grads.grads;
+    let scalars = [&g.dgamma, &g.dbeta, &grads.dmu0, &grads.dv0];
+    per_feature(inp, &g.dh, scalars, |c, dh, [dgamma, dbeta, dmu0, dv0]| {
+        let loss_of = |h: &Array2<f64>, [gm, b, m0, v0]: [f64; 4]| {
+            let y = running_forward_with(h, &one(gm), &one(b), c.eps, c.rate, &one(m0), &one(v0)).y;
+            loss(&y, &c.g)
         };
-    let (h, gam, bet, m0, v0) = (&inp.h, &inp.gamma, &inp.beta, &inp.mu0, &inp.v0);
-    let mut scratch = h.clone();
-    let dh = gradcheck::check(&mut flat(h), &flat(&grads.grads.dh), |x| {
-        with_flat(&mut scratch, x, |hh| fwd(hh, gam, bet, m0, v0))
-    });
-    let arr = |x: &[f64]| Array1::from(x.to_vec());
-    let dgamma = gradcheck::check(&mut gam.to_vec(), &grads.grads.dgamma.to_vec(), |x| {
-        fwd(h, &arr(x), bet, m0, v0)
-    });
-    let dbeta = gradcheck::check(&mut bet.to_vec(), &grads.grads.dbeta.to_vec(), |x| {
-        fwd(h, gam, &arr(x), m0, v0)
-    });
-    let dmu0 = gradcheck::check(&mut m0.to_vec(), &grads.dmu0.to_vec(), |x| {
-        fwd(h, gam, bet, &arr(x), v0)
-    });
-    // v_0 is only checked where a central step stays non-negative.
-    let dv0 = if v0.iter().all(|v| *v > 2.0 * gradcheck::STEP) {
-        gradcheck::check(&mut v0.to_vec(), &grads.dv0.to_vec(), |x| {
-            fwd(h, gam, bet, m0, &arr(x))
-        })
-    } else {
-        GradCheck::NONE
-    };
-    Checks {
-        dh,
-        dgamma,
-        dbeta,
-        dmu0,
-        dv0,
-    }
+        let p = [c.gamma[0], c.beta[0], c.mu0[0], c.v0[0]];
+        let with = |i: usize, v: f64| {
+            let mut q = p;
+            q[i] = v;
+            q
+        };
+        let mut scratch = c.h.clone();
+        Checks {
+            dh: gradcheck::check(&mut flat(&c.h), dh, |x| {
+                with_flat(&mut scratch, x, |h| loss_of(h, p))
+            }),
+            dgamma: gradcheck::check(&mut [p[0]], &[dgamma], |x| loss_of(&c.h, with(0, x[0]))),
+            dbeta: gradcheck::check(&mut [p[1]], &[dbeta], |x| loss_of(&c.h, with(1, x[0]))),
+            dmu0: gradcheck::check(&mut [p[2]], &[dmu0], |x| loss_of(&c.h, with(2, x[0]))),
+            // v_0 is only checked where a central step stays non-negative.
+            dv0: if p[3] > 2.0 * gradcheck::STEP {
+                gradcheck::check(&mut [p[3]], &[dv0], |x| loss_of(&c.h, with(3, x[0])))
+            } else {
+                GradCheck::NONE
+            },
+        }
+    })
 }
 
 /// Causality: perturb `h_p` (0-based step `p`) by `size` in every feature
