@@ -13,7 +13,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
 use crate::compute::seqnorm::{
     CHECK_TOLERANCE, Checks, DEFAULT_EPS, DEFAULT_K, DEFAULT_SEED, DEFAULT_T, Inputs, Rate,
-    Solution, sci, short,
+    Solution, sci,
 };
 
 pub const KIND: PanelKind = PanelKind {
@@ -219,12 +219,18 @@ impl Panel for SeqNormPanel {
         }
         if y < bottom {
             self.render_causality(&mut c, y, bottom - y, ctx);
+            y += causal_h;
+        }
+        // Parameters and the vector gradients, where there is room.
+        if y + 2 <= bottom {
+            self.render_details(&mut c, y + 1, bottom - y - 1, ctx);
         }
     }
 
     fn full_height(&self, _width: u16) -> u16 {
-        // settings, checks (≤ 2), header + T rows, causality (3), hint
-        1 + 2 + 1 + DEFAULT_T as u16 + 3 + 1
+        // settings, checks (2), header + T rows, causality (3), a blank line,
+        // the details, hint
+        1 + 2 + 1 + DEFAULT_T as u16 + 3 + 1 + DETAIL_ROWS + 1
     }
 }
 
@@ -252,7 +258,10 @@ impl SeqNormPanel {
             if m < CHECK_TOLERANCE {
                 (format!("{} ✓", sci(m)), theme.good)
             } else {
-                (format!("{} ✗", short(m)), theme.bad)
+                (
+                    format!("{} ✗", if m < 100.0 { format!("{m:.2}") } else { sci(m) }),
+                    theme.bad,
+                )
             }
         };
         let wide = c.area.width >= 62;
@@ -425,6 +434,50 @@ impl SeqNormPanel {
                 theme.bad
             };
             c.put(ly, x, &verdict, style);
+        }
+    }
+}
+
+/// Lines of [`SeqNormPanel::render_details`].
+const DETAIL_ROWS: u16 = 8;
+
+impl SeqNormPanel {
+    fn render_details(&self, c: &mut Canvas<'_>, y: u16, height: u16, ctx: &PanelContext<'_>) {
+        let theme = ctx.theme;
+        let s = &self.solution;
+        let (grads, which) = match self.backward {
+            Backward::Full => (&s.full_grads, "full"),
+            Backward::Exact => (&s.exact.grads, "running"),
+            Backward::StopGrad => (&s.stop.grads, "running"),
+        };
+        let last = DEFAULT_T - 1;
+        let lines: [(String, Vec<f64>, Style); DETAIL_ROWS as usize] = [
+            ("γ".into(), s.inputs.gamma.to_vec(), theme.text),
+            ("β".into(), s.inputs.beta.to_vec(), theme.text),
+            ("μ full".into(), s.full.mu.to_vec(), theme.dim),
+            (
+                format!("μ_{} running", DEFAULT_T),
+                s.running.mu.row(last).to_vec(),
+                theme.dim,
+            ),
+            ("σ² full".into(), s.full.var.to_vec(), theme.dim),
+            (
+                format!("v_{} running", DEFAULT_T),
+                s.running.var.row(last).to_vec(),
+                theme.dim,
+            ),
+            (
+                format!("∂L/∂γ {which}"),
+                grads.dgamma.to_vec(),
+                theme.accent,
+            ),
+            ("∂L/∂μ_0 exact".into(), s.exact.dmu0.to_vec(), theme.accent),
+        ];
+        for (i, (label, values, style)) in lines.iter().take(height as usize).enumerate() {
+            let ly = y + i as u16;
+            let x = c.put(ly, 0, &format!("{label:<14}"), theme.text);
+            let cells: String = values.iter().map(|v| cell(*v, 7)).collect();
+            c.put(ly, x, &cells, *style);
         }
     }
 }
