@@ -220,7 +220,8 @@ pub fn verdict(
         };
     }
     let mut cautions = Vec::new();
-    if linearity_r2 > NEARLY_LINEAR_R2 {
+    let nearly_linear = linearity_r2 > NEARLY_LINEAR_R2;
+    if nearly_linear {
         cautions.push(format!(
             "nearly linear on BN's range (R² {linearity_r2:.3})"
         ));
@@ -230,10 +231,15 @@ pub fn verdict(
             "mean |act'| {mean_abs_grad:.2} shrinks gradients per layer"
         ));
     }
-    let base = format!(
-        "nonlinear (R² {linearity_r2:.2}), gradient flows through {} of units",
+    let flows = format!(
+        "gradient flows through {} of units",
         pct(1.0 - zero_grad_fraction)
     );
+    let base = if nearly_linear {
+        flows
+    } else {
+        format!("nonlinear (R² {linearity_r2:.2}), {flows}")
+    };
     let reason = if cautions.is_empty() {
         format!("fine: {base}")
     } else {
