@@ -115,6 +115,8 @@ pub fn settings(p: &mut Params) -> Result<Settings, ComputeError> {
     let learning_rate = p.f64("lr", d.learning_rate, 1e-6..=1.0)?;
     let per_class = p.usize("points", d.spirals.per_class, 8..=1024)?;
     let all_weights = p.choice("weights", "first", &["first", "all"])? == "all";
+    // reject unknown keys now rather than after a full experiment
+    p.finish(PARAMS)?;
     let experiment = ExperimentConfig {
         seed,
         batch,
