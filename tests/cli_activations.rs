@@ -107,7 +107,7 @@ fn json_has_every_activation_in_the_midterms_order_with_all_keys() {
     ] {
         assert!(!inputs[key].is_null(), "inputs.{key}");
     }
-    // the statistics inputs are there to recheck: x [16][16], W [8][16], z [16][8]
+    // the statistics inputs are there to recheck: x [16][8], W [8][8], z [16][8]
     let s = &v["statistics"];
     assert_eq!(s["x"].as_array().unwrap().len(), 16);
     assert_eq!(s["w"].as_array().unwrap().len(), 8);
