@@ -406,6 +406,24 @@ pub fn to_text(
 /// Figures the Problem 2 solution quotes: the statistics at the defaults (the
 /// panel's opening state) and two what-ifs. The training experiment is too slow
 /// to be a fact; tests tie the text's claims about it to the computed result.
+/// P(Z > x) for a standard normal Z and large x, from the asymptotic series
+/// φ(x)/x · (1 − 1/x² + 3/x⁴ − 15/x⁶); relative error below 1e-3 for x ≥ 6.
+fn normal_tail(x: f64) -> f64 {
+    let phi = (-x * x / 2.0).exp() / std::f64::consts::TAU.sqrt();
+    let x2 = x * x;
+    phi / x * (1.0 - 1.0 / x2 + 3.0 / (x2 * x2) - 15.0 / (x2 * x2 * x2))
+}
+
+/// `v` with `digits` decimals, never "-0.000".
+fn fixed(v: f64, digits: usize) -> String {
+    let s = format!("{v:.digits$}");
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
 pub fn facts(out: &mut super::Facts) {
     let base = StatsConfig::default();
     let s = stats::compute(base);
@@ -424,16 +442,13 @@ pub fn facts(out: &mut super::Facts) {
     put("bn_check", format!("{:.0e}", s.bn_check.max_rel_error));
     for (i, a) in s.acts.iter().enumerate() {
         let k = i + 1;
-        put(&format!("a{k}.mean"), format!("{:.3}", a.out_mean));
-        put(&format!("a{k}.std"), format!("{:.3}", a.out_std));
+        put(&format!("a{k}.mean"), fixed(a.out_mean, 3));
+        put(&format!("a{k}.std"), fixed(a.out_std, 3));
         put(
             &format!("a{k}.zero_grad_pct"),
             format!("{:.1}", 100.0 * a.zero_grad_fraction),
         );
-        put(
-            &format!("a{k}.mean_abs_grad"),
-            format!("{:.3}", a.mean_abs_grad),
-        );
+        put(&format!("a{k}.mean_abs_grad"), fixed(a.mean_abs_grad, 3));
         put(&format!("a{k}.r2"), format!("{:.4}", a.linearity_r2));
         put(
             &format!("a{k}.verdict"),
@@ -467,9 +482,21 @@ pub fn facts(out: &mut super::Facts) {
         t(stats::thresholds::NEARLY_LINEAR_R2),
     );
     put("thr.small_slope", t(stats::thresholds::SMALL_SLOPE));
+    let e = ExperimentConfig::default();
+    put("points", (2 * e.spirals.per_class).to_string());
+    put("turns", e.spirals.turns.to_string());
+    put("lr", e.learning_rate.to_string());
+    put("check_ok", "1e-6".into());
+    put("eps", format!("10^{{{}}}", batchnorm::EPS.log10().round()));
+    put("tail10", format!("{:.0e}", normal_tail(10.0)));
+    let diff = experiment::min_zero_relu_equivalence(base.seed);
     put(
         "equivalence",
-        format!("{:.0e}", experiment::min_zero_relu_equivalence(base.seed)),
+        if diff == 0.0 {
+            "exactly 0".into()
+        } else {
+            format!("{diff:.0e}")
+        },
     );
 }
 
@@ -504,6 +531,13 @@ mod tests {
         let mut p = Params::parse(&["width=128", "depth=50", "steps=10", "points=1024"]).unwrap();
         let e = settings(&mut p).unwrap_err();
         assert!(e.to_string().contains("`points`"), "{e}");
+    }
+
+    #[test]
+    fn normal_tail_matches_known_values() {
+        // P(Z > 6) = 9.8659e-10, P(Z > 10) = 7.6199e-24 (tables / scipy.stats.norm.sf)
+        assert!((normal_tail(6.0) / 9.8659e-10 - 1.0).abs() < 1e-3);
+        assert!((normal_tail(10.0) / 7.6199e-24 - 1.0).abs() < 1e-4);
     }
 
     #[test]

@@ -53,9 +53,11 @@ pub struct StatsConfig {
 
 impl Default for StatsConfig {
     fn default() -> Self {
+        // the same N and width as the experiment's defaults, so the panel, the
+        // CLI and the facts all open on the same batch
         StatsConfig {
             seed: 1,
-            batch: 128,
+            batch: 64,
             width: 64,
             gamma: 1.0,
             beta: 0.0,
