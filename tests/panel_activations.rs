@@ -49,7 +49,10 @@ fn small() -> ExperimentConfig {
 
 fn with_experiment() -> ActivationsPanel {
     let mut p = ActivationsPanel::with_experiment(small());
-    let job = p.initial_job().expect("the panel starts its experiment");
+    // `e` asks for the experiment job; run it here as the app would
+    let PanelEffect::Run(job) = p.handle(PanelKey::Char('e')) else {
+        panic!("e starts the experiment");
+    };
     p.job_finished(job.run_inline());
     assert!(p.outcome().is_some());
     p
@@ -85,6 +88,14 @@ fn sigmoid_at_full_height_60_columns() {
     p.handle(PanelKey::Right);
     let h = p.full_height(60);
     insta::assert_snapshot!(draw(&p, 60, h, None));
+}
+
+#[test]
+fn the_experiment_waits_for_e() {
+    // the frame runs initial jobs inline in `render` and tests; this one is slow
+    let mut p = ActivationsPanel::new();
+    assert!(p.initial_job().is_none());
+    assert!(draw(&p, 160, 48, None).contains("press e to train it"));
 }
 
 #[test]

@@ -2,11 +2,12 @@
 //! act(u) over it), what comes back (histogram of act'(u)), the verdicts, and the
 //! deep-stack experiment (gradient norm by depth, training loss) as a job.
 //!
-//! The statistics recompute synchronously on every knob (≈ 0.2 ms at the
-//! defaults). The experiment takes about a second in release, so it runs as a job;
-//! it starts on its own through [`Panel::initial_job`] because the depth and loss
-//! charts are half of the answer, and a reader should not have to discover `e`
-//! to see them. `e` reruns it with the current γ, β, c and seed.
+//! The statistics recompute synchronously on every knob (well under a
+//! millisecond). The experiment takes about a second of CPU in release, so it
+//! runs as a job, started with `e` rather than through [`Panel::initial_job`]:
+//! the frame runs initial jobs inline for `nnbook render` and in its snapshot
+//! and size tests, where a second per render in release (half a minute in a
+//! debug build) would be paid by every test that opens this part.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -250,10 +251,6 @@ impl Panel for ActivationsPanel {
             Err(e) => self.job_error = Some(e),
         }
     }
-
-    fn initial_job(&mut self) -> Option<JobRequest> {
-        Some(self.experiment_job())
-    }
 }
 
 fn split(width: u16) -> (u16, u16) {
@@ -354,7 +351,7 @@ impl ActivationsPanel {
             let nums = if wide {
                 format!(
                     "{:>7.3}{:>7.3}{:>6.1}%{:>7.3}{:>7.3} ",
-                    s.out_mean,
+                    no_negative_zero(s.out_mean, 3),
                     s.out_std,
                     100.0 * s.zero_grad_fraction,
                     s.mean_abs_grad,
@@ -576,7 +573,10 @@ impl ActivationsPanel {
                     t.strong,
                 )
             }
-            (None, None, None) => Line::styled("deep stack: press e to run the experiment", t.dim),
+            (None, None, None) => Line::styled(
+                "deep stack: press e to train it (5 activations, about a second)",
+                t.dim,
+            ),
         };
         if let Some(r) = rows.take(2) {
             Paragraph::new(status)
@@ -760,6 +760,15 @@ impl ActivationsPanel {
                 t.dim,
             ),
         );
+    }
+}
+
+/// `v`, or 0 if it would print as "-0.000" at `digits` decimals.
+fn no_negative_zero(v: f64, digits: i32) -> f64 {
+    if v.abs() < 0.5 * 10f64.powi(-digits) {
+        0.0
+    } else {
+        v
     }
 }
 
