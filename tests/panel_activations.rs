@@ -196,3 +196,10 @@ fn never_panics_with_results_at_small_sizes() {
         draw(&p, w, h, None);
     }
 }
+
+#[test]
+fn narrow_40_columns_whole_page() {
+    let p = with_experiment();
+    let h = p.full_height(40);
+    insta::assert_snapshot!(draw(&p, 40, h, None));
+}

@@ -218,16 +218,14 @@ impl Panel for ActivationsPanel {
             }
         }
         let hint = Rect::new(area.x, area.y + content_h, area.width, 1);
-        let more = if full > content_h {
-            " ↑↓ scroll"
-        } else {
-            ""
+        let scrolls = full > content_h;
+        let hint_text = match (area.width >= 56, scrolls) {
+            (true, true) => "a/←→ act  [ ] γ  { } β  < > c  e run  s seed ↑↓ scroll",
+            (true, false) => "a/←→ act  [ ] γ  { } β  < > c  e run  s seed",
+            (false, true) => "a←→ []γ {}β <>c e run s seed ↑↓",
+            (false, false) => "a←→ []γ {}β <>c e run s seed",
         };
-        Line::styled(
-            format!("a/←→ act  [ ] γ  {{ }} β  < > c  e run  s seed{more}"),
-            ctx.theme.dim,
-        )
-        .render(hint, buf);
+        Line::styled(hint_text, ctx.theme.dim).render(hint, buf);
     }
 
     fn full_height(&self, width: u16) -> u16 {
@@ -638,7 +636,7 @@ impl ActivationsPanel {
         if let Some(r) = rows.take(CHART_H) {
             Chart::new(datasets)
                 .block(titled(
-                    "log10 ‖dℓ/dW‖ at init by block (bottom row = 0)".to_string(),
+                    "log10 ‖dW‖ by block at init (floor = 0)".to_string(),
                     t,
                 ))
                 .x_axis(
@@ -721,8 +719,8 @@ impl ActivationsPanel {
             buf,
             Line::styled(
                 format!(
-                    "{:<12}{:>9}{:>9}{:>8}{:>7}",
-                    "  act", "‖dW₁‖", "‖dβ‖", "Δβ", "acc"
+                    "{:<12}{:>7}{:>9}{:>8}{:>9}",
+                    "  act", "acc", "‖dW₁‖", "Δβ", "‖dβ‖"
                 ),
                 t.table_header,
             ),
@@ -735,11 +733,11 @@ impl ActivationsPanel {
                     Span::styled(format!(" ({}) {:<7}", i + 1, ALL[i].short()), styles[i]),
                     Span::styled(
                         format!(
-                            "{:>9.1e}{:>9.1e}{:>8.3}{:>6.1}%",
+                            "{:>6.1}%{:>9.1e}{:>8.3}{:>9.1e}",
+                            100.0 * r.final_train_accuracy,
                             first,
-                            r.beta_grad_norm_at_init,
                             r.beta_max_change,
-                            100.0 * r.final_train_accuracy
+                            r.beta_grad_norm_at_init
                         ),
                         t.text,
                     ),
@@ -784,13 +782,11 @@ fn check_line(what: &str, c: &GradCheck, t: &Theme) -> Line<'static> {
     let ok = c.max_rel_error <= CHECK_OK;
     Line::from(vec![
         Span::styled(
-            format!(
-                "{what}: max rel err {:.1e} ({} entries) ",
-                c.max_rel_error, c.checked
-            ),
+            format!("{what}: max rel err {:.1e} ", c.max_rel_error),
             t.text,
         ),
         Span::styled(if ok { "✓" } else { "✗" }, if ok { t.good } else { t.bad }),
+        Span::styled(format!(" ({} entries)", c.checked), t.dim),
     ])
 }
 
