@@ -53,6 +53,9 @@ pub struct ActivationsPanel {
     config: StatsConfig,
     selected: usize,
     stats: Statistics,
+    /// max |logit difference| between a min(0, x) network and the ReLU network
+    /// with γ, β and the next weights negated (0 up to rounding).
+    equivalence: f64,
     outcome: Option<ExperimentOutcome>,
     job_error: Option<String>,
     scroll: u16,
@@ -86,6 +89,7 @@ impl ActivationsPanel {
             config,
             selected: 2,
             stats: stats::compute(config),
+            equivalence: experiment::min_zero_relu_equivalence(config.seed),
             outcome: None,
             job_error: None,
             scroll: 0,
@@ -103,6 +107,7 @@ impl ActivationsPanel {
 
     fn recompute(&mut self) -> PanelEffect {
         self.stats = stats::compute(self.config);
+        self.equivalence = experiment::min_zero_relu_equivalence(self.config.seed);
         PanelEffect::Redraw
     }
 
@@ -281,8 +286,8 @@ impl ActivationsPanel {
     }
 
     fn left_height(&self, width: u16) -> u16 {
-        // header, verdict, blank, table head + 5 rows, 2 check lines, blank, charts
-        1 + wrapped_rows(&self.verdict_text(), width) + 1 + 6 + 2 + 1 + HIST_H + GRAD_H
+        // header, verdict, blank, table head + 5 rows, 3 check lines, blank, charts
+        1 + wrapped_rows(&self.verdict_text(), width) + 1 + 6 + 3 + 1 + HIST_H + GRAD_H
     }
 
     fn right_height(&self, width: u16) -> u16 {
@@ -392,6 +397,16 @@ impl ActivationsPanel {
                     stats::max_abs(&self.stats.u),
                     ((c.batch.max(1) - 1) as f64).sqrt(),
                     c.batch
+                ),
+                t.dim,
+            ),
+        );
+        rows.line(
+            buf,
+            Line::styled(
+                format!(
+                    "min(0,x) net = ReLU net with −γ,−β,−W: max |Δ| {:.1e}",
+                    self.equivalence
                 ),
                 t.dim,
             ),
