@@ -65,7 +65,7 @@ pub const ADAM_EPS: f64 = 1e-8;
 
 /// How often (in steps) training accuracy on the whole set is measured.
 pub fn eval_every(steps: usize) -> usize {
-    (steps / 10).max(1)
+    (steps / 5).max(1)
 }
 
 /// One Linear → BN block's parameters.
