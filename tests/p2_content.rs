@@ -134,3 +134,12 @@ fn experiment_claims_in_the_text_hold() {
         assert!(g[0] > *g.last().unwrap(), "{}: {g:?}", e.runs[k].name);
     }
 }
+
+#[test]
+fn sigmoid_gain_per_layer_is_close_to_one() {
+    // "the gradient picks up about mean |σ'| / std ... which is close to 1"
+    assert!(body().contains("{{p2.a4.mean_abs_grad}} / {{p2.a4.std}}, which is close to 1"));
+    let s = stats::compute(StatsConfig::default());
+    let gain = s.acts[3].mean_abs_grad / s.acts[3].out_std;
+    assert!((0.8..1.25).contains(&gain), "{gain}");
+}

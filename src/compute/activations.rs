@@ -262,7 +262,7 @@ pub fn to_json(
         json!({
             "included": "block 1 only ([width][2]); pass weights=all for every block",
             "first_block_w": rows(&e.first_block_w()),
-            "others": "blocks 2..depth: W [width][width] ~ N(0, 1/width); output W [1][width] ~ N(0, 1/width), b = 0; drawn in that order from rand 0.9 StdRng::seed_from_u64(seed) after block 1, Box-Muller normals",
+            "others": "not included; regenerate: rand 0.9 StdRng::seed_from_u64(seed) draws, in row-major order, block 1 W [width][2] ~ N(0, 1/2), blocks 2..depth W [width][width] ~ N(0, 1/width), output W [1][width] ~ N(0, 1/width); b_out = 0; each normal is sqrt(-2 ln(1 - u1)) cos(2 pi u2) with u1, u2 = rng.random::<f64>() in that order; or pass weights=all",
         })
     };
     json!({
