@@ -1,0 +1,281 @@
+//! Problem 1's content: every `{{p1.…}}` it quotes exists, the facts equal the
+//! compute output, the claims the prose makes about those numbers hold, and
+//! the solution text types no result by hand.
+
+use std::collections::BTreeSet;
+
+use nnbook::compute::facts;
+use nnbook::compute::layer_table::{
+    Convention, MIDTERM, MIDTERM_INPUT, ReplacePool, Table, dims, table, table_replaced, thousands,
+};
+
+fn content() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/content/p1-cnn.md");
+    std::fs::read_to_string(path).expect("content/p1-cnn.md is readable")
+}
+
+fn keys(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let end = after.find("}}").expect("every {{ is closed");
+        out.insert(after[..end].trim().to_string());
+        rest = &after[end + 2..];
+    }
+    out
+}
+
+fn net(how: ReplacePool) -> Table {
+    table_replaced(MIDTERM_INPUT, MIDTERM, how).unwrap()
+}
+
+#[test]
+fn every_template_is_a_fact() {
+    let text = content();
+    let facts = facts();
+    let used = keys(&text);
+    assert!(
+        used.len() > 100,
+        "the solution quotes its numbers: {}",
+        used.len()
+    );
+    for key in &used {
+        assert!(key.starts_with("p1."), "{key}");
+        assert!(facts.contains_key(key), "unknown fact {key}");
+    }
+}
+
+#[test]
+fn front_matter_and_parts() {
+    let text = content();
+    let front = text.split("+++").nth(1).expect("front matter");
+    let v: toml::Value = toml::from_str(front).unwrap();
+    assert_eq!(v["problem"].as_integer(), Some(1));
+    let parts = v["parts"].as_array().unwrap();
+    let ids: Vec<_> = parts.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["1a", "1b", "1c"]);
+    for p in parts {
+        let panel = p["panel"].as_str().unwrap();
+        assert!(nnbook::panels::names().contains(&panel), "{panel}");
+    }
+    // Each part has its question verbatim and then a solution.
+    for (id, question) in [
+        ("1a", "> (a) Complete the above table with the dimension"),
+        ("1b", "> (b) What is the shallowest layer"),
+        (
+            "1c",
+            "> (c) Suppose we wanted to replace each pooling layer",
+        ),
+    ] {
+        let start = text.find(&format!("{{#{id}}}")).unwrap();
+        let section = &text[start..];
+        let end = section[1..].find("\n## ").map_or(section.len(), |e| e + 1);
+        let section = &section[..end];
+        let q = section
+            .find(question)
+            .unwrap_or_else(|| panic!("{id} question"));
+        let s = section
+            .find("### Solution")
+            .unwrap_or_else(|| panic!("{id} solution"));
+        assert!(q < s, "{id}");
+    }
+}
+
+/// The facts are the compute output: every row of the midterm table, and the
+/// replaced rows of both pool-to-conv networks.
+#[test]
+fn facts_equal_the_computation() {
+    let facts = facts();
+    for (prefix, how) in [
+        ("p1", ReplacePool::None),
+        ("p1.r2", ReplacePool::K2S2),
+        ("p1.r3", ReplacePool::K3S2P1),
+    ] {
+        let t = net(how);
+        let f = |k: &str| facts[&format!("{prefix}.{k}")].clone();
+        assert_eq!(f("total_params"), thousands(t.total_params));
+        assert_eq!(f("total_flops"), thousands(t.total_flops(Convention::All)));
+        assert_eq!(f("total_macs"), thousands(t.total_flops(Convention::Mac)));
+        assert_eq!(f("first_full"), t.first_full_rf_layer.unwrap().to_string());
+        let mut checked = 0;
+        for (i, r) in t.rows.iter().enumerate() {
+            if how != ReplacePool::None && !r.replaces_pool {
+                continue;
+            }
+            checked += 1;
+            let g = |k: &str| f(&format!("l{i}.{k}"));
+            assert_eq!(g("out"), dims(r.out));
+            assert_eq!(g("h"), r.out[0].to_string());
+            assert_eq!(g("params"), thousands(r.params));
+            assert_eq!(g("flops"), thousands(r.ops.all));
+            assert_eq!(g("macs"), thousands(r.ops.macs));
+            assert_eq!(g("rf"), r.rf.size.to_string());
+            if let Some(tex) = facts.get(&format!("{prefix}.l{i}.params_tex")) {
+                assert_eq!(tex, &format!("\\text{{{}}}", thousands(r.params)));
+            }
+            if how == ReplacePool::None {
+                assert_eq!(g("c"), r.out[2].to_string());
+                assert_eq!(g("jump"), r.rf.jump.to_string());
+                assert_eq!(g("rf_start"), r.rf.start.to_string());
+                assert_eq!(g("full"), if r.full_rf { "yes" } else { "no" });
+            }
+        }
+        assert!(checked >= 5, "{prefix}");
+    }
+}
+
+/// What the prose says about the numbers, checked against the computation.
+#[test]
+fn prose_claims_hold() {
+    let t = net(ReplacePool::None);
+    let r2 = net(ReplacePool::K2S2);
+    let r3 = net(ReplacePool::K3S2P1);
+    // The table rows the prose names by number are the layers it says they are.
+    assert_eq!(t.rows[1].name, "Conv F=16, 5x5");
+    assert_eq!(t.rows[13].name, "Conv F=64, 1x1");
+    assert_eq!(t.rows[16].name, "Conv F=96, 3x3");
+    assert_eq!(t.rows[5].kind, "pool");
+    // (a) rows 3 and 8 are the two largest FLOP shares; row 19 has the most params.
+    let mut by_flops: Vec<usize> = (0..t.rows.len()).collect();
+    by_flops.sort_by_key(|i| std::cmp::Reverse(t.rows[*i].ops.all));
+    let mut top: Vec<usize> = by_flops[..2].to_vec();
+    top.sort();
+    assert_eq!(top, [3, 8]);
+    let most = (0..t.rows.len()).max_by_key(|i| t.rows[*i].params).unwrap();
+    assert_eq!(most, 19);
+    // "halving H and W ... doubling both C_in and F": rows 3 and 8 tie.
+    assert_eq!(t.rows[8].out[0] * 2, t.rows[3].out[0]);
+    assert_eq!(t.rows[7].out[2], 2 * t.rows[2].out[2]);
+    assert_eq!(t.rows[8].out[2], 2 * t.rows[3].out[2]);
+    assert_eq!(t.rows[3].ops.all, t.rows[8].ops.all);
+    // "every conv is followed by a ReLU of the same size".
+    for (i, r) in t.rows.iter().enumerate().filter(|(_, r)| r.kind == "conv") {
+        assert_eq!(t.rows[i + 1].kind, "relu");
+        assert_eq!(t.rows[i + 1].out, r.out);
+    }
+    // "every conv keeps H x W"; pools halve.
+    for w in t.rows.windows(2) {
+        match w[1].kind {
+            "pool" => assert_eq!(w[1].out[0] * 2, w[0].out[0]),
+            _ => assert_eq!(w[1].out[0], w[0].out[0]),
+        }
+    }
+    // (b) the answer is the pool two rows after Conv F=96; it is the first full
+    // layer, Conv F=96 has RF > input, the ReLU has the same RF, and every
+    // deeper layer stays full.
+    let first = t.first_full_rf_layer.unwrap();
+    assert_eq!(first, 18);
+    assert_eq!(t.rows[first].kind, "pool");
+    assert!(t.rows[16].rf.size > MIDTERM_INPUT[0]);
+    assert_eq!(t.rows[17].rf, t.rows[16].rf);
+    assert!(t.rows[first..].iter().all(|r| r.full_rf));
+    // "the fourth pooling layer"; the centre of row 16 sees the whole input.
+    let pools: Vec<usize> = (0..t.rows.len())
+        .filter(|i| t.rows[*i].kind == "pool")
+        .collect();
+    assert_eq!(pools[3], first);
+    let centre = t.probe(16, nnbook::compute::layer_table::Location::Centre);
+    assert!(centre.full());
+    // (c) same shapes; 2x2 keeps the RF; 3x3 grows it; the even-size padding
+    // remark: the last 3x3 s2 p1 window of each replacement ends at the last
+    // real row (2(H'-1) - 1 + 2 = H - 1).
+    for (a, b) in t.rows.iter().zip(&r2.rows) {
+        assert_eq!(a.out, b.out);
+        assert_eq!(a.rf.size, b.rf.size);
+    }
+    for (i, (a, b)) in t.rows.iter().zip(&r3.rows).enumerate() {
+        assert_eq!(a.out, b.out);
+        if b.replaces_pool {
+            let h_in = r3.rows[i - 1].out[0];
+            assert_eq!(2 * (b.out[0] - 1) + 1, h_in - 1);
+        }
+    }
+    assert!(r3.rows[21].rf.size > t.rows[21].rf.size);
+    assert!(r3.total_params > r2.total_params && r2.total_params > t.total_params);
+    // The panel's larger inputs.
+    let t64 = table([64, 64, 3], MIDTERM).unwrap();
+    assert_eq!(t64.first_full_rf_layer, Some(21));
+    let t224 = table([224, 224, 3], MIDTERM).unwrap();
+    assert_eq!(t224.first_full_rf_layer, None);
+    // "only the last pool" / "even the last layer's field is smaller".
+    assert_eq!(t64.rows.len() - 1, 21);
+    assert_eq!(t64.rows[21].kind, "pool");
+    assert!(t224.rows[21].rf.size < 224);
+}
+
+/// Results come from templates: outside them, the solution text contains no
+/// number of four or more digits and no comma-grouped number.
+#[test]
+fn no_typed_results() {
+    let text = content();
+    let solutions: String = text
+        .split("### Solution")
+        .skip(1)
+        .map(|s| s.split("\n## ").next().unwrap_or(""))
+        .collect();
+    let mut stripped = String::new();
+    let mut rest = solutions.as_str();
+    while let Some(start) = rest.find("{{") {
+        stripped += &rest[..start];
+        let end = rest[start..].find("}}").unwrap();
+        stripped.push_str(" T ");
+        rest = &rest[start + end + 2..];
+    }
+    stripped += rest;
+    let bytes = stripped.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b',') {
+                i += 1;
+            }
+            let run = stripped[start..i].trim_end_matches(',');
+            let digits = run.chars().filter(char::is_ascii_digit).count();
+            assert!(
+                digits < 4 && !run.contains(','),
+                "typed number `{run}` in: …{}…",
+                &stripped[start.saturating_sub(60)..(i + 20).min(stripped.len())]
+            );
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Every formula of the solution (with its facts filled in) is inside the
+/// LaTeX subset the notebook renders, so none falls back to source.
+#[test]
+fn every_formula_renders() {
+    let facts = facts();
+    let mut text = content();
+    for (k, v) in &facts {
+        text = text.replace(&format!("{{{{{k}}}}}"), v);
+    }
+    let solutions: String = text.split("### Solution").skip(1).collect();
+    let mut count = 0;
+    for (i, chunk) in solutions.split("$$").enumerate() {
+        if i % 2 == 1 {
+            let (_, err) = nnbook::math::render_to_string(chunk, true, Default::default(), 100);
+            assert!(err.is_none(), "display math `{chunk}`: {err:?}");
+            count += 1;
+            continue;
+        }
+        // Inline math outside code spans and blocks.
+        let prose: String = chunk
+            .split("```")
+            .step_by(2)
+            .flat_map(|s| s.split('`').step_by(2))
+            .collect();
+        for (j, m) in prose.split('$').enumerate() {
+            if j % 2 == 1 {
+                let (out, err) = nnbook::math::render_to_string(m, false, Default::default(), 100);
+                assert!(err.is_none(), "inline math `{m}`: {err:?}");
+                assert!(!out.contains('\\'), "`{m}` rendered as `{out}`");
+                count += 1;
+            }
+        }
+    }
+    assert!(count > 50, "{count}");
+}
