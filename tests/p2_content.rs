@@ -143,3 +143,26 @@ fn sigmoid_gain_per_layer_is_close_to_one() {
     let gain = s.acts[3].mean_abs_grad / s.acts[3].out_std;
     assert!((0.8..1.25).contains(&gain), "{gain}");
 }
+
+#[test]
+fn every_formula_renders_before_and_after_fact_substitution() {
+    use nnbook::math::corpus::math_in_markdown;
+    use nnbook::math::{Glyphs, render_display, render_inline};
+    let f = facts();
+    let mut substituted = CONTENT.to_string();
+    for key in template_keys(CONTENT) {
+        substituted = substituted.replace(&format!("{{{{{key}}}}}"), &f[key]);
+    }
+    for text in [CONTENT, substituted.as_str()] {
+        let exprs = math_in_markdown(text);
+        assert!(exprs.len() > 30);
+        for m in exprs {
+            let r = if m.display {
+                render_display(&m.latex, 100, Glyphs::Unicode)
+            } else {
+                render_inline(&m.latex, Glyphs::Unicode)
+            };
+            assert!(r.error.is_none(), "line {}: {}", m.line, m.latex);
+        }
+    }
+}
