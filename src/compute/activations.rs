@@ -296,6 +296,7 @@ pub fn to_json(
                 "linear_r2_above": t::LINEAR_R2,
                 "nearly_linear_r2_above": t::NEARLY_LINEAR_R2,
                 "small_mean_abs_grad_below": t::SMALL_SLOPE,
+                "saturated_mean_abs_grad_below": t::SATURATED,
                 "zero_grad_abs_at_most": t::ZERO_GRAD,
             },
         },
@@ -482,6 +483,7 @@ pub fn facts(out: &mut super::Facts) {
         t(stats::thresholds::NEARLY_LINEAR_R2),
     );
     put("thr.small_slope", t(stats::thresholds::SMALL_SLOPE));
+    put("thr.saturated", t(stats::thresholds::SATURATED));
     let e = ExperimentConfig::default();
     put("points", (2 * e.spirals.per_class).to_string());
     put("turns", e.spirals.turns.to_string());

@@ -28,6 +28,9 @@ pub mod thresholds {
     pub const NO_GRADIENT: f64 = 0.99;
     /// out_std below this (with no gradient): the unit is dead, its output constant.
     pub const CONSTANT_STD: f64 = 1e-3;
+    /// mean |act'| below this (though not exactly zero): saturated, the
+    /// gradient is multiplied by almost nothing at every layer.
+    pub const SATURATED: f64 = 0.01;
     /// linearity_r2 above this: the map is affine, the stack collapses to one.
     pub const LINEAR_R2: f64 = 0.999;
     /// linearity_r2 above this (but not linear): usable, yet nearly linear here.
@@ -248,6 +251,14 @@ pub fn verdict(
         };
         return Verdict { poor: true, reason };
     }
+    if mean_abs_grad < SATURATED {
+        return Verdict {
+            poor: true,
+            reason: format!(
+                "saturated: mean |act'| {mean_abs_grad:.1e}, almost no gradient gets through"
+            ),
+        };
+    }
     if linearity_r2 > LINEAR_R2 {
         return Verdict {
             poor: true,
@@ -366,6 +377,22 @@ mod tests {
     }
 
     #[test]
+    fn a_sigmoid_pushed_into_its_tail_is_saturated() {
+        // γ = −1, β = 10: u ≈ N(10, 1), σ'(u) ≈ e^(−10), never exactly 0
+        let s = compute(StatsConfig {
+            gamma: -1.0,
+            beta: 10.0,
+            ..StatsConfig::default()
+        });
+        let sig = &s.acts[3];
+        assert_eq!(sig.zero_grad_fraction, 0.0);
+        assert!(
+            sig.verdict.poor && sig.verdict.reason.starts_with("saturated"),
+            "{sig:?}"
+        );
+    }
+
+    #[test]
     fn bn_outputs_stay_below_sqrt_n_minus_one() {
         for batch in [2, 5, 40] {
             let s = compute(StatsConfig {
@@ -385,6 +412,11 @@ mod tests {
                 .starts_with("no gradient")
         );
         assert!(verdict(1.0, 0.0, 1.0, 0.9995).poor);
+        assert!(
+            verdict(0.01, 0.0, 1e-4, 0.6)
+                .reason
+                .starts_with("saturated")
+        );
         let ok = verdict(1.0, 0.5, 0.5, 0.7);
         assert!(!ok.poor && ok.reason.starts_with("fine:"));
     }
