@@ -203,3 +203,28 @@ fn narrow_40_columns_whole_page() {
     let h = p.full_height(40);
     insta::assert_snapshot!(draw(&p, 40, h, None));
 }
+
+#[test]
+fn the_experiment_job_reports_progress_and_stops_when_told() {
+    use std::ops::ControlFlow;
+    let mut p = ActivationsPanel::with_experiment(small());
+    let PanelEffect::Run(job) = p.handle(PanelKey::Char('e')) else {
+        panic!("e starts the experiment");
+    };
+    let mut seen = Vec::new();
+    let result = (job.work)(&mut |progress: Progress| {
+        seen.push(progress.done);
+        if progress.done >= 25 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    let Err(message) = result else {
+        panic!("a cancelled run returns no result");
+    };
+    assert_eq!(message, "cancelled");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]) && seen.contains(&25));
+    p.job_finished(Err(message));
+    assert!(p.outcome().is_none());
+}
