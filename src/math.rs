@@ -182,14 +182,54 @@ pub(crate) fn extend_line(line: &mut Line, more: &[MathSpan]) {
     }
 }
 
+/// A cap on layout work per expression, so that no input can take long to lay out
+/// (the parse limits already bound the tree; this is the safety net behind them).
+pub(crate) mod budget {
+    use std::cell::Cell;
+
+    /// Node layouts allowed per expression. Our largest display equation needs about 2,000.
+    pub const STEPS: usize = 200_000;
+
+    thread_local! {
+        static LEFT: Cell<usize> = const { Cell::new(STEPS) };
+    }
+
+    /// Starts a new expression.
+    pub fn reset() {
+        LEFT.with(|l| l.set(STEPS));
+    }
+
+    /// Spends one step; false once the budget is exhausted (callers then lay out nothing).
+    pub fn spend() -> bool {
+        LEFT.with(|l| {
+            let left = l.get();
+            l.set(left.saturating_sub(1));
+            left > 0
+        })
+    }
+
+    pub fn exhausted() -> bool {
+        LEFT.with(|l| l.get() == 0)
+    }
+}
+
+const TOO_COMPLEX: &str = "expression too complex to lay out";
+
 /// Renders `latex` (the text between `$...$`) as one line.
 pub fn render_inline(latex: &str, glyphs: Glyphs) -> Rendered {
     match parse::parse(latex) {
-        Ok(node) => Rendered {
-            lines: vec![sanitize(inline::line(&node, glyphs))],
-            error: None,
-            one_line: false,
-        },
+        Ok(node) => {
+            budget::reset();
+            let line = inline::line(&node, glyphs);
+            if budget::exhausted() {
+                return raw(latex, TOO_COMPLEX.into());
+            }
+            Rendered {
+                lines: vec![sanitize(line)],
+                error: None,
+                one_line: false,
+            }
+        }
         Err(reason) => raw(latex, reason),
     }
 }
@@ -206,7 +246,11 @@ pub fn render_display(latex: &str, max_width: usize, glyphs: Glyphs) -> Rendered
         Ok(node) => node,
         Err(reason) => return raw(latex, reason),
     };
+    budget::reset();
     let block = display::block(&node, glyphs, display::Style::Display);
+    if budget::exhausted() {
+        return raw(latex, TOO_COMPLEX.into());
+    }
     if block.width <= max_width {
         return Rendered {
             lines: block.rows.into_iter().map(sanitize).collect(),
@@ -214,8 +258,13 @@ pub fn render_display(latex: &str, max_width: usize, glyphs: Glyphs) -> Rendered
             one_line: false,
         };
     }
+    budget::reset();
+    let line = inline::line(&node, glyphs);
+    if budget::exhausted() {
+        return raw(latex, TOO_COMPLEX.into());
+    }
     Rendered {
-        lines: vec![sanitize(inline::line(&node, glyphs))],
+        lines: vec![sanitize(line)],
         error: None,
         one_line: true,
     }

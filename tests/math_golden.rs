@@ -565,3 +565,34 @@ fn invisible_spacing_commands_are_dropped() {
     check_inline(r"y \phantom{x} = \smash{z} \vphantom{\frac{a}{b}}", "y = z");
     check_inline(r"a \nonumber \label{eq:a} \tag{3}", "a    (3)");
 }
+
+#[test]
+fn display_scripts_stay_on_the_line() {
+    check_display(
+        r"\mathbf{h}_t^B = \tanh \left( \mathbf{W}_{(yh)}^B \mathbf{y}_t \right)",
+        &["hₜᴮ = tanh(W_(yh)ᴮ yₜ)"],
+    );
+    check_display(
+        r"\mathbf{X} \in \mathbb{R}^{H \times W \times C}",
+        &["X ∈ ℝ^(H×W×C)"],
+    );
+    // A 2D script is raised as a block.
+    check_display(
+        r"x^{\begin{pmatrix} 1 \\ 2 \end{pmatrix}}",
+        &[" ⎛1⎞", " ⎝2⎠", "x"],
+    );
+}
+
+#[test]
+fn rows_outside_an_environment_as_katex_allows() {
+    check_display(r"a = b \\ c = d", &["a = b", "c = d"]);
+    check_display(r"a &= b \\ c + 1 &= d", &["    a = b", "c + 1 = d"]);
+    check_inline(r"a = b \\ c = d", "a = b; c = d");
+}
+
+#[test]
+fn braced_comma_is_a_thousands_separator() {
+    // `{,}` is an ordinary atom in TeX: no space after it.
+    let r = nnbook::math::render_inline("1{,}216 + a, b", nnbook::math::Glyphs::Unicode);
+    assert_eq!(nnbook::math::line_text(&r.lines[0]), "1,216 + a, b");
+}

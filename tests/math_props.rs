@@ -266,6 +266,38 @@ fn pathological_inputs_fall_back_quickly() {
     }
 }
 
+/// Deep but accepted nesting renders in every glyph set without blowing up (each script
+/// level used to be laid out several times: exponential in the depth).
+#[test]
+fn deep_accepted_nesting_is_fast_and_renders() {
+    let d = 40;
+    let cases = [
+        "x^{".repeat(d) + "y" + &"}".repeat(d),
+        "x_{".repeat(d) + "y" + &"}".repeat(d),
+        r"\frac{".repeat(d / 2) + "a" + &"}{b}".repeat(d / 2),
+        r"\sqrt{".repeat(d) + "x" + &"}".repeat(d),
+        r"\left(".repeat(d / 2) + "x" + &r"\right)".repeat(d / 2),
+        r"\hat{".repeat(d) + "x" + &"}".repeat(d),
+        "{".repeat(d) + r"\sum_{i}^{n}" + &"}".repeat(d),
+    ];
+    for src in &cases {
+        for g in Glyphs::ALL {
+            let start = std::time::Instant::now();
+            let r = render_display(src, 400, g);
+            let i = render_inline(src, g);
+            assert_eq!(r.error, None, "{src}");
+            assert_eq!(i.error, None, "{src}");
+            // Not a timing assertion on the result: a guard against the exponential case,
+            // which took minutes; the linear one takes milliseconds.
+            assert!(
+                start.elapsed().as_secs() < 20,
+                "{src} took {:?}",
+                start.elapsed()
+            );
+        }
+    }
+}
+
 /// Nesting just below the limit still renders.
 #[test]
 fn moderate_nesting_renders() {

@@ -1,10 +1,11 @@
 //! 2D layout for display math: stacked fractions with a rule, limits above and below, roots
 //! with an overbar, matrices in tall brackets, aligned rows, all baseline-aligned.
 //!
-//! Terminal rows cannot shrink, so scripts stay on the line as Unicode sub/superscript
-//! characters when every character has one (`hₜ₋₁`, `W⁽ⁱⁿ⁾`), and otherwise go one row above
-//! or below, to the right of the base (`ℝ` with `H×W×C` raised). In `ascii` they stay on the
-//! line as `_t`/`^(in)` (friendlier to screen readers than raised text).
+//! Terminal rows cannot shrink, so scripts stay on the line: as Unicode sub/superscript
+//! characters when every character has one (`hₜ₋₁`, `W⁽ⁱⁿ⁾`), else written `_(yh)`,
+//! `^(H×W×C)` as in the inline form. Lowering such a script a row would make every enclosing
+//! `\left( \right)` tall and the line hard to read. Only a script that is itself 2D (a matrix
+//! as an exponent) is raised or lowered as a block.
 use unicode_width::UnicodeWidthStr;
 
 use super::ast::{Accent, Align, Class, FracStyle, Node, Place, Rules, TableKind};
@@ -161,7 +162,6 @@ impl Display {
     fn inline(&self) -> Inline {
         Inline {
             glyphs: self.glyphs,
-            plain: false,
         }
     }
 
@@ -170,6 +170,9 @@ impl Display {
     }
 
     fn node(&self, node: &Node, style: Style) -> Block {
+        if !super::budget::spend() {
+            return Block::from_line(Vec::new());
+        }
         match node {
             Node::Atom(_) | Node::Space(_) => self.flat(node, style),
             Node::Row(items) => self.row(items, style),
@@ -305,9 +308,18 @@ impl Display {
                 rules,
             } => self.table(*kind, rows, align, rules, style),
             Node::Negated(inner) => {
-                let b = self.node(inner, style);
+                let mut b = self.node(inner, style);
                 if b.height() == 1 {
                     return self.flat(node, style);
+                }
+                // A tall negated block: strike the first character of its baseline row.
+                let row = b.baseline.min(b.height() - 1);
+                if let Some(span) = b.rows[row].iter_mut().find(|s| !s.text.trim().is_empty()) {
+                    let lead = span.text.len() - span.text.trim_start().len();
+                    let mut chars = span.text[lead..].chars();
+                    if let Some(c) = chars.next() {
+                        span.text = format!("{}{c}\u{0338}{}", &span.text[..lead], chars.as_str());
+                    }
                 }
                 b
             }
@@ -401,6 +413,9 @@ impl Display {
 
     /// Whether `node` renders on one line in `style` (then the inline renderer does it).
     fn is_flat(&self, node: &Node, style: Style) -> bool {
+        if !super::budget::spend() {
+            return true;
+        }
         match node {
             Node::Atom(_) | Node::Space(_) => true,
             Node::Row(items) => items.iter().all(|n| self.is_flat(n, style)),
@@ -446,13 +461,12 @@ impl Display {
         }
     }
 
-    /// Scripts stay on the line when each converts to Unicode characters (or in ASCII).
+    /// Scripts stay on the line unless they are themselves 2D (a `\dfrac` or a matrix in
+    /// an exponent). A script that has no Unicode script form is written `_(yh)` rather than
+    /// lowered a row: lowering makes every enclosing bracket tall and the line hard to read.
     fn scripts_flat(&self, sub: Option<&Node>, sup: Option<&Node>) -> bool {
-        if self.glyphs == Glyphs::Ascii {
-            return true;
-        }
-        sub.is_none_or(|s| self.inline().try_unicode_script(s, false).is_some())
-            && sup.is_none_or(|s| self.inline().try_unicode_script(s, true).is_some())
+        sub.is_none_or(|s| self.is_flat(s, Style::Script))
+            && sup.is_none_or(|s| self.is_flat(s, Style::Script))
     }
 
     fn scripts(
@@ -499,12 +513,10 @@ impl Display {
         };
         let baseline = b.baseline as isize;
         let script = |s: &Node, is_sup: bool| -> (Block, bool) {
-            if self.glyphs == Glyphs::Ascii {
-                return (Block::from_line(self.inline().script(s, is_sup)), true);
-            }
-            match self.inline().try_unicode_script(s, is_sup) {
-                Some(line) => (Block::from_line(line), true),
-                None => (self.node(s, Style::Script), false),
+            if self.is_flat(s, Style::Script) {
+                (Block::from_line(self.inline().script(s, is_sup)), true)
+            } else {
+                (self.node(s, Style::Script), false)
             }
         };
         let sub_b = sub.map(|s| script(s, false));

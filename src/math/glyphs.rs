@@ -34,9 +34,8 @@ pub fn ascii_char(c: char, out: &mut String) -> bool {
     }
 }
 
-/// The text of `atom` in `glyphs`. With `plain`, `unicode-math` letters are not restyled
-/// (used when trying to turn a script into Unicode sub/superscript characters).
-pub fn atom_text(atom: &Atom, glyphs: Glyphs, plain: bool) -> AtomText {
+/// The text of `atom` in `glyphs`.
+pub fn atom_text(atom: &Atom, glyphs: Glyphs) -> AtomText {
     let bold = atom.font.is_bold();
     let italic = is_italic(atom.font);
     let word_class = atom.class == Class::Func;
@@ -78,7 +77,7 @@ pub fn atom_text(atom: &Atom, glyphs: Glyphs, plain: bool) -> AtomText {
             }
         }
         Glyphs::UnicodeMath => {
-            if plain || !matches!(atom.class, Class::Ord | Class::Num) {
+            if !matches!(atom.class, Class::Ord | Class::Num) {
                 return AtomText {
                     text: atom.text.clone(),
                     bold,

@@ -12,15 +12,12 @@
 //!   joined with `; `.
 use super::ast::{Accent, Atom, Class, Node, TableKind};
 use super::glyphs::{atom_text, small_delim};
-use super::symbols::{convert_all, negated, subscript, superscript};
+use super::symbols::{convert_all, negated, plain_letter, subscript, superscript};
 use super::{Glyphs, Line, extend_line, line_text, push_span};
 
 /// Renders the whole expression on one line.
 pub fn line(node: &Node, glyphs: Glyphs) -> Line {
-    let r = Inline {
-        glyphs,
-        plain: false,
-    };
+    let r = Inline { glyphs };
     r.node(node, false).line
 }
 
@@ -34,8 +31,6 @@ pub(crate) struct Piece {
 #[derive(Clone, Copy)]
 pub(crate) struct Inline {
     pub glyphs: Glyphs,
-    /// Do not restyle letters (`unicode-math`): used while trying Unicode scripts.
-    pub plain: bool,
 }
 
 /// The spacing classes of an item on its left and right edges.
@@ -213,7 +208,7 @@ impl Inline {
     }
 
     pub(crate) fn atom(&self, a: &Atom) -> Piece {
-        let t = atom_text(a, self.glyphs, self.plain);
+        let t = atom_text(a, self.glyphs);
         let mut line = Vec::new();
         push_span(&mut line, &t.text, t.bold, t.italic);
         Piece { line, word: t.word }
@@ -221,6 +216,9 @@ impl Inline {
 
     /// Lays out one node; `tight` inside scripts (no spaces around operators).
     pub(crate) fn node(&self, node: &Node, tight: bool) -> Piece {
+        if !super::budget::spend() {
+            return Self::piece(Vec::new());
+        }
         match node {
             Node::Atom(a) => self.atom(a),
             Node::Row(items) => self.row(items, tight),
@@ -406,12 +404,14 @@ impl Inline {
         // A script written as `_W` must not run into a following letter: mark it as a word.
         let mut fallback = false;
         if let Some(s) = sub {
-            fallback |= self.try_unicode_script(s, false).is_none();
-            extend_line(&mut line, &self.script(s, false));
+            let (l, converted) = self.script_line(s, false);
+            fallback |= !converted;
+            extend_line(&mut line, &l);
         }
         if let Some(s) = sup {
-            fallback |= self.try_unicode_script(s, true).is_none();
-            extend_line(&mut line, &self.script(s, true));
+            let (l, converted) = self.script_line(s, true);
+            fallback |= !converted;
+            extend_line(&mut line, &l);
         }
         Piece {
             line,
@@ -422,19 +422,26 @@ impl Inline {
     /// A script on the line: Unicode characters when every character has one, else
     /// `_x` / `^(...)`. Primes attach directly (`f′`).
     pub(crate) fn script(&self, node: &Node, sup: bool) -> Line {
-        if let Some(conv) = self.try_unicode_script(node, sup) {
-            return conv;
-        }
+        self.script_line(node, sup).0
+    }
+
+    /// [`Inline::script`], and whether the script stayed attached (Unicode characters or
+    /// primes) rather than written as `_x`. The script is laid out once: nested scripts
+    /// would otherwise be laid out again at every level (exponential in the depth).
+    fn script_line(&self, node: &Node, sup: bool) -> (Line, bool) {
         let s = self.node(node, true).line;
+        if let Some(conv) = self.convert_script(&s, sup) {
+            return (conv, true);
+        }
         let text = line_text(&s);
-        let mut line = Vec::new();
         if sup && !text.is_empty() && text.chars().all(|c| matches!(c, '′' | '″' | '‴' | '\''))
         {
-            return s;
+            return (s, true);
         }
+        let mut line = Vec::new();
         push_span(&mut line, if sup { "^" } else { "_" }, false, false);
         self.wrapped(&mut line, &s, needs_script_parens(&text));
-        line
+        (line, false)
     }
 
     /// The script in Unicode sub/superscript characters, if every character has one.
@@ -442,26 +449,27 @@ impl Inline {
         if self.glyphs == Glyphs::Ascii {
             return None;
         }
-        let plain = Inline {
-            glyphs: if self.glyphs == Glyphs::UnicodeMath {
-                Glyphs::Unicode
-            } else {
-                self.glyphs
-            },
-            plain: true,
-        };
-        let s = plain.node(node, true).line;
-        let text = line_text(&s);
+        self.convert_script(&self.node(node, true).line, sup)
+    }
+
+    /// Converts a laid-out script to sub/superscript characters (mathematical alphanumerics
+    /// first go back to their plain letters: there is no subscript `𝑡`).
+    fn convert_script(&self, s: &[MathSpan], sup: bool) -> Option<Line> {
+        if self.glyphs == Glyphs::Ascii {
+            return None;
+        }
+        let text = line_text(s);
         if text.is_empty() {
             return Some(Vec::new());
         }
         if sup && text.chars().all(|c| matches!(c, '′' | '″' | '‴')) {
-            return Some(s);
+            return Some(s.to_vec());
         }
         let f = if sup { superscript } else { subscript };
         let mut out = Vec::new();
-        for span in &s {
-            let conv = convert_all(&span.text, f)?;
+        for span in s {
+            let plain: String = span.text.chars().map(plain_letter).collect();
+            let conv = convert_all(&plain, f)?;
             push_span(&mut out, &conv, span.bold, span.italic);
         }
         Some(out)

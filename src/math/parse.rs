@@ -15,7 +15,9 @@
 //!    - `\nonumber`, `\notag`, `\label{..}` are dropped; `\tag{t}` becomes `\qquad (t)`;
 //!    - `\phantom`, `\hphantom`, `\vphantom` (invisible spacing tweaks) are dropped and
 //!      `\smash{x}` becomes `{x}`;
-//!    - `\boxed{x}` → a one-cell `array` ruled on all sides (drawn as a box).
+//!    - `\boxed{x}` → a one-cell `array` ruled on all sides (drawn as a box);
+//!    - rows (`\\`) outside any environment, which KaTeX allows in display math, are wrapped
+//!      in `aligned` (if they use `&`) or `gathered`.
 //! 3. The events are folded into [`Node`]s; any parser error, or an event sequence we do not
 //!    understand, is an `Err` with a one-line reason, and the caller shows the raw source.
 use pulldown_latex::event::{
@@ -28,8 +30,10 @@ use super::ast::{Accent, Align, Atom, Class, Font, FracStyle, Node, Place, Rules
 
 /// Longest source we try to parse (bytes). Our longest display equation is about 350 bytes.
 pub const MAX_SOURCE: usize = 4000;
-/// Deepest nesting of groups (`{`, `\left`, `\begin`) and of tree nodes we accept.
+/// Deepest nesting of groups (`{`, `\left`, `\begin`) in the source we accept.
 pub const MAX_DEPTH: usize = 48;
+/// Deepest tree we build (a script level is two nodes: the script and its group).
+pub const MAX_TREE_DEPTH: usize = 2 * MAX_DEPTH + 16;
 /// Most parser events we fold into a tree.
 const MAX_EVENTS: usize = 20_000;
 
@@ -281,7 +285,38 @@ pub fn preprocess(latex: &str) -> Result<String, String> {
             }
         }
     }
-    Ok(out)
+    Ok(wrap_top_level_rows(out))
+}
+
+/// KaTeX accepts `\\` (and `&`) outside any environment in display math (`$$a \\ b$$`);
+/// pulldown-latex does not. Such a source is wrapped in `aligned` (with `&`) or `gathered`.
+fn wrap_top_level_rows(src: String) -> String {
+    let bytes = src.as_bytes();
+    let (mut depth, mut rows, mut amp) = (0usize, false, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            let rest = &src[i + 1..];
+            if rest.starts_with("begin") {
+                depth += 1;
+            } else if rest.starts_with("end") {
+                depth = depth.saturating_sub(1);
+            } else if rest.starts_with('\\') && depth == 0 {
+                rows = true;
+            }
+            i += 2;
+            continue;
+        }
+        if bytes[i] == b'&' && depth == 0 {
+            amp = true;
+        }
+        i += 1;
+    }
+    if !rows {
+        return src;
+    }
+    let env = if amp { "aligned" } else { "gathered" };
+    format!("\\begin{{{env}}}{src}\\end{{{env}}}")
 }
 
 /// Turns pulldown-latex's multi-line error report into one line:
@@ -409,7 +444,7 @@ impl Builder<'_> {
     /// One element: content, a group, a visual with its operands, or a script with its parts.
     fn element(&mut self, ctx: Ctx) -> Result<Node, String> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_TREE_DEPTH {
             return Err(format!(
                 "expression nested too deeply (limit {MAX_DEPTH} levels)"
             ));
@@ -497,7 +532,15 @@ impl Builder<'_> {
         match g {
             Grouping::Normal => {
                 let cells = self.sequence(ctx, true, false)?;
-                Ok(Node::Row(flatten_single(cells)))
+                let mut row = flatten_single(cells);
+                // TeX makes a braced group an ordinary atom: `1{,}216` is a
+                // thousands separator, not a comma followed by a space.
+                if let [Node::Atom(atom)] = row.as_mut_slice()
+                    && atom.class == Class::Punct
+                {
+                    atom.class = Class::Ord;
+                }
+                Ok(Node::Row(row))
             }
             Grouping::LeftRight(open, close) => {
                 let cells = self.sequence(ctx, true, false)?;

@@ -375,6 +375,66 @@ pub fn math_alphanumeric(c: char, font: Font) -> Option<char> {
     char::from_u32(mapped)
 }
 
+/// The plain letter or digit behind a mathematical alphanumeric (`𝐖` → `W`, `ℎ` → `h`);
+/// any other character is returned unchanged.
+pub fn plain_letter(c: char) -> char {
+    let code = c as u32;
+    if !(0x1D400..=0x1D7FF).contains(&code) {
+        return match c {
+            'ℎ' => 'h',
+            'ℂ' => 'C',
+            'ℍ' | 'ℋ' | 'ℌ' => 'H',
+            'ℕ' => 'N',
+            'ℙ' => 'P',
+            'ℚ' => 'Q',
+            'ℝ' | 'ℛ' | 'ℜ' => 'R',
+            'ℤ' | 'ℨ' => 'Z',
+            'ℬ' => 'B',
+            'ℰ' => 'E',
+            'ℱ' => 'F',
+            'ℐ' | 'ℑ' => 'I',
+            'ℒ' => 'L',
+            'ℳ' => 'M',
+            'ℯ' => 'e',
+            'ℊ' => 'g',
+            'ℴ' => 'o',
+            'ℭ' => 'C',
+            _ => c,
+        };
+    }
+    let fonts = [
+        Font::Bold,
+        Font::Italic,
+        Font::BoldItalic,
+        Font::Script,
+        Font::BoldScript,
+        Font::Fraktur,
+        Font::DoubleStruck,
+        Font::BoldFraktur,
+        Font::SansSerif,
+        Font::BoldSansSerif,
+        Font::SansSerifItalic,
+        Font::SansSerifBoldItalic,
+        Font::Monospace,
+    ];
+    for f in fonts {
+        let Some(a) = alphabet(f) else { continue };
+        let ranges = [
+            (a.upper, 'A', 26),
+            (a.lower, 'a', 26),
+            (a.digit, '0', 10),
+            (a.greek_upper, 'Α', 25),
+            (a.greek_lower, 'α', 25),
+        ];
+        for (start, base, len) in ranges {
+            if start != 0 && (start..start + len).contains(&code) {
+                return char::from_u32(base as u32 + (code - start)).unwrap_or(c);
+            }
+        }
+    }
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,6 +452,20 @@ mod tests {
         assert_eq!(math_alphanumeric('α', Font::Bold), Some('𝛂'));
         assert_eq!(math_alphanumeric('0', Font::Bold), Some('𝟎'));
         assert_eq!(math_alphanumeric('(', Font::Bold), None);
+        for f in [
+            Font::Bold,
+            Font::Italic,
+            Font::BoldItalic,
+            Font::DoubleStruck,
+            Font::Script,
+        ] {
+            for c in ['A', 'h', 'R', 'z', 'L'] {
+                let m = math_alphanumeric(c, f).unwrap();
+                assert_eq!(plain_letter(m), c, "{m}");
+            }
+        }
+        assert_eq!(plain_letter('𝛂'), 'α');
+        assert_eq!(plain_letter('𝟎'), '0');
     }
 
     #[test]
