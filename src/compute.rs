@@ -101,6 +101,8 @@ pub fn run(
     progress: &mut ProgressFn<'_>,
 ) -> Result<Report, ComputeError> {
     let mut params = Params::parse(args)?;
+    // Reject a misspelt key before a possibly long run, not after it.
+    params.reject_unlisted(computation.params)?;
     let report = (computation.run)(&mut params, progress)?;
     params.finish(computation.params)?;
     Ok(report)

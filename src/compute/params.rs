@@ -193,6 +193,21 @@ impl Params {
             })
     }
 
+    /// Reject every given key that `specs` does not list.
+    pub fn reject_unlisted(&self, specs: &[ParamSpec]) -> Result<(), ParamError> {
+        match self
+            .values
+            .keys()
+            .find(|k| !specs.iter().any(|s| s.name == k.as_str()))
+        {
+            None => Ok(()),
+            Some(name) => Err(ParamError::Unknown {
+                name: name.clone(),
+                known: specs.iter().map(|s| s.name.to_string()).collect(),
+            }),
+        }
+    }
+
     /// Reject every given key that no getter read.
     pub fn finish(&self, specs: &[ParamSpec]) -> Result<(), ParamError> {
         match self.values.keys().find(|k| !self.read.contains(*k)) {
