@@ -1,0 +1,59 @@
+//! Problem 6 at H = W = C = 64: forward + backward of the cell-by-cell loop and
+//! of the batched form, against ndarray's own matrix product (matrixmultiply, no
+//! BLAS) at the shapes the batched form multiplies. Throughput is reported in
+//! FLOPs per second under the module's convention (a C×C matrix–vector product
+//! is C² mul + C(C − 1) add; an m×k by k×n product is mn(2k − 1)), so the
+//! "elem/s" criterion prints are FLOP/s.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ndarray::Array2;
+use ndarray::linalg::general_mat_mul;
+use nnbook::compute::rng;
+use nnbook::compute::rnn2d::{Problem, batched, flops, module};
+
+const N: usize = 64;
+
+fn module_forward_backward(c: &mut Criterion) {
+    let p = Problem::random(N, N, N, 1);
+    let n = N as u64;
+    let work = flops::forward(n, n, n).total() + flops::backward(n, n, n).total();
+    let mut g = c.benchmark_group("rnn2d_64x64x64_fwd_bwd");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(work));
+    g.bench_function("loop", |b| {
+        b.iter(|| {
+            let f = module::forward(black_box(&p.x), &p.weights);
+            module::backward(&p.x, &p.weights, &f, &p.g)
+        })
+    });
+    g.bench_function("batched", |b| {
+        b.iter(|| {
+            let f = batched::forward(black_box(&p.x), &p.weights);
+            batched::backward(&p.x, &p.weights, &f, &p.g)
+        })
+    });
+    g.finish();
+}
+
+fn matmul(c: &mut Criterion) {
+    let mut r = rng::seeded(2);
+    let mut g = c.benchmark_group("ndarray_matmul");
+    g.sample_size(30);
+    // (H×C)(C×C): the "one (H×C)(C×C) product per step".
+    // (H×2C)(2C×C): what the batched forward actually multiplies ([h | x] by [W_hh | W_xh]ᵀ).
+    for (m, k, n) in [(N, N, N), (N, 2 * N, N), (N, N, 2 * N)] {
+        let a: Array2<f64> = rng::uniform(&mut r, (m, k), 1.0);
+        let b: Array2<f64> = rng::uniform(&mut r, (k, n), 1.0);
+        let mut out = Array2::<f64>::zeros((m, n));
+        g.throughput(Throughput::Elements((m * n * (2 * k - 1)) as u64));
+        g.bench_function(format!("{m}x{k}x{n}"), |bch| {
+            bch.iter(|| general_mat_mul(1.0, black_box(&a), &b, 0.0, &mut out))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, module_forward_backward, matmul);
+criterion_main!(benches);
