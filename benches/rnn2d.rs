@@ -35,6 +35,27 @@ fn module_forward_backward(c: &mut Criterion) {
         })
     });
     g.finish();
+    let mut g = c.benchmark_group("rnn2d_64x64x64_batched_parts");
+    g.sample_size(10);
+    let f = batched::forward(&p.x, &p.weights);
+    g.throughput(Throughput::Elements(flops::forward(n, n, n).total()));
+    g.bench_function("forward", |b| {
+        b.iter(|| batched::forward(black_box(&p.x), &p.weights))
+    });
+    g.throughput(Throughput::Elements(flops::backward(n, n, n).total()));
+    g.bench_function("backward", |b| {
+        b.iter(|| batched::backward(black_box(&p.x), &p.weights, &f, &p.g))
+    });
+    // tanh alone: the module's own (one exp + a division) against libm's.
+    let pre: Array2<f64> = rng::uniform(&mut rng::seeded(3), (512, 512), 1.5);
+    g.throughput(Throughput::Elements(512 * 512));
+    g.bench_function("tanh_module_256k", |b| {
+        b.iter(|| black_box(&pre).mapv(module::tanh))
+    });
+    g.bench_function("tanh_libm_256k", |b| {
+        b.iter(|| black_box(&pre).mapv(f64::tanh))
+    });
+    g.finish();
 }
 
 fn matmul(c: &mut Criterion) {

@@ -12,7 +12,11 @@ fn nnbook(args: &[&str]) -> std::process::Output {
 
 fn json(args: &[&str]) -> serde_json::Value {
     let out = nnbook(args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("valid JSON")
 }
 
@@ -36,13 +40,22 @@ fn json_has_every_input_and_output_with_the_documented_shapes() {
         assert_eq!(shape(&v[key]), vec![3, 4, 2], "{key}");
     }
     for key in [
-        "w_hh_a", "w_xh_a", "w_hh_b", "w_yh_b", "grad_w_hh_a", "grad_w_xh_a", "grad_w_hh_b",
+        "w_hh_a",
+        "w_xh_a",
+        "w_hh_b",
+        "w_yh_b",
+        "grad_w_hh_a",
+        "grad_w_xh_a",
+        "grad_w_hh_b",
         "grad_w_yh_b",
     ] {
         assert_eq!(shape(&v[key]), vec![2, 2], "{key}");
     }
     assert_eq!(v["seed"], 7);
-    assert_eq!((v["h"].clone(), v["w"].clone(), v["c"].clone()), (3.into(), 4.into(), 2.into()));
+    assert_eq!(
+        (v["h"].clone(), v["w"].clone(), v["c"].clone()),
+        (3.into(), 4.into(), 2.into())
+    );
     // 8HWC², HW(16C² + 4C), 18HWC²
     assert_eq!(v["flops_forward"], 8 * 3 * 4 * 4);
     assert_eq!(v["flops_backward"], 3 * 4 * (16 * 4 + 4 * 2));

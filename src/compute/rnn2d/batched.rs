@@ -11,7 +11,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView3, ArrayViewMut3, Axis, Slice, Zip};
 
-use super::{Forward, Grads, Image, Mat, Weights};
+use super::{Forward, Grads, Image, Mat, Weights, module};
 
 /// [W_hh | W_in], C × 2C.
 fn cat(w_hh: &Mat, w_in: &Mat) -> Mat {
@@ -82,7 +82,7 @@ fn scan(u: ArrayView3<'_, f64>, w_cat: &Mat, mut out: ArrayViewMut3<'_, f64>) {
         z.slice_axis_mut(Axis(1), Slice::from(c..))
             .assign(&u.index_axis(Axis(1), t));
         general_mat_mul(1.0, &z, &w_cat_t, 0.0, &mut pre);
-        pre.mapv_inplace(f64::tanh);
+        pre.mapv_inplace(module::tanh);
         out.index_axis_mut(Axis(1), t).assign(&pre);
         z.slice_axis_mut(Axis(1), Slice::from(..c)).assign(&pre);
     }

@@ -152,7 +152,7 @@ pub fn replay(trace: &Trace, x: &Image, w: &Weights, g: &Image) -> Replay {
             ),
         };
         let pre = mv(w_hh, &h_prev) + mv(w_in, &input);
-        let h = pre.mapv(f64::tanh);
+        let h = pre.mapv(super::module::tanh);
         note(&s.h_prev, h_prev.as_slice());
         note(&s.input, input.as_slice());
         note(&s.pre, pre.as_slice().unwrap_or(&[]));
