@@ -31,6 +31,23 @@ fn draw(panel: &Rnn2dPanel, w: u16, h: u16) -> String {
     out
 }
 
+/// The drawing with the grad-check error masked: its digits are rounding noise
+/// that varies with the platform's libm; `grad_check_is_shown_live` checks it.
+fn snap(panel: &Rnn2dPanel, w: u16, h: u16) -> String {
+    draw(panel, w, h)
+        .lines()
+        .map(|l| match l.find("grad check") {
+            Some(_) => l
+                .split(' ')
+                .map(|tok| if tok.contains("e-") { "<err>" } else { tok })
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A panel at the default size with its grad-check job run inline.
 fn ready() -> Rnn2dPanel {
     let mut p = Rnn2dPanel::new();
@@ -65,16 +82,16 @@ fn steps(p: &mut Rnn2dPanel, n: usize) {
 #[test]
 fn forward_snapshots() {
     let mut p = ready();
-    insta::assert_snapshot!("forward_start_80x24", draw(&p, 80, 24));
+    insta::assert_snapshot!("forward_start_80x24", snap(&p, 80, 24));
     steps(&mut p, 7); // A at (1,1)
-    insta::assert_snapshot!("forward_a_step7_80x24", draw(&p, 80, 24));
-    insta::assert_snapshot!("forward_a_step7_160x48", draw(&p, 160, 48));
-    insta::assert_snapshot!("forward_a_step7_40x24", draw(&p, 40, 24));
+    insta::assert_snapshot!("forward_a_step7_80x24", snap(&p, 80, 24));
+    insta::assert_snapshot!("forward_a_step7_160x48", snap(&p, 160, 48));
+    insta::assert_snapshot!("forward_a_step7_40x24", snap(&p, 40, 24));
     steps(&mut p, 20); // B at (2,1)
-    insta::assert_snapshot!("forward_b_step27_80x24", draw(&p, 80, 24));
+    insta::assert_snapshot!("forward_b_step27_80x24", snap(&p, 80, 24));
     steps(&mut p, 100);
     assert_eq!(p.position(), (40, 40));
-    insta::assert_snapshot!("forward_done_80x24", draw(&p, 80, 24));
+    insta::assert_snapshot!("forward_done_80x24", snap(&p, 80, 24));
 }
 
 #[test]
@@ -83,12 +100,12 @@ fn backward_snapshots() {
     press(&mut p, "b");
     assert_eq!(p.mode(), Mode::Backward);
     steps(&mut p, 1); // B at (3,0): G flows in, nothing carried yet
-    insta::assert_snapshot!("backward_b_step1_80x24", draw(&p, 80, 24));
+    insta::assert_snapshot!("backward_b_step1_80x24", snap(&p, 80, 24));
     steps(&mut p, 1); // B at (2,0): dh_next from (3,0)
-    insta::assert_snapshot!("backward_b_step2_160x48", draw(&p, 160, 48));
+    insta::assert_snapshot!("backward_b_step2_160x48", snap(&p, 160, 48));
     steps(&mut p, 21); // A at (0,2)
-    insta::assert_snapshot!("backward_a_step23_80x24", draw(&p, 80, 24));
-    insta::assert_snapshot!("backward_a_step23_40x24", draw(&p, 40, 24));
+    insta::assert_snapshot!("backward_a_step23_80x24", snap(&p, 80, 24));
+    insta::assert_snapshot!("backward_a_step23_40x24", snap(&p, 40, 24));
     // h steps back, and the forward position is kept separately.
     press(&mut p, "h");
     assert_eq!(p.position(), (22, 40));
@@ -103,8 +120,8 @@ fn receptive_field_snapshots() {
     assert_eq!(p.mode(), Mode::Receptive);
     p.handle(PanelKey::Up);
     p.handle(PanelKey::Left);
-    insta::assert_snapshot!("rf_2_3_80x24", draw(&p, 80, 24));
-    insta::assert_snapshot!("rf_2_3_160x48", draw(&p, 160, 48));
+    insta::assert_snapshot!("rf_2_3_80x24", snap(&p, 80, 24));
+    insta::assert_snapshot!("rf_2_3_160x48", snap(&p, 160, 48));
     let text = draw(&p, 80, 24);
     assert!(text.contains("12 positions, 24 of 40 entries"), "{text}");
     assert!(text.contains("= 12 ✓ agree"), "{text}");
@@ -119,6 +136,12 @@ fn grad_check_is_shown_live() {
     let p = ready();
     let text = draw(&p, 80, 24);
     assert!(text.contains("grad check: max rel err"), "{text}");
+    let err: f64 = text
+        .split_whitespace()
+        .find(|t| t.contains("e-"))
+        .and_then(|t| t.parse().ok())
+        .expect("an error figure");
+    assert!(err < 1e-7, "{err}");
     assert!(text.contains("✓ (56 entries)"), "{text}");
 }
 
