@@ -472,6 +472,12 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
 
 /// Example sizes the 6(d) text evaluates its formulas at.
 pub const EXAMPLE: (u64, u64, u64) = (32, 32, 64);
+/// The output cell 6(c) works through.
+pub const RF_EXAMPLE: (usize, usize) = (2, 3);
+/// A small channel count where the lower-order FLOP terms show.
+pub const SMALL_C: u64 = 2;
+/// A tanh cost some conventions use (FLOPs per element), for the 6(d) comparison.
+pub const TANH_COST_EXAMPLE: u64 = 20;
 /// Default panel / CLI sizes.
 pub const DEFAULT_DIMS: (usize, usize, usize) = (4, 5, 2);
 
@@ -510,6 +516,13 @@ pub fn facts(out: &mut Facts) {
         flops::backward(eh, ew, ec).total().to_string(),
     );
     put("ex.flops_conv", flops::conv3x3(eh, ew, ec).to_string());
+    // Skipping W_hh·0 at the first step of each of the H rows and W columns.
+    put(
+        "ex.zero_state_saving",
+        ((eh + ew) * (2 * ec * ec - ec)).to_string(),
+    );
+    put("ex.params_module", (4 * ec * ec).to_string());
+    put("ex.params_conv", (9 * ec * ec + ec).to_string());
     put(
         "ex.per_cell",
         flops::forward_per_cell(ec).total().to_string(),
@@ -527,31 +540,25 @@ pub fn facts(out: &mut Facts) {
         ),
     );
     put("ratio", format!("{:.4}", flops::ratio(ec)));
-    put("ratio_c2", format!("{:.4}", flops::ratio(2)));
-    put(
-        "ratio_nobias_c64",
-        format!("{:.4}", flops::ratio_conv_without_bias(64)),
-    );
-    put(
-        "ratio_nobias_c2",
-        format!("{:.4}", flops::ratio_conv_without_bias(2)),
-    );
-    put(
-        "ratio_tanh20_c64",
-        format!("{:.4}", flops::ratio_with_tanh_cost(64, 20)),
-    );
-    put(
-        "ratio_tanh20_c2",
-        format!("{:.4}", flops::ratio_with_tanh_cost(2, 20)),
-    );
-    // Receptive field example: output (2, 3) in a grid of at least 3×4.
-    put("rf.i", "2".into());
-    put("rf.j", "3".into());
-    put("rf.positions", receptive::structural_size(2, 3).to_string());
-    put(
-        "rf.entries_c64",
-        (receptive::structural_size(2, 3) * 64).to_string(),
-    );
+    put("small_c", SMALL_C.to_string());
+    put("tanh_k", TANH_COST_EXAMPLE.to_string());
+    for (suffix, cc) in [("ex", ec), ("small", SMALL_C)] {
+        put(
+            &format!("ratio_nobias_{suffix}"),
+            format!("{:.4}", flops::ratio_conv_without_bias(cc)),
+        );
+        put(
+            &format!("ratio_tanh_{suffix}"),
+            format!("{:.4}", flops::ratio_with_tanh_cost(cc, TANH_COST_EXAMPLE)),
+        );
+    }
+    // Receptive field example, within the default 4×5 grid.
+    let (ri, rj) = RF_EXAMPLE;
+    put("rf.i", ri.to_string());
+    put("rf.j", rj.to_string());
+    let positions = receptive::structural_size(ri, rj);
+    put("rf.positions", positions.to_string());
+    put("rf.entries_ex", (positions as u64 * ec).to_string());
     // Grad check at the default size and seed: 56 entries, microseconds.
     let p = Problem::random(h, w, c, DEFAULT_SEED);
     let fwd = module::forward(&p.x, &p.weights);

@@ -293,3 +293,13 @@ fn facts_are_cheap_and_present() {
     );
     assert!(f.contains_key("p6.default.grad_check"));
 }
+
+#[test]
+#[ignore = "prints the facts for writing content"]
+fn print_facts() {
+    let mut f = Facts::new();
+    facts(&mut f);
+    for (k, v) in f {
+        println!("{k} = {v}");
+    }
+}
