@@ -121,6 +121,7 @@ pub fn forward_with<O: Observer>(x: &Image, w: &Weights, obs: &mut O) -> Forward
     }
 
     // RNN B: along each column j of Y = H^A, top to bottom (t = i), zero initial state.
+    let y = &h_a;
     let mut h_b = vec![0.0; hh * ww * c];
     for j in 0..ww {
         for i in 0..hh {
@@ -129,7 +130,7 @@ pub fn forward_with<O: Observer>(x: &Image, w: &Weights, obs: &mut O) -> Forward
             } else {
                 &h_b[grid.cell(i - 1, j)]
             };
-            let input = &h_a[grid.cell(i, j)];
+            let input = &y[grid.cell(i, j)];
             step(&w_hh_b, &w_yh_b, h_prev, input, &mut pre, &mut h, obs);
             obs.forward_step(&ForwardView {
                 rnn: Rnn::B,
