@@ -162,6 +162,20 @@ fn size_keys_change_the_selected_dimension_and_recompute() {
 }
 
 #[test]
+fn tall_grids_keep_the_current_row_and_the_flop_table_in_view() {
+    let mut p = Rnn2dPanel::with(10, 10, 2, 1);
+    finish_job(&mut p, |p| p.initial_job());
+    steps(&mut p, 75); // A at (7,4)
+    insta::assert_snapshot!("tall_forward_step75_80x24", snap(&p, 80, 24));
+    let text = draw(&p, 80, 24);
+    assert!(text.contains("rows"), "{text}");
+    assert!(text.contains("fwd/conv"), "{text}");
+    assert!(text.contains("A → row 7"), "{text}");
+    // With room to spare, every row is drawn.
+    assert!(!draw(&p, 160, 48).contains("shown"));
+}
+
+#[test]
 fn reseed_changes_the_numbers() {
     let mut p = ready();
     steps(&mut p, 1);

@@ -295,14 +295,14 @@ impl Panel for Rnn2dPanel {
             return;
         }
         let t = ctx.theme;
-        let mut lines = self.body(area.width, t);
+        let hint_rows = u16::from(area.height >= 3);
+        let mut lines = self.body(area.width, Some(usize::from(area.height - hint_rows)), t);
         if let Some(p) = ctx.job {
             lines.insert(
                 1,
                 Line::styled(format!("{} {}/{}", p.label, p.done, p.total), t.warning),
             );
         }
-        let hint_rows = u16::from(area.height >= 3);
         let body = Rect {
             height: area.height - hint_rows,
             ..area
@@ -319,7 +319,7 @@ impl Panel for Rnn2dPanel {
     }
 
     fn full_height(&self, width: u16) -> u16 {
-        self.body(width, &Theme::default()).len() as u16 + 1
+        self.body(width, None, &Theme::default()).len() as u16 + 1
     }
 
     fn job_finished(&mut self, result: JobResult) {
@@ -448,14 +448,31 @@ impl Rnn2dPanel {
         }
     }
 
-    fn grid(&self, marks: &[Vec<Mark>], t: &Theme) -> Vec<Line<'static>> {
+    /// Rows of the grid around `focus`, at most `budget` of them (all when None);
+    /// a hidden range is summarised in one line.
+    fn grid(
+        &self,
+        marks: &[Vec<Mark>],
+        focus: usize,
+        budget: Option<usize>,
+        t: &Theme,
+    ) -> Vec<Line<'static>> {
         let [_, w, _] = self.dims;
         let mut head = vec![Span::styled("    j→", t.dim)];
         for j in 0..w {
             head.push(Span::styled(format!("{j:>2}"), t.dim));
         }
         let mut lines = vec![Line::from(head)];
+        let rows = marks.len();
+        let shown = budget.unwrap_or(rows).clamp(1, rows.max(1));
+        let first = focus
+            .saturating_sub(shown / 2)
+            .min(rows.saturating_sub(shown));
+        let window = first..(first + shown).min(rows);
         for (i, row) in marks.iter().enumerate() {
+            if !window.contains(&i) {
+                continue;
+            }
             let label = if i == 0 {
                 format!(" i↓{i:>2} ")
             } else {
@@ -489,10 +506,36 @@ impl Rnn2dPanel {
             }
             lines.push(Line::from(spans));
         }
+        if shown < rows {
+            lines.push(Line::styled(
+                format!(
+                    "   ⋮ rows {}–{} of {rows} shown",
+                    window.start,
+                    window.end - 1
+                ),
+                t.dim,
+            ));
+        }
         lines
     }
 
-    fn body(&self, width: u16, t: &Theme) -> Vec<Line<'static>> {
+    /// The panel's lines; with `height`, grid rows are dropped around the focus
+    /// cell so the equation and the FLOP table still fit.
+    fn body(&self, width: u16, height: Option<usize>, t: &Theme) -> Vec<Line<'static>> {
+        let full = self.body_with(width, None, t);
+        let rows = self.dims[0];
+        match height {
+            Some(h) if full.len() > h && rows > 2 => {
+                let excess = full.len() - h;
+                // One line more for the "rows shown" summary.
+                let budget = rows.saturating_sub(excess + 1).max(2);
+                self.body_with(width, Some(budget), t)
+            }
+            _ => full,
+        }
+    }
+
+    fn body_with(&self, width: u16, budget: Option<usize>, t: &Theme) -> Vec<Line<'static>> {
         let narrow = width < 56;
         let mut lines = Vec::new();
         let [h, w, _] = self.dims;
@@ -505,6 +548,10 @@ impl Rnn2dPanel {
                     "Backward"
                 };
                 let current = pos.checked_sub(1);
+                let focus = current.map_or(0, |k| match self.mode {
+                    Mode::Forward => self.data.trace.forward[k].i,
+                    _ => self.data.trace.backward[k].i,
+                });
                 let mut marks = vec![vec![Mark::Pending; w]; h];
                 let mut head = if narrow {
                     format!(
@@ -563,7 +610,7 @@ impl Rnn2dPanel {
                 lines.push(Line::styled(head, t.current));
                 lines.push(self.size_line(t));
                 lines.push(self.grad_check_line(narrow, t));
-                lines.extend(self.grid(&marks, t));
+                lines.extend(self.grid(&marks, focus, budget, t));
                 let legend = match (self.mode == Mode::Forward, narrow) {
                     (true, false) => "A: H^A done  B: H^B done  (A rows →, then B columns ↓)",
                     (false, false) => "b: dY done  a: dX done  (B columns ↑, then A rows ←)",
@@ -613,7 +660,7 @@ impl Rnn2dPanel {
                 if i < h && j < w {
                     marks[i][j] = Mark::Output;
                 }
-                lines.extend(self.grid(&marks, t));
+                lines.extend(self.grid(&marks, i, budget, t));
                 let measured = m.positions();
                 let formula = receptive::structural_size(i, j);
                 let c = self.dims[2];
