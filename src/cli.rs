@@ -4,25 +4,73 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
 
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ratatui::layout::Rect;
+
+use crate::app::App;
 use crate::compute::{self, ComputeError};
+use crate::content::{Known, Notebook, Source};
+use crate::layout::Pane;
+use crate::{headless, panels, ui};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "nnbook",
     version,
-    about = "A terminal notebook of worked solutions to a neural-networks midterm"
+    about = "A terminal notebook of worked solutions to a neural-networks midterm",
+    long_about = "A terminal notebook of worked solutions to a neural-networks midterm.\n\n\
+                  Without a command, opens the notebook (press ? inside for keys)."
 )]
 pub struct Cli {
+    /// Read content from this folder of .md files instead of the built-in content.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub content: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print the frame the notebook would draw, as plain text.
+    Render(RenderArgs),
+    /// Validate a content folder and list every problem found.
+    Check,
     /// Run a live computation and print the result the panel shows.
     Compute(ComputeArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FocusArg {
+    Toc,
+    Doc,
+    Panel,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Part to show: a part id such as 1a or 2, or pN for problem N's statement.
+    #[arg(long, default_value = "p1")]
+    pub part: String,
+    /// Frame width in columns.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub width: u16,
+    /// Frame height in rows.
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub height: u16,
+    /// Pane with focus.
+    #[arg(long, value_enum, default_value = "doc")]
+    pub focus: FocusArg,
+    /// Keep colours and attributes as ANSI escape codes.
+    #[arg(long)]
+    pub color: bool,
+    /// Print the part's whole derivation (not one screen) and then its live panel.
+    #[arg(long)]
+    pub full: bool,
+    /// Show math as LaTeX source instead of rendering it.
+    #[arg(long)]
+    pub latex: bool,
 }
 
 #[derive(Debug, Args)]
@@ -65,9 +113,15 @@ impl From<anyhow::Error> for Failure {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let source = match &cli.content {
+        Some(dir) => Source::Dir(dir.clone()),
+        None => Source::Embedded,
+    };
     let result = match cli.command {
         Some(Command::Compute(args)) => run_compute(&args),
-        None => Err(Failure::bad_input("the TUI is not wired yet")),
+        Some(Command::Render(args)) => run_render(&source, &args),
+        Some(Command::Check) => run_check(&source),
+        None => run_tui(&source),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -85,6 +139,108 @@ fn print(text: &str) -> Result<(), Failure> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(anyhow::Error::from(e).into()),
         _ => Ok(()),
     }
+}
+
+fn run_tui(source: &Source) -> Result<(), Failure> {
+    let content_ok = crate::tui::run(source)?;
+    if content_ok {
+        Ok(())
+    } else {
+        // The errors were on screen; say where to see them again after the
+        // alternate screen is gone.
+        Err(Failure::bad_input(format!(
+            "the content in {} has errors; run `nnbook check{}` to list them",
+            source.describe(),
+            match source {
+                Source::Dir(d) => format!(" --content {}", d.display()),
+                Source::Embedded => String::new(),
+            }
+        )))
+    }
+}
+
+fn load_known(source: &Source) -> Result<Notebook, Failure> {
+    let facts = compute::facts();
+    let names = panels::names();
+    let known = Known {
+        panels: &names,
+        facts: &facts,
+    };
+    Notebook::load(source, &known).map_err(|e| Failure::bad_input(e.to_string()))
+}
+
+fn run_check(source: &Source) -> Result<(), Failure> {
+    let notebook = load_known(source)?;
+    let mut text = format!(
+        "ok: {} problems, {} parts in {}\n",
+        notebook.problems.len(),
+        notebook.part_count(),
+        source.describe()
+    );
+    for p in &notebook.problems {
+        let written = p.parts.iter().filter(|q| q.has_solution).count();
+        text += &format!(
+            "  {}:{}  problem {} ({} pts): {} parts, {} with solutions\n",
+            p.file,
+            p.line,
+            p.number,
+            p.points,
+            p.parts.len(),
+            written
+        );
+    }
+    print(&text)
+}
+
+fn run_render(source: &Source, args: &RenderArgs) -> Result<(), Failure> {
+    let notebook = load_known(source)?;
+    let Some(entry) = notebook.find_entry(&args.part) else {
+        return Err(Failure::bad_input(format!(
+            "--part {}: no such part (known: {})",
+            args.part,
+            notebook.entry_ids().join(", ")
+        )));
+    };
+    let mut app = App::new(
+        notebook,
+        None,
+        source.describe(),
+        Rect::new(0, 0, args.width, args.height),
+    );
+    app.focus = match args.focus {
+        FocusArg::Toc => Pane::Toc,
+        FocusArg::Doc => Pane::Doc,
+        FocusArg::Panel
+            if app
+                .notebook
+                .part(app.notebook.entries[entry])
+                .and_then(|p| p.panel.as_ref())
+                .is_some() =>
+        {
+            Pane::Panel
+        }
+        FocusArg::Panel => Pane::Doc,
+    };
+    if args.latex {
+        app.update(crate::app::Action::ToggleMath);
+        app.message = None;
+    }
+    let effect = app.open(entry);
+    app.run_inline(effect);
+    if !args.full {
+        return print(&headless::render_frame(&app, args.color));
+    }
+    let current = app.notebook.entries[entry];
+    let lines = ui::doc::entry_lines(&app.notebook, current, args.width, app.math, &app.theme);
+    let mut text = headless::lines_to_text(&lines, args.color);
+    if let Some(panel) = app.current_panel() {
+        text += &format!("\n── Live: {} ──\n", panel.title());
+        let height = panel.full_height(args.width);
+        let drawn = headless::render_panel(panel, args.width, height, args.color);
+        text += drawn.trim_end_matches('\n');
+        text.push('\n');
+    }
+    print(&text)
 }
 
 pub fn run_compute(args: &ComputeArgs) -> Result<(), Failure> {

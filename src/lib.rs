@@ -1,6 +1,12 @@
 //! nnbook: a terminal notebook of worked solutions to a neural-networks midterm.
 
+pub mod app;
 pub mod cli;
 pub mod compute;
+pub mod content;
+pub mod headless;
+pub mod layout;
 pub mod panels;
+pub mod terminal;
+pub mod tui;
 pub mod ui;

@@ -1,1 +1,8 @@
+//! Drawing: reads `&App` and never changes it.
+
+pub mod doc;
+pub mod frame;
+pub mod highlight;
 pub mod theme;
+pub mod toc;
+pub mod wrap;

@@ -1,0 +1,554 @@
+//! Application state and `update`: the only place state changes. Drawing reads
+//! `&App`; the event loop (tui.rs) or the headless renderer carries out the
+//! effects `update` returns.
+
+pub mod action;
+pub mod jobs;
+
+use std::collections::BTreeMap;
+
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+
+pub use action::Action;
+
+use crate::compute::{self, Progress};
+use crate::content::{ContentErrors, EntryRef, Known, Notebook, Source};
+use crate::layout::{self, Pane, PaneRects};
+use crate::panels::{self, JobRequest, JobResult, Panel, PanelEffect};
+use crate::ui::doc::{self, MathSettings};
+use crate::ui::theme::Theme;
+
+/// What the loop must do after an update.
+pub enum Effect {
+    None,
+    Quit,
+    /// Run these jobs, each for the named panel.
+    Jobs(Vec<(String, JobRequest)>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+}
+
+/// The job the app is waiting on, if any (one at a time: a new one cancels it).
+#[derive(Debug, Clone)]
+pub struct RunningJob {
+    pub id: u64,
+    pub panel: String,
+    pub label: String,
+    pub progress: Option<Progress>,
+}
+
+/// The derivation laid out for one entry, width and math setting.
+#[derive(Debug, Clone, Default)]
+pub struct DocLayout {
+    key: Option<(usize, u16, MathSettings)>,
+    pub lines: Vec<Line<'static>>,
+}
+
+pub struct App {
+    pub notebook: Notebook,
+    /// Set when the content failed to load: the UI shows these instead.
+    pub errors: Option<ContentErrors>,
+    pub source: String,
+    pub entry: usize,
+    pub focus: Pane,
+    pub area: Rect,
+    pub doc_scroll: usize,
+    pub overlay: Option<Overlay>,
+    pub math: MathSettings,
+    pub doc: DocLayout,
+    pub panels: BTreeMap<String, Box<dyn Panel>>,
+    pub job: Option<RunningJob>,
+    next_job_id: u64,
+    /// A one-off note for the status line, cleared by the next key.
+    pub message: Option<String>,
+    pub theme: Theme,
+}
+
+impl App {
+    /// Load content from `source` and open the first entry. Content errors do not
+    /// fail: they become the error view.
+    pub fn load(source: &Source, area: Rect) -> App {
+        let facts = compute::facts();
+        let names = panels::names();
+        let known = Known {
+            panels: &names,
+            facts: &facts,
+        };
+        let (notebook, errors) = match Notebook::load(source, &known) {
+            Ok(nb) => (nb, None),
+            Err(e) => (
+                Notebook {
+                    problems: Vec::new(),
+                    entries: Vec::new(),
+                },
+                Some(e),
+            ),
+        };
+        App::new(notebook, errors, source.describe(), area)
+    }
+
+    pub fn new(
+        notebook: Notebook,
+        errors: Option<ContentErrors>,
+        source: String,
+        area: Rect,
+    ) -> App {
+        let mut app = App {
+            notebook,
+            errors,
+            source,
+            entry: 0,
+            focus: Pane::Doc,
+            area,
+            doc_scroll: 0,
+            overlay: None,
+            math: MathSettings::default(),
+            doc: DocLayout::default(),
+            panels: BTreeMap::new(),
+            job: None,
+            next_job_id: 0,
+            message: None,
+            theme: Theme::default(),
+        };
+        app.refresh_doc();
+        app
+    }
+
+    pub fn current(&self) -> Option<EntryRef> {
+        self.notebook.entries.get(self.entry).copied()
+    }
+
+    /// Name of the panel paired with the current entry.
+    pub fn panel_name(&self) -> Option<&str> {
+        self.current()
+            .and_then(|e| self.notebook.part(e))
+            .and_then(|p| p.panel.as_deref())
+    }
+
+    pub fn current_panel(&self) -> Option<&dyn Panel> {
+        self.panel_name()
+            .and_then(|n| self.panels.get(n))
+            .map(|p| p.as_ref())
+    }
+
+    pub fn rects(&self) -> PaneRects {
+        layout::panes(self.area, self.focus, self.panel_name().is_some())
+    }
+
+    /// Move to `entry` (used by `render --part`); returns the panel's jobs.
+    pub fn open(&mut self, entry: usize) -> Effect {
+        self.go_to(entry)
+    }
+
+    pub fn update(&mut self, action: Action) -> Effect {
+        if !matches!(action, Action::Tick | Action::Resize { .. }) {
+            self.message = None;
+        }
+        let effect = match action {
+            Action::Quit => return Effect::Quit,
+            Action::NextEntry => self.go_to(self.entry.saturating_add(1)),
+            Action::PrevEntry => self.go_to(self.entry.saturating_sub(1)),
+            Action::JumpProblem(n) => {
+                match self.notebook.problems.iter().position(|p| p.number == n) {
+                    Some(pi) => {
+                        let target = self
+                            .notebook
+                            .entries
+                            .iter()
+                            .position(|e| *e == EntryRef::Statement { problem: pi });
+                        self.go_to(target.unwrap_or(self.entry))
+                    }
+                    None => {
+                        self.message = Some(format!("there is no problem {n}"));
+                        Effect::None
+                    }
+                }
+            }
+            Action::FocusNext => {
+                self.focus = self.cycle_focus(1);
+                Effect::None
+            }
+            Action::FocusPrev => {
+                self.focus = self.cycle_focus(-1);
+                Effect::None
+            }
+            Action::TogglePanelView => {
+                if self.panel_name().is_none() {
+                    self.message = Some("this part has no live panel".into());
+                } else {
+                    self.focus = if self.focus == Pane::Panel {
+                        Pane::Doc
+                    } else {
+                        Pane::Panel
+                    };
+                }
+                Effect::None
+            }
+            Action::Scroll(n) => self.scroll_focused(n as isize),
+            Action::Page(n) => {
+                let page = self
+                    .rects()
+                    .get(self.focus)
+                    .map(|r| layout::inner(r).height.saturating_sub(1).max(1))
+                    .unwrap_or(1);
+                self.scroll_focused(n as isize * page as isize)
+            }
+            Action::Top => self.scroll_focused(isize::MIN / 2),
+            Action::Bottom => self.scroll_focused(isize::MAX / 2),
+            Action::ToggleHelp => {
+                self.overlay = if self.overlay.is_some() {
+                    None
+                } else {
+                    Some(Overlay::Help)
+                };
+                Effect::None
+            }
+            Action::CloseOverlay => {
+                self.overlay = None;
+                Effect::None
+            }
+            Action::Search => {
+                self.message = Some("search is not built yet".into());
+                Effect::None
+            }
+            Action::ToggleMath => {
+                self.math.rendered = !self.math.rendered;
+                self.message = Some(
+                    if self.math.rendered {
+                        "math: rendered"
+                    } else {
+                        "math: LaTeX source"
+                    }
+                    .into(),
+                );
+                Effect::None
+            }
+            Action::CycleGlyphs => {
+                self.message = Some("math glyph sets are not built yet".into());
+                Effect::None
+            }
+            Action::Panel(key) => self.panel_key(key),
+            Action::Wheel { col, row, down } => {
+                let delta = if down { 3 } else { -3 };
+                match self.rects().pane_at(col, row) {
+                    Some(Pane::Toc) => self.go_to(if down {
+                        self.entry + 1
+                    } else {
+                        self.entry.saturating_sub(1)
+                    }),
+                    Some(Pane::Doc) => {
+                        self.scroll_doc(delta);
+                        Effect::None
+                    }
+                    Some(Pane::Panel) => self.panel_key(if down {
+                        panels::PanelKey::Down
+                    } else {
+                        panels::PanelKey::Up
+                    }),
+                    None => Effect::None,
+                }
+            }
+            Action::Click { col, row } => self.click(col, row),
+            Action::Resize { width, height } => {
+                self.area = Rect::new(0, 0, width, height);
+                Effect::None
+            }
+            Action::Tick => {
+                if let Some(name) = self.panel_name().map(str::to_string)
+                    && let Some(panel) = self.panels.get_mut(&name)
+                    && panel.animating()
+                {
+                    panel.tick();
+                }
+                Effect::None
+            }
+        };
+        self.refresh_doc();
+        effect
+    }
+
+    /// Whether the loop should send `Tick`s.
+    pub fn animating(&self) -> bool {
+        self.current_panel().is_some_and(|p| p.animating())
+    }
+
+    fn cycle_focus(&self, step: i32) -> Pane {
+        let mut order = vec![Pane::Toc, Pane::Doc];
+        if self.panel_name().is_some() {
+            order.push(Pane::Panel);
+        }
+        let i = order.iter().position(|p| *p == self.focus).unwrap_or(1) as i32;
+        order[(i + step).rem_euclid(order.len() as i32) as usize]
+    }
+
+    fn go_to(&mut self, entry: usize) -> Effect {
+        let last = self.notebook.entries.len().saturating_sub(1);
+        let entry = entry.min(last);
+        if entry != self.entry {
+            self.entry = entry;
+            self.doc_scroll = 0;
+        }
+        if self.focus == Pane::Panel && self.panel_name().is_none() {
+            self.focus = Pane::Doc;
+        }
+        self.refresh_doc();
+        self.ensure_panel()
+    }
+
+    /// Create the current entry's panel on first visit; it may ask for a job.
+    fn ensure_panel(&mut self) -> Effect {
+        let Some(name) = self.panel_name().map(str::to_string) else {
+            return Effect::None;
+        };
+        if self.panels.contains_key(&name) {
+            return Effect::None;
+        }
+        let Some(mut panel) = panels::create(&name) else {
+            return Effect::None;
+        };
+        let job = panel.initial_job();
+        self.panels.insert(name.clone(), panel);
+        match job {
+            Some(request) => Effect::Jobs(vec![(name, request)]),
+            None => Effect::None,
+        }
+    }
+
+    fn panel_key(&mut self, key: panels::PanelKey) -> Effect {
+        let Some(name) = self.panel_name().map(str::to_string) else {
+            return Effect::None;
+        };
+        let Some(panel) = self.panels.get_mut(&name) else {
+            return Effect::None;
+        };
+        match panel.handle(key) {
+            PanelEffect::Ignored | PanelEffect::Redraw => Effect::None,
+            PanelEffect::Run(request) => Effect::Jobs(vec![(name, request)]),
+        }
+    }
+
+    fn click(&mut self, col: u16, row: u16) -> Effect {
+        let rects = self.rects();
+        let Some(pane) = rects.pane_at(col, row) else {
+            return Effect::None;
+        };
+        self.focus = pane;
+        if pane == Pane::Toc
+            && let Some(rect) = rects.toc
+        {
+            let inner = layout::inner(rect);
+            let offset = crate::ui::toc::scroll_offset(self.entry, inner.height as usize);
+            let clicked = offset + row.saturating_sub(inner.y) as usize;
+            if row >= inner.y && clicked < self.notebook.entries.len() {
+                return self.go_to(clicked);
+            }
+        }
+        Effect::None
+    }
+
+    fn scroll_focused(&mut self, delta: isize) -> Effect {
+        match self.focus {
+            Pane::Doc => {
+                self.scroll_doc(delta);
+                Effect::None
+            }
+            Pane::Toc => {
+                let target =
+                    (self.entry as isize + delta).clamp(0, self.notebook.entries.len() as isize);
+                self.go_to(target as usize)
+            }
+            Pane::Panel => {
+                let key = if delta > 0 {
+                    panels::PanelKey::Down
+                } else {
+                    panels::PanelKey::Up
+                };
+                self.panel_key(key)
+            }
+        }
+    }
+
+    fn scroll_doc(&mut self, delta: isize) {
+        let max = self.max_doc_scroll();
+        self.doc_scroll = (self.doc_scroll as isize)
+            .saturating_add(delta)
+            .clamp(0, max as isize) as usize;
+    }
+
+    pub fn doc_height(&self) -> usize {
+        self.rects()
+            .doc
+            .map(|r| layout::inner(r).height as usize)
+            .unwrap_or(0)
+    }
+
+    fn max_doc_scroll(&self) -> usize {
+        self.doc.lines.len().saturating_sub(self.doc_height())
+    }
+
+    /// Lay the derivation out again if the entry, width or math setting changed,
+    /// and keep the scroll position inside it.
+    fn refresh_doc(&mut self) {
+        let Some(entry) = self.current() else {
+            self.doc = DocLayout::default();
+            return;
+        };
+        let rects = self.rects();
+        // In single-pane mode the derivation may be hidden; lay it out for the
+        // width it will have when shown, so switching back is instant.
+        let doc_rect = rects.doc.or(rects.panel).or(rects.toc).unwrap_or_default();
+        let width = layout::doc_text_width(doc_rect);
+        let key = Some((self.entry, width, self.math));
+        if self.doc.key != key {
+            self.doc = DocLayout {
+                key,
+                lines: doc::entry_lines(&self.notebook, entry, width, self.math, &self.theme),
+            };
+        }
+        self.doc_scroll = self.doc_scroll.min(self.max_doc_scroll());
+    }
+
+    /// Record a job the loop has started for a panel (cancelling is the loop's job).
+    pub fn job_started(&mut self, panel: String, label: String) -> u64 {
+        self.next_job_id += 1;
+        self.job = Some(RunningJob {
+            id: self.next_job_id,
+            panel,
+            label,
+            progress: None,
+        });
+        self.next_job_id
+    }
+
+    pub fn job_progress(&mut self, id: u64, progress: Progress) {
+        if let Some(job) = self.job.as_mut().filter(|j| j.id == id) {
+            job.progress = Some(progress);
+        }
+    }
+
+    /// A job ended: hand its result to its panel, unless a newer job replaced it.
+    pub fn job_done(&mut self, id: u64, result: JobResult) {
+        let Some(job) = self.job.take_if(|j| j.id == id) else {
+            return;
+        };
+        if let Some(panel) = self.panels.get_mut(&job.panel) {
+            panel.job_finished(result);
+        }
+    }
+
+    /// Run jobs to completion on this thread (headless rendering and tests).
+    pub fn run_inline(&mut self, effect: Effect) {
+        if let Effect::Jobs(jobs) = effect {
+            for (name, request) in jobs {
+                let result = request.run_inline();
+                if let Some(panel) = self.panels.get_mut(&name) {
+                    panel.job_finished(result);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(width: u16, height: u16) -> App {
+        App::load(&Source::Embedded, Rect::new(0, 0, width, height))
+    }
+
+    #[test]
+    fn navigation_moves_through_entries_and_clamps() {
+        let mut a = app(160, 48);
+        a.update(Action::PrevEntry);
+        assert_eq!(a.entry, 0);
+        a.update(Action::NextEntry);
+        assert_eq!(a.notebook.entry_id(a.current().unwrap()), "1a");
+        a.update(Action::JumpProblem(6));
+        assert_eq!(a.notebook.entry_id(a.current().unwrap()), "p6");
+        for _ in 0..50 {
+            a.update(Action::NextEntry);
+        }
+        assert_eq!(a.entry, a.notebook.entries.len() - 1);
+        a.update(Action::JumpProblem(9));
+        assert!(a.message.as_deref().unwrap_or("").contains("no problem 9"));
+    }
+
+    #[test]
+    fn focus_skips_the_panel_when_a_part_has_none() {
+        let mut a = app(160, 48);
+        assert_eq!(a.focus, Pane::Doc);
+        a.update(Action::FocusNext);
+        assert_eq!(a.focus, Pane::Toc, "statement has no panel: doc -> toc");
+        let entry = a.notebook.find_entry("1a").unwrap();
+        a.open(entry);
+        a.focus = Pane::Doc;
+        a.update(Action::FocusNext);
+        assert_eq!(a.focus, Pane::Panel);
+        a.update(Action::JumpProblem(3));
+        assert_eq!(a.focus, Pane::Doc, "focus leaves a panel that is gone");
+    }
+
+    #[test]
+    fn doc_scroll_is_clamped_and_reset_per_entry() {
+        let mut a = app(80, 12);
+        a.update(Action::Bottom);
+        let bottom = a.doc_scroll;
+        assert_eq!(bottom, a.doc.lines.len() - a.doc_height());
+        a.update(Action::Scroll(5));
+        assert_eq!(a.doc_scroll, bottom);
+        a.update(Action::Top);
+        assert_eq!(a.doc_scroll, 0);
+        a.update(Action::Bottom);
+        a.update(Action::NextEntry);
+        assert_eq!(a.doc_scroll, 0);
+    }
+
+    #[test]
+    fn resizing_reflows_the_derivation() {
+        let mut a = app(160, 48);
+        let wide = a.doc.lines.len();
+        a.update(Action::Resize {
+            width: 60,
+            height: 48,
+        });
+        assert!(a.doc.lines.len() > wide, "narrower pane, more lines");
+        assert!(a.doc.lines.iter().all(|l| l.width() <= 60));
+    }
+
+    #[test]
+    fn toggling_math_relays_out_and_help_opens_and_closes() {
+        let mut a = app(160, 48);
+        a.update(Action::ToggleMath);
+        let text: String = a
+            .doc
+            .lines
+            .iter()
+            .flat_map(|l| l.spans.iter().map(|s| s.content.to_string()))
+            .collect();
+        assert!(
+            text.contains("$32 \\times 32 \\times 3$"),
+            "source mode shows delimiters"
+        );
+        a.update(Action::ToggleHelp);
+        assert_eq!(a.overlay, Some(Overlay::Help));
+        a.update(Action::CloseOverlay);
+        assert_eq!(a.overlay, None);
+    }
+
+    #[test]
+    fn narrow_terminals_toggle_the_panel_with_v() {
+        let mut a = app(80, 24);
+        let entry = a.notebook.find_entry("1a").unwrap();
+        a.open(entry);
+        a.update(Action::TogglePanelView);
+        assert_eq!(a.focus, Pane::Panel);
+        assert!(a.rects().panel.is_some() && a.rects().doc.is_none());
+        a.update(Action::TogglePanelView);
+        assert_eq!(a.focus, Pane::Doc);
+    }
+}

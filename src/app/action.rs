@@ -1,0 +1,241 @@
+//! Everything a reader can ask for, and the pure map from terminal events to it.
+
+use ratatui::crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
+
+use crate::layout::Pane;
+use crate::panels::PanelKey;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Leave the notebook.
+    Quit,
+    /// Go to the next entry (statement or part) in reading order.
+    NextEntry,
+    /// Go to the previous entry.
+    PrevEntry,
+    /// Open problem N's statement.
+    JumpProblem(u32),
+    /// Cycle focus forwards through contents, derivation, live panel.
+    FocusNext,
+    /// Cycle focus backwards.
+    FocusPrev,
+    /// Show or hide the live panel in single-pane mode (or focus it when wide).
+    TogglePanelView,
+    /// Scroll the focused pane by lines (negative is up).
+    Scroll(i32),
+    /// Scroll the focused pane by pages (negative is up).
+    Page(i32),
+    /// Jump to the top of the focused pane.
+    Top,
+    /// Jump to the bottom of the focused pane.
+    Bottom,
+    /// Open or close the key help overlay.
+    ToggleHelp,
+    /// Close whatever overlay is open.
+    CloseOverlay,
+    /// Search (reserved: not built yet).
+    Search,
+    /// Switch the derivation between rendered math and LaTeX source.
+    ToggleMath,
+    /// Cycle the glyph set used for math.
+    CycleGlyphs,
+    /// A key for the focused live panel.
+    Panel(PanelKey),
+    /// Mouse wheel at a screen position.
+    Wheel { col: u16, row: u16, down: bool },
+    /// Mouse click at a screen position.
+    Click { col: u16, row: u16 },
+    /// The terminal was resized.
+    Resize { width: u16, height: u16 },
+    /// Animation clock.
+    Tick,
+}
+
+/// What the key map needs to know about the app.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyContext {
+    pub focus: Pane,
+    pub overlay_open: bool,
+}
+
+/// Every global binding, for the help overlay (and README).
+pub const GLOBAL_KEYS: &[(&str, &str)] = &[
+    ("n / J", "next part"),
+    ("p / K", "previous part"),
+    ("1-6", "jump to a problem"),
+    (
+        "Tab / S-Tab",
+        "cycle focus: contents, derivation, live panel",
+    ),
+    ("j k / ↓ ↑", "scroll (contents: choose a part)"),
+    ("PgDn PgUp", "scroll a page"),
+    ("g / G", "top / bottom"),
+    ("v", "show the live panel (narrow terminals)"),
+    ("m", "math: rendered or LaTeX source"),
+    ("u", "math glyphs: unicode, unicode-math, ascii"),
+    ("/", "search (not built yet)"),
+    ("mouse wheel", "scroll the pane under the pointer"),
+    ("?", "this help"),
+    ("q / Ctrl-C", "quit"),
+];
+
+pub fn from_event(event: &Event, ctx: KeyContext) -> Option<Action> {
+    match event {
+        Event::Key(key) => from_key(*key, ctx),
+        Event::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::ScrollDown => Some(Action::Wheel {
+                col: mouse.column,
+                row: mouse.row,
+                down: true,
+            }),
+            MouseEventKind::ScrollUp => Some(Action::Wheel {
+                col: mouse.column,
+                row: mouse.row,
+                down: false,
+            }),
+            MouseEventKind::Down(MouseButton::Left) => Some(Action::Click {
+                col: mouse.column,
+                row: mouse.row,
+            }),
+            _ => None,
+        },
+        Event::Resize(width, height) => Some(Action::Resize {
+            width: *width,
+            height: *height,
+        }),
+        _ => None,
+    }
+}
+
+pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl {
+        return match key.code {
+            KeyCode::Char('c') => Some(Action::Quit),
+            KeyCode::Char('d') => Some(Action::Page(1)),
+            KeyCode::Char('u') => Some(Action::Page(-1)),
+            _ => None,
+        };
+    }
+    if ctx.overlay_open {
+        return match key.code {
+            KeyCode::Char('q') => Some(Action::Quit),
+            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => Some(Action::CloseOverlay),
+            _ => None,
+        };
+    }
+    let global = match key.code {
+        KeyCode::Char('q') => Some(Action::Quit),
+        KeyCode::Char('n') | KeyCode::Char('J') => Some(Action::NextEntry),
+        KeyCode::Char('p') | KeyCode::Char('K') => Some(Action::PrevEntry),
+        KeyCode::Char(c @ '1'..='9') => Some(Action::JumpProblem(c as u32 - '0' as u32)),
+        KeyCode::Tab => Some(Action::FocusNext),
+        KeyCode::BackTab => Some(Action::FocusPrev),
+        KeyCode::Char('?') => Some(Action::ToggleHelp),
+        KeyCode::Esc => Some(Action::CloseOverlay),
+        KeyCode::Char('/') => Some(Action::Search),
+        KeyCode::Char('m') => Some(Action::ToggleMath),
+        KeyCode::Char('u') => Some(Action::CycleGlyphs),
+        KeyCode::Char('v') => Some(Action::TogglePanelView),
+        KeyCode::PageDown => Some(Action::Page(1)),
+        KeyCode::PageUp => Some(Action::Page(-1)),
+        KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+        KeyCode::End | KeyCode::Char('G') => Some(Action::Bottom),
+        _ => None,
+    };
+    if global.is_some() {
+        return global;
+    }
+    if ctx.focus == Pane::Panel {
+        let key = match key.code {
+            KeyCode::Char(c) => PanelKey::Char(c),
+            KeyCode::Up => PanelKey::Up,
+            KeyCode::Down => PanelKey::Down,
+            KeyCode::Left => PanelKey::Left,
+            KeyCode::Right => PanelKey::Right,
+            KeyCode::Enter => PanelKey::Enter,
+            _ => return None,
+        };
+        return Some(Action::Panel(key));
+    }
+    match key.code {
+        KeyCode::Char('j') | KeyCode::Down => Some(Action::Scroll(1)),
+        KeyCode::Char('k') | KeyCode::Up => Some(Action::Scroll(-1)),
+        KeyCode::Char(' ') => Some(Action::Page(1)),
+        KeyCode::Enter if ctx.focus == Pane::Toc => Some(Action::FocusNext),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    const DOC: KeyContext = KeyContext {
+        focus: Pane::Doc,
+        overlay_open: false,
+    };
+
+    #[test]
+    fn global_keys() {
+        assert_eq!(from_key(key(KeyCode::Char('q')), DOC), Some(Action::Quit));
+        assert_eq!(
+            from_key(
+                KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+                DOC
+            ),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            from_key(key(KeyCode::Char('J')), DOC),
+            Some(Action::NextEntry)
+        );
+        assert_eq!(
+            from_key(key(KeyCode::Char('4')), DOC),
+            Some(Action::JumpProblem(4))
+        );
+        assert_eq!(
+            from_key(key(KeyCode::BackTab), DOC),
+            Some(Action::FocusPrev)
+        );
+    }
+
+    #[test]
+    fn panel_gets_its_keys_only_when_focused() {
+        let panel = KeyContext {
+            focus: Pane::Panel,
+            overlay_open: false,
+        };
+        assert_eq!(
+            from_key(key(KeyCode::Char('j')), panel),
+            Some(Action::Panel(PanelKey::Char('j')))
+        );
+        assert_eq!(
+            from_key(key(KeyCode::Char('j')), DOC),
+            Some(Action::Scroll(1))
+        );
+        assert_eq!(
+            from_key(key(KeyCode::Char('n')), panel),
+            Some(Action::NextEntry)
+        );
+    }
+
+    #[test]
+    fn help_overlay_swallows_keys() {
+        let ctx = KeyContext {
+            focus: Pane::Doc,
+            overlay_open: true,
+        };
+        assert_eq!(from_key(key(KeyCode::Char('n')), ctx), None);
+        assert_eq!(from_key(key(KeyCode::Esc), ctx), Some(Action::CloseOverlay));
+    }
+}

@@ -1,0 +1,322 @@
+//! The notebook's content: Markdown derivations with TOML front matter, loaded
+//! from the files compiled into the binary or from a folder of the same shape.
+//!
+//! Loading collects *every* problem it finds (not just the first) so that
+//! `nnbook check` can list them all; each carries its file and line.
+
+pub mod front_matter;
+pub mod markdown;
+pub mod sanitize;
+pub mod source;
+pub mod template;
+
+use std::fmt;
+
+pub use markdown::{Block, Inline, TextStyle};
+pub use source::Source;
+
+use crate::compute::Facts;
+
+/// One problem of the midterm: its statement and its parts.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub number: u32,
+    pub title: String,
+    pub points: u32,
+    pub file: String,
+    /// Front-matter line of `problem = N`, for errors.
+    pub line: usize,
+    /// The statement shared by all parts (everything before the first part heading).
+    pub statement: Vec<Block>,
+    pub parts: Vec<Part>,
+}
+
+/// One sub-question and its worked solution.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub id: String,
+    /// Front-matter line of this part's `id`, for errors.
+    pub line: usize,
+    pub title: String,
+    pub points: u32,
+    /// Name of the live panel paired with this part, if any.
+    pub panel: Option<String>,
+    /// The part's section, from its heading to the next part heading.
+    pub body: Vec<Block>,
+    /// Whether the section has a `### Solution` heading; without one the UI says
+    /// the solution is not yet written rather than leaving silence.
+    pub has_solution: bool,
+}
+
+/// A place in the notebook a reader can open: a problem's statement or one part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryRef {
+    Statement { problem: usize },
+    Part { problem: usize, part: usize },
+}
+
+#[derive(Debug, Clone)]
+pub struct Notebook {
+    pub problems: Vec<Problem>,
+    /// Reading order: each statement followed by its parts.
+    pub entries: Vec<EntryRef>,
+}
+
+/// Something wrong with the content, located as precisely as we can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl ContentError {
+    pub fn new(file: &str, line: Option<usize>, message: impl Into<String>) -> Self {
+        ContentError {
+            file: file.to_string(),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ContentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// All problems found while loading; never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentErrors(pub Vec<ContentError>);
+
+impl fmt::Display for ContentErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ContentErrors {}
+
+/// What the loader checks names against; passed in so content does not depend on
+/// the panel or compute modules.
+pub struct Known<'a> {
+    pub panels: &'a [&'a str],
+    pub facts: &'a Facts,
+}
+
+impl Notebook {
+    pub fn load(source: &Source, known: &Known<'_>) -> Result<Notebook, ContentErrors> {
+        let files = source.files().map_err(|e| ContentErrors(vec![e]))?;
+        let mut errors = Vec::new();
+        let mut problems = Vec::new();
+        for file in &files {
+            match parse_file(&file.name, &file.bytes, known) {
+                Ok(p) => problems.push(p),
+                Err(mut es) => errors.append(&mut es),
+            }
+        }
+        check_unique(&problems, &mut errors);
+        if !errors.is_empty() {
+            return Err(ContentErrors(errors));
+        }
+        problems.sort_by_key(|p| p.number);
+        let entries = problems
+            .iter()
+            .enumerate()
+            .flat_map(|(pi, p)| {
+                std::iter::once(EntryRef::Statement { problem: pi })
+                    .chain((0..p.parts.len()).map(move |part| EntryRef::Part { problem: pi, part }))
+            })
+            .collect();
+        Ok(Notebook { problems, entries })
+    }
+
+    /// The default notebook: the content compiled into the binary.
+    pub fn embedded(known: &Known<'_>) -> Result<Notebook, ContentErrors> {
+        Notebook::load(&Source::Embedded, known)
+    }
+
+    pub fn problem(&self, entry: EntryRef) -> &Problem {
+        match entry {
+            EntryRef::Statement { problem } | EntryRef::Part { problem, .. } => {
+                &self.problems[problem]
+            }
+        }
+    }
+
+    pub fn part(&self, entry: EntryRef) -> Option<&Part> {
+        match entry {
+            EntryRef::Statement { .. } => None,
+            EntryRef::Part { problem, part } => self.problems[problem].parts.get(part),
+        }
+    }
+
+    /// The id a user types for an entry: a part's id (`1a`, `2`), or `pN` for
+    /// problem N's statement.
+    pub fn entry_id(&self, entry: EntryRef) -> String {
+        match self.part(entry) {
+            Some(part) => part.id.clone(),
+            None => format!("p{}", self.problem(entry).number),
+        }
+    }
+
+    pub fn find_entry(&self, id: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| self.entry_id(*e).eq_ignore_ascii_case(id))
+    }
+
+    /// Every id a user can type, for error messages.
+    pub fn entry_ids(&self) -> Vec<String> {
+        self.entries.iter().map(|e| self.entry_id(*e)).collect()
+    }
+
+    pub fn part_count(&self) -> usize {
+        self.problems.iter().map(|p| p.parts.len()).sum()
+    }
+}
+
+fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Vec<ContentError>> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        vec![ContentError::new(name, Some(line), "not valid UTF-8")]
+    })?;
+    let (meta, body, body_line) = front_matter::split(name, text).map_err(|e| vec![e])?;
+    let mut errors = Vec::new();
+    for part in &meta.parts {
+        if let Some(panel) = &part.panel
+            && !known.panels.contains(&panel.value.as_str())
+        {
+            errors.push(ContentError::new(
+                name,
+                Some(panel.line),
+                format!(
+                    "unknown panel `{}` (known: {})",
+                    panel.value,
+                    known.panels.join(", ")
+                ),
+            ));
+        }
+    }
+    let body = template::expand(name, body, body_line, known.facts).unwrap_or_else(|mut es| {
+        errors.append(&mut es);
+        body.to_string()
+    });
+    let doc = markdown::parse(&body, body_line);
+    let problem = assemble(name, meta, doc, &mut errors);
+    if errors.is_empty() {
+        Ok(problem)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Cut the parsed body into the statement and the parts declared in front matter.
+fn assemble(
+    name: &str,
+    meta: front_matter::FrontMatter,
+    doc: Vec<Block>,
+    errors: &mut Vec<ContentError>,
+) -> Problem {
+    let mut statement = Vec::new();
+    let mut sections: Vec<(String, usize, Vec<Block>)> = Vec::new();
+    for block in doc {
+        if let Block::Heading {
+            level: 2,
+            id: Some(id),
+            line,
+            ..
+        } = &block
+        {
+            sections.push((id.clone(), *line, vec![block]));
+            continue;
+        }
+        match sections.last_mut() {
+            Some((_, _, blocks)) => blocks.push(block),
+            None => statement.push(block),
+        }
+    }
+    for (id, line, _) in &sections {
+        if !meta.parts.iter().any(|p| &p.id.value == id) {
+            errors.push(ContentError::new(
+                name,
+                Some(*line),
+                format!("section {{#{id}}} is not declared in the front matter's [[parts]]"),
+            ));
+        }
+    }
+    let parts = meta
+        .parts
+        .into_iter()
+        .filter_map(|p| {
+            let Some(pos) = sections.iter().position(|(id, _, _)| *id == p.id.value) else {
+                errors.push(ContentError::new(
+                    name,
+                    Some(p.id.line),
+                    format!("part `{}` has no section: add a heading `## ... {{#{}}}`", p.id.value, p.id.value),
+                ));
+                return None;
+            };
+            let body = std::mem::take(&mut sections[pos].2);
+            let has_solution = body
+                .iter()
+                .any(|b| matches!(b, Block::Heading { level: 3, text, .. } if markdown::plain_text(text).trim() == "Solution"));
+            Some(Part {
+                line: p.id.line,
+                id: p.id.value,
+                title: p.title,
+                points: p.points,
+                panel: p.panel.map(|s| s.value),
+                body,
+                has_solution,
+            })
+        })
+        .collect();
+    Problem {
+        number: meta.problem.value,
+        line: meta.problem.line,
+        title: meta.title,
+        points: meta.points,
+        file: name.to_string(),
+        statement,
+        parts,
+    }
+}
+
+fn check_unique(problems: &[Problem], errors: &mut Vec<ContentError>) {
+    for (i, p) in problems.iter().enumerate() {
+        if let Some(other) = problems[..i].iter().find(|o| o.number == p.number) {
+            errors.push(ContentError::new(
+                &p.file,
+                Some(p.line),
+                format!("problem {} is also defined in {}", p.number, other.file),
+            ));
+        }
+        for part in &p.parts {
+            let earlier = problems[..i]
+                .iter()
+                .find(|o| o.parts.iter().any(|q| q.id == part.id));
+            if let Some(other) = earlier {
+                errors.push(ContentError::new(
+                    &p.file,
+                    Some(part.line),
+                    format!("duplicate part id `{}` (also in {})", part.id, other.file),
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,516 @@
+//! Markdown to our own document tree, with source lines, before any styling.
+//! pulldown-cmark does the parsing; this module only decides which of its events
+//! become which block, so the renderer never sees parser types.
+
+use std::iter::Peekable;
+use std::ops::Range;
+
+use pulldown_cmark::{
+    Alignment, CodeBlockKind, Event, HeadingLevel, OffsetIter, Options, Parser, Tag, TagEnd,
+};
+
+use super::sanitize::visible;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TextStyle {
+    pub emphasis: bool,
+    pub strong: bool,
+    pub strikethrough: bool,
+    pub link: bool,
+}
+
+/// A run inside a paragraph, heading or table cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inline {
+    /// Plain or styled prose.
+    Text(String, TextStyle),
+    /// `inline code`.
+    Code(String),
+    /// `$...$` LaTeX.
+    Math(String),
+    /// `$$...$$` LaTeX that shares its paragraph with other text.
+    DisplayMath(String),
+    /// A link's destination, shown after its text.
+    LinkTarget(String),
+    /// A line break in the source that reflows as a space.
+    SoftBreak,
+    /// A forced line break.
+    HardBreak,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Center,
+    Right,
+}
+
+/// A block of the document. `line` is the 1-based line in the content file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// `#`..`######`; `id` from a `{#id}` attribute (part headings have one).
+    Heading {
+        level: u8,
+        text: Vec<Inline>,
+        id: Option<String>,
+        line: usize,
+    },
+    Paragraph {
+        text: Vec<Inline>,
+        line: usize,
+    },
+    /// A paragraph that is only `$$...$$`.
+    DisplayMath {
+        latex: String,
+        line: usize,
+    },
+    /// Bulleted (`start: None`) or numbered list; each item is a list of blocks.
+    List {
+        start: Option<u64>,
+        items: Vec<Vec<Block>>,
+        line: usize,
+    },
+    Quote {
+        blocks: Vec<Block>,
+        line: usize,
+    },
+    /// Fenced or indented code; `lang` is the fence's first word (may be empty).
+    Code {
+        lang: String,
+        code: String,
+        line: usize,
+    },
+    Table {
+        align: Vec<Align>,
+        header: Vec<Vec<Inline>>,
+        rows: Vec<Vec<Vec<Inline>>>,
+        line: usize,
+    },
+    Rule {
+        line: usize,
+    },
+}
+
+/// Parse a Markdown body whose first line is line `first_line` of its file.
+pub fn parse(body: &str, first_line: usize) -> Vec<Block> {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_MATH
+        | Options::ENABLE_HEADING_ATTRIBUTES;
+    let mut builder = Builder {
+        events: Parser::new_ext(body, options).into_offset_iter().peekable(),
+        newlines: body.match_indices('\n').map(|(i, _)| i).collect(),
+        first_line,
+    };
+    builder.blocks()
+}
+
+/// The text of inlines without styling (for matching headings such as "Solution").
+pub fn plain_text(inlines: &[Inline]) -> String {
+    inlines
+        .iter()
+        .map(|i| match i {
+            Inline::Text(t, _) | Inline::Code(t) | Inline::Math(t) | Inline::DisplayMath(t) => {
+                t.as_str()
+            }
+            Inline::SoftBreak | Inline::HardBreak => " ",
+            Inline::LinkTarget(_) => "",
+        })
+        .collect()
+}
+
+struct Builder<'a> {
+    events: Peekable<OffsetIter<'a>>,
+    newlines: Vec<usize>,
+    first_line: usize,
+}
+
+fn is_inline_tag(tag: &Tag<'_>) -> bool {
+    matches!(
+        tag,
+        Tag::Emphasis
+            | Tag::Strong
+            | Tag::Strikethrough
+            | Tag::Link { .. }
+            | Tag::Image { .. }
+            | Tag::Superscript
+            | Tag::Subscript
+    )
+}
+
+fn is_inline_end(tag: &TagEnd) -> bool {
+    matches!(
+        tag,
+        TagEnd::Emphasis
+            | TagEnd::Strong
+            | TagEnd::Strikethrough
+            | TagEnd::Link
+            | TagEnd::Image
+            | TagEnd::Superscript
+            | TagEnd::Subscript
+    )
+}
+
+fn is_inline_event(event: &Event<'_>) -> bool {
+    match event {
+        Event::Start(tag) => is_inline_tag(tag),
+        Event::End(tag) => is_inline_end(tag),
+        Event::Text(_)
+        | Event::Code(_)
+        | Event::InlineMath(_)
+        | Event::DisplayMath(_)
+        | Event::SoftBreak
+        | Event::HardBreak
+        | Event::InlineHtml(_)
+        | Event::FootnoteReference(_)
+        | Event::TaskListMarker(_) => true,
+        Event::Html(_) | Event::Rule => false,
+    }
+}
+
+impl Builder<'_> {
+    fn line(&self, range: &Range<usize>) -> usize {
+        self.first_line + self.newlines.partition_point(|&n| n < range.start)
+    }
+
+    /// Blocks until the end of the enclosing container (whose end is consumed).
+    fn blocks(&mut self) -> Vec<Block> {
+        let mut out = Vec::new();
+        while let Some((event, range)) = self.events.peek().cloned() {
+            if is_inline_event(&event) {
+                // Tight list items carry their text without a paragraph.
+                let line = self.line(&range);
+                let text = self.inlines(false);
+                push_paragraph(&mut out, text, line);
+                continue;
+            }
+            self.events.next();
+            let line = self.line(&range);
+            match event {
+                Event::End(_) => break,
+                Event::Rule => out.push(Block::Rule { line }),
+                Event::Html(_) => {}
+                Event::Start(tag) => self.block(tag, line, &mut out),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn block(&mut self, tag: Tag<'_>, line: usize, out: &mut Vec<Block>) {
+        match tag {
+            Tag::Paragraph => {
+                let text = self.inlines(true);
+                push_paragraph(out, text, line);
+            }
+            Tag::Heading { level, id, .. } => {
+                let text = self.inlines(true);
+                out.push(Block::Heading {
+                    level: heading_level(level),
+                    text,
+                    id: id.map(|s| s.to_string()),
+                    line,
+                });
+            }
+            Tag::BlockQuote(_) => {
+                let blocks = self.blocks();
+                out.push(Block::Quote { blocks, line });
+            }
+            Tag::CodeBlock(kind) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_string()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                let mut code = String::new();
+                for (event, _) in self.events.by_ref() {
+                    match event {
+                        Event::Text(t) => code.push_str(&visible(&t, 4)),
+                        Event::End(_) => break,
+                        _ => {}
+                    }
+                }
+                if code.ends_with('\n') {
+                    code.pop();
+                }
+                out.push(Block::Code { lang, code, line });
+            }
+            Tag::List(start) => {
+                let mut items = Vec::new();
+                while let Some((event, _)) = self.events.next() {
+                    match event {
+                        Event::Start(Tag::Item) => items.push(self.blocks()),
+                        Event::End(_) => break,
+                        _ => {}
+                    }
+                }
+                out.push(Block::List { start, items, line });
+            }
+            Tag::Table(aligns) => {
+                let align = aligns
+                    .iter()
+                    .map(|a| match a {
+                        Alignment::Center => Align::Center,
+                        Alignment::Right => Align::Right,
+                        Alignment::Left | Alignment::None => Align::Left,
+                    })
+                    .collect();
+                let (mut header, mut rows) = (Vec::new(), Vec::new());
+                while let Some((event, _)) = self.events.next() {
+                    match event {
+                        Event::Start(Tag::TableHead) => header = self.cells(),
+                        Event::Start(Tag::TableRow) => rows.push(self.cells()),
+                        Event::End(TagEnd::Table) => break,
+                        _ => {}
+                    }
+                }
+                out.push(Block::Table {
+                    align,
+                    header,
+                    rows,
+                    line,
+                });
+            }
+            Tag::HtmlBlock => {
+                for (event, _) in self.events.by_ref() {
+                    if matches!(event, Event::End(_)) {
+                        break;
+                    }
+                }
+            }
+            // Footnotes, definition lists and the like: keep their content.
+            _ => {
+                let mut inner = self.blocks();
+                out.append(&mut inner);
+            }
+        }
+    }
+
+    /// Cells of a table row or head, up to and including its end.
+    fn cells(&mut self) -> Vec<Vec<Inline>> {
+        let mut cells = Vec::new();
+        while let Some((event, _)) = self.events.next() {
+            match event {
+                Event::Start(Tag::TableCell) => cells.push(self.inlines(true)),
+                Event::End(_) => break,
+                _ => {}
+            }
+        }
+        cells
+    }
+
+    /// Inline runs. With `owned_end`, the enclosing paragraph/heading/cell end is
+    /// consumed; without it (tight list items) we stop before any block event.
+    fn inlines(&mut self, owned_end: bool) -> Vec<Inline> {
+        let mut out = Vec::new();
+        let mut style = TextStyle::default();
+        let mut depth = [0u32; 3];
+        let mut links: Vec<String> = Vec::new();
+        while let Some((event, _)) = self.events.peek() {
+            if !owned_end && !is_inline_event(event) {
+                break;
+            }
+            let Some((event, _)) = self.events.next() else {
+                break;
+            };
+            match event {
+                Event::Text(t) => out.push(Inline::Text(visible(&t, 0).into_owned(), style)),
+                Event::Code(t) => out.push(Inline::Code(visible(&t, 0).into_owned())),
+                Event::InlineMath(t) => out.push(Inline::Math(visible(&t, 0).into_owned())),
+                Event::DisplayMath(t) => out.push(Inline::DisplayMath(visible(&t, 0).into_owned())),
+                Event::SoftBreak => out.push(Inline::SoftBreak),
+                Event::HardBreak => out.push(Inline::HardBreak),
+                Event::FootnoteReference(r) => out.push(Inline::Text(format!("[{r}]"), style)),
+                Event::TaskListMarker(done) => out.push(Inline::Text(
+                    if done { "[x] " } else { "[ ] " }.into(),
+                    style,
+                )),
+                Event::InlineHtml(_) | Event::Html(_) => {}
+                Event::Start(tag) => match tag {
+                    Tag::Emphasis => depth[0] += 1,
+                    Tag::Strong => depth[1] += 1,
+                    Tag::Strikethrough => depth[2] += 1,
+                    Tag::Link { dest_url, .. } => links.push(visible(&dest_url, 0).into_owned()),
+                    Tag::Image { dest_url, .. } => {
+                        out.push(Inline::Text("[image: ".into(), style));
+                        links.push(visible(&dest_url, 0).into_owned());
+                    }
+                    _ => {}
+                },
+                Event::End(tag) => match tag {
+                    TagEnd::Emphasis => depth[0] = depth[0].saturating_sub(1),
+                    TagEnd::Strong => depth[1] = depth[1].saturating_sub(1),
+                    TagEnd::Strikethrough => depth[2] = depth[2].saturating_sub(1),
+                    TagEnd::Link | TagEnd::Image => {
+                        if let Some(dest) = links.pop() {
+                            if matches!(tag, TagEnd::Image) {
+                                out.push(Inline::Text("]".into(), style));
+                            }
+                            let shown =
+                                plain_text(out.last().map(std::slice::from_ref).unwrap_or(&[]));
+                            if !dest.is_empty() && shown.trim() != dest {
+                                out.push(Inline::LinkTarget(dest));
+                            }
+                        }
+                    }
+                    TagEnd::Superscript | TagEnd::Subscript => {}
+                    _ => break,
+                },
+                Event::Rule => {}
+            }
+            style = TextStyle {
+                emphasis: depth[0] > 0,
+                strong: depth[1] > 0,
+                strikethrough: depth[2] > 0,
+                link: !links.is_empty(),
+            };
+        }
+        out
+    }
+}
+
+fn push_paragraph(out: &mut Vec<Block>, text: Vec<Inline>, line: usize) {
+    let only_display = text.iter().all(|i| match i {
+        Inline::DisplayMath(_) | Inline::SoftBreak | Inline::HardBreak => true,
+        Inline::Text(t, _) => t.trim().is_empty(),
+        _ => false,
+    });
+    let maths: Vec<&String> = text
+        .iter()
+        .filter_map(|i| {
+            if let Inline::DisplayMath(m) = i {
+                Some(m)
+            } else {
+                None
+            }
+        })
+        .collect();
+    if only_display && !maths.is_empty() {
+        for latex in maths {
+            out.push(Block::DisplayMath {
+                latex: latex.trim().to_string(),
+                line,
+            });
+        }
+    } else if !text.is_empty() {
+        out.push(Block::Paragraph { text, line });
+    }
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Inline {
+        Inline::Text(s.into(), TextStyle::default())
+    }
+
+    #[test]
+    fn headings_keep_ids_and_lines() {
+        let doc = parse("intro\n\n## (a) Part {#1a}\n\nbody\n", 10);
+        assert_eq!(
+            doc[0],
+            Block::Paragraph {
+                text: vec![text("intro")],
+                line: 10
+            }
+        );
+        assert!(
+            matches!(&doc[1], Block::Heading { level: 2, id: Some(id), line: 12, .. } if id == "1a")
+        );
+    }
+
+    #[test]
+    fn emphasis_nests() {
+        let doc = parse("a *b **c** d* e", 1);
+        let Block::Paragraph { text: t, .. } = &doc[0] else {
+            panic!("{doc:?}")
+        };
+        let both = TextStyle {
+            emphasis: true,
+            strong: true,
+            ..Default::default()
+        };
+        assert!(t.contains(&Inline::Text("c".into(), both)), "{t:?}");
+    }
+
+    #[test]
+    fn lists_tight_loose_nested_numbered() {
+        let doc = parse("3. one\n4. two\n   - inner\n", 1);
+        let Block::List {
+            start: Some(3),
+            items,
+            ..
+        } = &doc[0]
+        else {
+            panic!("{doc:?}")
+        };
+        assert_eq!(items.len(), 2);
+        assert!(
+            matches!(items[1][1], Block::List { start: None, .. }),
+            "{:?}",
+            items[1]
+        );
+    }
+
+    #[test]
+    fn math_inline_and_display() {
+        let doc = parse("where $x^2$ holds\n\n$$\\frac{a}{b}$$\n", 1);
+        let Block::Paragraph { text: t, .. } = &doc[0] else {
+            panic!()
+        };
+        assert!(t.contains(&Inline::Math("x^2".into())));
+        assert_eq!(
+            doc[1],
+            Block::DisplayMath {
+                latex: "\\frac{a}{b}".into(),
+                line: 3
+            }
+        );
+    }
+
+    #[test]
+    fn tables_code_quotes_links_rules() {
+        let md = "| a | b |\n|:-|-:|\n| 1 | `2` |\n\n```rust\nfn x() {}\n```\n\n> quoted\n\n[site](https://x.org)\n\n---\n";
+        let doc = parse(md, 1);
+        assert!(
+            matches!(&doc[0], Block::Table { align, rows, .. } if align == &vec![Align::Left, Align::Right] && rows.len() == 1)
+        );
+        assert_eq!(
+            doc[1],
+            Block::Code {
+                lang: "rust".into(),
+                code: "fn x() {}".into(),
+                line: 5
+            }
+        );
+        assert!(matches!(&doc[2], Block::Quote { .. }));
+        let Block::Paragraph { text: t, .. } = &doc[3] else {
+            panic!()
+        };
+        assert!(t.contains(&Inline::LinkTarget("https://x.org".into())));
+        assert!(matches!(doc[4], Block::Rule { .. }));
+    }
+
+    #[test]
+    fn control_characters_are_made_visible() {
+        let doc = parse("red \x1b[31m text", 1);
+        let Block::Paragraph { text: t, .. } = &doc[0] else {
+            panic!()
+        };
+        assert!(!plain_text(t).contains('\x1b'));
+        assert!(plain_text(t).contains('␛'));
+    }
+}

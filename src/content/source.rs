@@ -1,0 +1,97 @@
+//! Where content comes from: the files compiled into the binary, or a folder.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use super::ContentError;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_content.rs"));
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `content/` as it was when the binary was built.
+    Embedded,
+    /// A folder of `.md` files of the same shape (`--content DIR`).
+    Dir(PathBuf),
+}
+
+/// One content file; `name` is what errors show (a path for folders).
+#[derive(Debug, Clone)]
+pub struct File {
+    pub name: String,
+    pub bytes: Cow<'static, [u8]>,
+}
+
+/// Refuse absurdly large files rather than reading them into memory.
+const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+impl Source {
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Embedded => "built-in content".into(),
+            Source::Dir(dir) => dir.display().to_string(),
+        }
+    }
+
+    pub fn files(&self) -> Result<Vec<File>, ContentError> {
+        match self {
+            Source::Embedded => Ok(embedded::EMBEDDED
+                .iter()
+                .map(|(name, bytes)| File {
+                    name: format!("content/{name}"),
+                    bytes: Cow::Borrowed(*bytes),
+                })
+                .collect()),
+            Source::Dir(dir) => read_dir(dir),
+        }
+    }
+}
+
+fn read_dir(dir: &std::path::Path) -> Result<Vec<File>, ContentError> {
+    let shown = dir.display().to_string();
+    let meta = std::fs::metadata(dir)
+        .map_err(|e| ContentError::new(&shown, None, format!("cannot open content folder: {e}")))?;
+    if !meta.is_dir() {
+        return Err(ContentError::new(
+            &shown,
+            None,
+            "is a file, not a folder: --content takes a folder of .md files",
+        ));
+    }
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| ContentError::new(&shown, None, format!("cannot list folder: {e}")))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file())
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(ContentError::new(
+            &shown,
+            None,
+            "no .md files in this folder",
+        ));
+    }
+    paths
+        .into_iter()
+        .map(|path| {
+            let name = path.display().to_string();
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            if size > MAX_FILE_BYTES {
+                return Err(ContentError::new(
+                    &name,
+                    None,
+                    format!("file is {size} bytes; content files are limited to {MAX_FILE_BYTES}"),
+                ));
+            }
+            let bytes = std::fs::read(&path)
+                .map_err(|e| ContentError::new(&name, None, format!("cannot read: {e}")))?;
+            Ok(File {
+                name,
+                bytes: Cow::Owned(bytes),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,104 @@
+//! The interactive event loop: draw, wait for input, a job message or the
+//! animation clock, update, repeat.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use ratatui::crossterm::event;
+use ratatui::layout::Rect;
+
+use crate::app::action::{self, KeyContext};
+use crate::app::jobs::{self, JobEvent, JobHandle};
+use crate::app::{Action, App, Effect};
+use crate::content::Source;
+use crate::terminal::TerminalGuard;
+use crate::ui;
+
+const TICK: Duration = Duration::from_millis(100);
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// Run the notebook until the reader quits. Returns whether the content loaded.
+pub fn run(source: &Source) -> anyhow::Result<bool> {
+    let mut guard = TerminalGuard::enter()?;
+    let size = guard.terminal.size().context("reading the terminal size")?;
+    let mut app = App::load(source, Rect::new(0, 0, size.width, size.height));
+    let content_ok = app.errors.is_none();
+    let (events_tx, events_rx) = mpsc::channel();
+    let mut running: Option<JobHandle> = None;
+    let first = app.open(0);
+    start_jobs(&mut app, first, &mut running, &events_tx);
+    let panic_for_test = std::env::var_os("NNBOOK_TEST_PANIC").is_some();
+    let mut last_tick = Instant::now();
+    loop {
+        guard
+            .terminal
+            .draw(|frame| ui::frame::draw(frame, &app))
+            .context("drawing")?;
+        if panic_for_test {
+            panic!("NNBOOK_TEST_PANIC is set: panicking after the first frame, as asked");
+        }
+        let waiting = app.animating() || app.job.is_some();
+        let timeout = if waiting {
+            TICK.saturating_sub(last_tick.elapsed())
+        } else {
+            IDLE_POLL
+        };
+        if event::poll(timeout).context("waiting for input")? {
+            // Handle everything already queued before drawing again, so a burst
+            // of keys or wheel events costs one frame.
+            loop {
+                let ev = event::read().context("reading input")?;
+                let ctx = KeyContext {
+                    focus: app.focus,
+                    overlay_open: app.overlay.is_some(),
+                };
+                if let Some(action) = action::from_event(&ev, ctx) {
+                    match app.update(action) {
+                        Effect::Quit => {
+                            if let Some(job) = &running {
+                                job.cancel();
+                            }
+                            return Ok(content_ok);
+                        }
+                        effect => start_jobs(&mut app, effect, &mut running, &events_tx),
+                    }
+                }
+                if !event::poll(Duration::ZERO).context("waiting for input")? {
+                    break;
+                }
+            }
+        }
+        while let Ok(message) = events_rx.try_recv() {
+            match message {
+                JobEvent::Progress { id, progress } => app.job_progress(id, progress),
+                JobEvent::Done { id, result } => {
+                    app.job_done(id, result);
+                    if running.as_ref().is_some_and(|j| j.id == id) {
+                        running = None;
+                    }
+                }
+            }
+        }
+        if app.animating() && last_tick.elapsed() >= TICK {
+            last_tick = Instant::now();
+            app.update(Action::Tick);
+        }
+    }
+}
+
+fn start_jobs(
+    app: &mut App,
+    effect: Effect,
+    running: &mut Option<JobHandle>,
+    tx: &mpsc::Sender<JobEvent>,
+) {
+    let Effect::Jobs(jobs) = effect else { return };
+    for (panel, request) in jobs {
+        if let Some(previous) = running.take() {
+            previous.cancel();
+        }
+        let id = app.job_started(panel, request.label.clone());
+        *running = Some(jobs::spawn(id, request, tx.clone()));
+    }
+}

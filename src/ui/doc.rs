@@ -1,0 +1,594 @@
+//! The derivation pane's text: our document tree laid out as styled, wrapped
+//! lines for one width. Pure (no terminal, no state): the app calls it when the
+//! part, the width or the math settings change and keeps the result, and drawing
+//! only slices it.
+
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
+
+use super::highlight::highlight;
+use super::theme::Theme;
+use super::wrap::{Tokens, spans_width, wrap};
+use crate::content::markdown::{Align, Block, Inline, TextStyle};
+use crate::content::{EntryRef, Notebook};
+
+/// How math is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MathSettings {
+    /// Rendered (true) or the LaTeX source (false, also how a user copies it).
+    pub rendered: bool,
+}
+
+impl Default for MathSettings {
+    fn default() -> Self {
+        MathSettings { rendered: true }
+    }
+}
+
+/// Lay out one notebook entry (a statement or a part) at `width` columns.
+pub fn entry_lines(
+    notebook: &Notebook,
+    entry: EntryRef,
+    width: u16,
+    math: MathSettings,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut r = Renderer {
+        width: usize::from(width).max(1),
+        math,
+        theme,
+        out: Vec::new(),
+    };
+    let problem = notebook.problem(entry);
+    match notebook.part(entry) {
+        None => {
+            r.blocks(&problem.statement, &Prefix::none());
+            if !problem.parts.is_empty() {
+                r.gap();
+                r.line(vec![Span::styled(
+                    "Parts (press n for the next):",
+                    theme.dim,
+                )]);
+                for part in &problem.parts {
+                    r.line(vec![
+                        Span::styled(format!("  {:<4}", part.id), theme.accent),
+                        Span::raw(part.title.clone()),
+                        Span::styled(format!("  [{} pts]", part.points), theme.dim),
+                    ]);
+                }
+            }
+        }
+        Some(part) => {
+            r.blocks(&part.body, &Prefix::none());
+            if !part.has_solution {
+                r.gap();
+                r.line(vec![Span::styled(
+                    "▌ Solution: not yet written.",
+                    theme.not_written,
+                )]);
+            }
+        }
+    }
+    r.out
+}
+
+#[derive(Clone)]
+struct Prefix {
+    first: Vec<Span<'static>>,
+    rest: Vec<Span<'static>>,
+}
+
+impl Prefix {
+    fn none() -> Self {
+        Prefix {
+            first: Vec::new(),
+            rest: Vec::new(),
+        }
+    }
+
+    /// After the first line has been used, every line takes `rest`.
+    fn continued(&self) -> Self {
+        Prefix {
+            first: self.rest.clone(),
+            rest: self.rest.clone(),
+        }
+    }
+
+    fn then(&self, first: Span<'static>, rest: Span<'static>) -> Self {
+        let mut f = self.first.clone();
+        f.push(first);
+        let mut r = self.rest.clone();
+        r.push(rest);
+        Prefix { first: f, rest: r }
+    }
+}
+
+struct Renderer<'a> {
+    width: usize,
+    math: MathSettings,
+    theme: &'a Theme,
+    out: Vec<Line<'static>>,
+}
+
+impl Renderer<'_> {
+    fn line(&mut self, spans: Vec<Span<'static>>) {
+        self.out.push(Line::from(spans));
+    }
+
+    fn gap(&mut self) {
+        if self.out.last().is_some_and(|l| l.width() > 0) {
+            self.out.push(Line::default());
+        }
+    }
+
+    fn blocks(&mut self, blocks: &[Block], prefix: &Prefix) {
+        self.blocks_spaced(blocks, prefix, true);
+    }
+
+    /// Blocks one after another; `spaced` puts a blank line between them (list
+    /// items are tight: a nested list follows its item's text directly).
+    fn blocks_spaced(&mut self, blocks: &[Block], prefix: &Prefix, spaced: bool) {
+        for (i, block) in blocks.iter().enumerate() {
+            let p = if i == 0 {
+                prefix.clone()
+            } else {
+                prefix.continued()
+            };
+            if i > 0 && spaced {
+                self.out.push(Line::from(p.first.clone()));
+            }
+            self.block(block, &p);
+        }
+    }
+
+    fn block(&mut self, block: &Block, prefix: &Prefix) {
+        match block {
+            Block::Heading { level, text, .. } => {
+                let style = self.theme.heading[usize::from(level.saturating_sub(1)).min(2)];
+                self.inlines(text, style, prefix);
+            }
+            Block::Paragraph { text, .. } => self.inlines(text, self.theme.text, prefix),
+            Block::DisplayMath { latex, .. } => self.display_math(latex, prefix),
+            Block::List { start, items, .. } => {
+                let depth = prefix
+                    .rest
+                    .iter()
+                    .filter(|s| s.content.starts_with(' ') || s.content.starts_with('•'))
+                    .count();
+                for (i, item) in items.iter().enumerate() {
+                    let marker = match start {
+                        Some(n) => format!("{}. ", n + i as u64),
+                        None => format!("{} ", ["•", "◦", "▪"][depth % 3]),
+                    };
+                    let pad = " ".repeat(marker.width());
+                    let p = if i == 0 {
+                        prefix.clone()
+                    } else {
+                        prefix.continued()
+                    };
+                    let item_prefix =
+                        p.then(Span::styled(marker, self.theme.accent), Span::raw(pad));
+                    self.blocks_spaced(item, &item_prefix, false);
+                }
+            }
+            Block::Quote { blocks, .. } => {
+                let bar = Span::styled("│ ", self.theme.quote);
+                let p = prefix.then(bar.clone(), bar);
+                self.blocks(blocks, &p);
+            }
+            Block::Code { lang, code, .. } => self.code(lang, code, prefix),
+            Block::Table {
+                align,
+                header,
+                rows,
+                ..
+            } => self.table(align, header, rows, prefix),
+            Block::Rule { .. } => {
+                let w = self.width.saturating_sub(spans_width(&prefix.first));
+                let mut spans = prefix.first.clone();
+                spans.push(Span::styled("─".repeat(w), self.theme.rule));
+                self.line(spans);
+            }
+        }
+    }
+
+    fn tokens(&self, inlines: &[Inline], base: Style) -> Tokens {
+        let mut t = Tokens::default();
+        for inline in inlines {
+            match inline {
+                Inline::Text(text, style) => t.text(text, base.patch(self.text_style(*style))),
+                Inline::Code(code) => t.text(code, self.theme.inline_code),
+                Inline::Math(latex) => self.inline_math(&mut t, latex),
+                Inline::DisplayMath(latex) => {
+                    t.hard_break();
+                    self.inline_math(&mut t, latex);
+                    t.hard_break();
+                }
+                Inline::LinkTarget(url) => {
+                    t.space();
+                    t.text(&format!("<{url}>"), self.theme.dim);
+                }
+                Inline::SoftBreak => t.space(),
+                Inline::HardBreak => t.hard_break(),
+            }
+        }
+        t
+    }
+
+    fn inline_math(&self, t: &mut Tokens, latex: &str) {
+        if self.math.rendered {
+            t.text(latex, self.theme.math);
+        } else {
+            t.text(&format!("${latex}$"), self.theme.math);
+        }
+    }
+
+    fn text_style(&self, s: TextStyle) -> Style {
+        let mut style = Style::new();
+        if s.emphasis {
+            style = style.patch(self.theme.emphasis);
+        }
+        if s.strong {
+            style = style.patch(self.theme.strong);
+        }
+        if s.strikethrough {
+            style = style.add_modifier(Modifier::CROSSED_OUT);
+        }
+        if s.link {
+            style = style.patch(self.theme.link);
+        }
+        style
+    }
+
+    fn inlines(&mut self, inlines: &[Inline], base: Style, prefix: &Prefix) {
+        let tokens = self.tokens(inlines, base).finish();
+        let lines = wrap(&tokens, self.width, &prefix.first, &prefix.rest);
+        self.out.extend(lines);
+    }
+
+    fn display_math(&mut self, latex: &str, prefix: &Prefix) {
+        let mut t = Tokens::default();
+        if self.math.rendered {
+            t.text(latex, self.theme.math);
+        } else {
+            t.text(&format!("$${latex}$$"), self.theme.math);
+        }
+        let indent = Span::raw("    ");
+        let p = prefix.then(indent.clone(), indent);
+        let lines = wrap(&t.finish(), self.width, &p.first, &p.rest);
+        self.out.extend(lines);
+    }
+
+    fn code(&mut self, lang: &str, code: &str, prefix: &Prefix) {
+        let bar = Span::styled("▎ ", self.theme.dim);
+        let p = prefix.then(bar.clone(), bar);
+        if !lang.is_empty() {
+            let mut spans = p.first.clone();
+            spans.push(Span::styled(lang.to_string(), self.theme.dim));
+            self.line(spans);
+        }
+        let cont = Span::styled("↪ ", self.theme.dim);
+        let wrapped = p.then(Span::raw(""), cont);
+        for line in highlight(code, lang).iter() {
+            let mut t = Tokens::default();
+            for (text, style) in line {
+                t.atom(text, self.theme.code_block.patch(*style));
+            }
+            let lines = wrap(&t.finish(), self.width, &wrapped.first, &wrapped.rest);
+            self.out.extend(lines);
+        }
+    }
+
+    fn table(
+        &mut self,
+        align: &[Align],
+        header: &[Vec<Inline>],
+        rows: &[Vec<Vec<Inline>>],
+        prefix: &Prefix,
+    ) {
+        let columns = align
+            .len()
+            .max(header.len())
+            .max(rows.iter().map(Vec::len).max().unwrap_or(0));
+        if columns == 0 {
+            return;
+        }
+        let header_style = self.theme.table_header;
+        let cell_tokens = |cells: &[Vec<Inline>], style: Style| -> Vec<Vec<super::wrap::Token>> {
+            (0..columns)
+                .map(|c| {
+                    cells
+                        .get(c)
+                        .map(|cell| self.tokens(cell, style).finish())
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        let head = cell_tokens(header, header_style);
+        let body: Vec<_> = rows
+            .iter()
+            .map(|r| cell_tokens(r, self.theme.text))
+            .collect();
+        let natural = |toks: &[super::wrap::Token]| -> usize {
+            wrap(toks, usize::MAX / 2, &[], &[])
+                .iter()
+                .map(|l| l.width())
+                .max()
+                .unwrap_or(0)
+        };
+        let mut widths: Vec<usize> = (0..columns)
+            .map(|c| {
+                std::iter::once(&head[c])
+                    .chain(body.iter().map(|r| &r[c]))
+                    .map(|t| natural(t))
+                    .max()
+                    .unwrap_or(0)
+                    .max(1)
+            })
+            .collect();
+        // Borders: "│ " before each column, " │" after the last, " │ " between.
+        let available = self
+            .width
+            .saturating_sub(spans_width(&prefix.first) + 3 * columns + 1);
+        while widths.iter().sum::<usize>() > available {
+            let Some((i, w)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else {
+                break;
+            };
+            if *w <= 1 {
+                break;
+            }
+            widths[i] -= 1;
+        }
+        let border = self.theme.border;
+        let rule = |l: &str, m: &str, r: &str| -> Vec<Span<'static>> {
+            let mut s = String::from(l);
+            for (i, w) in widths.iter().enumerate() {
+                s.push_str(&"─".repeat(w + 2));
+                s.push_str(if i + 1 == widths.len() { r } else { m });
+            }
+            vec![Span::styled(s, border)]
+        };
+        let emit = |out: &mut Vec<Line<'static>>, first: bool, spans: Vec<Span<'static>>| {
+            let mut line = if first {
+                prefix.first.clone()
+            } else {
+                prefix.rest.clone()
+            };
+            line.extend(spans);
+            out.push(Line::from(line));
+        };
+        emit(&mut self.out, true, rule("┌", "┬", "┐"));
+        let first = false;
+        let row_lines = |cells: &[Vec<super::wrap::Token>]| -> Vec<Vec<Span<'static>>> {
+            let wrapped: Vec<Vec<Line<'static>>> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(t, w)| wrap(t, *w, &[], &[]))
+                .collect();
+            let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+            (0..height)
+                .map(|row| {
+                    let mut spans = Vec::new();
+                    for (c, lines) in wrapped.iter().enumerate() {
+                        spans.push(Span::styled(if c == 0 { "│ " } else { " │ " }, border));
+                        let line = lines.get(row).cloned().unwrap_or_default();
+                        let slack = widths[c].saturating_sub(line.width());
+                        let (left, right) = match align.get(c).copied().unwrap_or(Align::Left) {
+                            Align::Left => (0, slack),
+                            Align::Right => (slack, 0),
+                            Align::Center => (slack / 2, slack - slack / 2),
+                        };
+                        spans.push(Span::raw(" ".repeat(left)));
+                        spans.extend(line.spans);
+                        spans.push(Span::raw(" ".repeat(right)));
+                    }
+                    spans.push(Span::styled(" │", border));
+                    spans
+                })
+                .collect()
+        };
+        for spans in row_lines(&head) {
+            emit(&mut self.out, first, spans);
+        }
+        emit(&mut self.out, first, rule("├", "┼", "┤"));
+        for row in &body {
+            for spans in row_lines(row) {
+                emit(&mut self.out, first, spans);
+            }
+        }
+        emit(&mut self.out, first, rule("└", "┴", "┘"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compute::Facts;
+    use crate::content::{Known, Notebook, Source};
+
+    /// Lay out a one-part notebook whose part body is `md`, as plain lines.
+    fn layout(md: &str, width: u16) -> Vec<String> {
+        layout_styled(md, width)
+            .iter()
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    fn layout_styled(md: &str, width: u16) -> Vec<Line<'static>> {
+        let dir = std::env::temp_dir().join(format!(
+            "nnbook-doc-{}-{}",
+            std::process::id(),
+            md.len() as u64 * 131 + width as u64
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = format!(
+            "+++\nproblem = 1\ntitle = \"T\"\npoints = 1\n[[parts]]\nid = \"1a\"\ntitle = \"A\"\npoints = 1\n+++\n## A {{#1a}}\n\n### Solution\n\n{md}\n"
+        );
+        std::fs::write(dir.join("p.md"), file).unwrap();
+        let facts = Facts::new();
+        let nb = Notebook::load(
+            &Source::Dir(dir.clone()),
+            &Known {
+                panels: &[],
+                facts: &facts,
+            },
+        )
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let lines = entry_lines(
+            &nb,
+            nb.entries[1],
+            width,
+            MathSettings::default(),
+            &Theme::default(),
+        );
+        lines[4..].to_vec()
+    }
+
+    #[test]
+    fn paragraphs_wrap_at_word_boundaries() {
+        let lines = layout("alpha beta gamma delta epsilon zeta", 16);
+        assert_eq!(lines, vec!["alpha beta gamma", "delta epsilon", "zeta"]);
+    }
+
+    #[test]
+    fn wide_unicode_never_overflows() {
+        for line in layout_styled("漢字と かな、そして ℝᴷ ∂L/∂h 文字列の折り返し", 9)
+        {
+            assert!(line.width() <= 9, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn emphasis_strong_and_code_keep_their_styles() {
+        let theme = Theme::default();
+        let lines = layout_styled("*it* **bold** `code`", 40);
+        let spans = &lines[0].spans;
+        let find = |t: &str| {
+            spans
+                .iter()
+                .find(|s| s.content == t)
+                .map(|s| s.style)
+                .unwrap()
+        };
+        assert!(find("it").add_modifier.contains(Modifier::ITALIC));
+        assert!(find("bold").add_modifier.contains(Modifier::BOLD));
+        assert_eq!(find("code"), theme.inline_code);
+    }
+
+    #[test]
+    fn nested_and_numbered_lists_indent() {
+        let lines = layout(
+            "1. one\n2. two is a longer item\n   - inner\n     - deeper",
+            16,
+        );
+        assert_eq!(
+            lines,
+            vec![
+                "1. one",
+                "2. two is a",
+                "   longer item",
+                "   ◦ inner",
+                "     ▪ deeper"
+            ]
+        );
+    }
+
+    #[test]
+    fn block_quotes_get_a_bar_on_every_line() {
+        let lines = layout("> a quoted line that wraps", 14);
+        assert_eq!(lines, vec!["│ a quoted", "│ line that", "│ wraps"]);
+    }
+
+    #[test]
+    fn tables_are_boxed_and_aligned() {
+        let lines = layout(
+            "| Layer | Params |\n|:--|--:|\n| Conv | 1,216 |\n| ReLU | 0 |",
+            40,
+        );
+        assert_eq!(
+            lines,
+            vec![
+                "┌───────┬────────┐",
+                "│ Layer │ Params │",
+                "├───────┼────────┤",
+                "│ Conv  │  1,216 │",
+                "│ ReLU  │      0 │",
+                "└───────┴────────┘",
+            ]
+        );
+    }
+
+    #[test]
+    fn narrow_tables_wrap_cells_instead_of_overflowing() {
+        for line in layout_styled(
+            "| A long header | Another long header |\n|--|--|\n| some words here | more words |",
+            24,
+        ) {
+            assert!(line.width() <= 24, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn links_show_their_target_and_rules_span_the_width() {
+        let lines = layout("[ReNet](https://arxiv.org/abs/1505.00393)\n\n---", 60);
+        assert_eq!(lines[0], "ReNet <https://arxiv.org/abs/1505.00393>");
+        assert_eq!(lines[2], "─".repeat(60));
+    }
+
+    #[test]
+    fn code_blocks_keep_lines_and_mark_continuations() {
+        let lines = layout(
+            "```python\ndef f(x):\n    return x * 2 + 1  # a long comment\n```",
+            24,
+        );
+        assert_eq!(lines[0], "▎ python");
+        assert_eq!(lines[1], "▎ def f(x):");
+        assert!(lines[2].starts_with("▎     return"), "{lines:?}");
+        assert!(lines[3].starts_with("▎ ↪"), "{lines:?}");
+    }
+
+    #[test]
+    fn headings_take_heading_styles() {
+        let theme = Theme::default();
+        let lines = layout_styled("#### Deep heading", 40);
+        assert_eq!(lines[0].spans[0].style, theme.heading[2]);
+    }
+
+    #[test]
+    fn missing_solution_says_so() {
+        let known = Known {
+            panels: &crate::panels::names(),
+            facts: &crate::compute::facts(),
+        };
+        let nb = Notebook::load(&Source::Embedded, &known).unwrap();
+        for (i, e) in nb.entries.iter().enumerate() {
+            if let Some(part) = nb.part(*e) {
+                let text: String = entry_lines(
+                    &nb,
+                    nb.entries[i],
+                    80,
+                    MathSettings::default(),
+                    &Theme::default(),
+                )
+                .iter()
+                .flat_map(|l| l.spans.iter().map(|s| s.content.to_string()))
+                .collect();
+                assert_eq!(
+                    text.contains("not yet written"),
+                    !part.has_solution,
+                    "{}",
+                    part.id
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Word wrapping of styled text to a column width, measured with unicode-width
+//! so wide characters (CJK, many symbols) never overflow a line.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// A piece of a word in one style; a word may span several styles ("**x**,").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Piece {
+    pub text: String,
+    pub style: Style,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Token {
+    Word(Vec<Piece>),
+    Space,
+    Break,
+}
+
+/// Collects styled text into tokens, splitting words at spaces.
+#[derive(Debug, Default)]
+pub struct Tokens {
+    tokens: Vec<Token>,
+    word: Vec<Piece>,
+}
+
+impl Tokens {
+    pub fn text(&mut self, text: &str, style: Style) {
+        for (i, chunk) in text.split(' ').enumerate() {
+            if i > 0 {
+                self.space();
+            }
+            if !chunk.is_empty() {
+                match self.word.last_mut() {
+                    Some(last) if last.style == style => last.text.push_str(chunk),
+                    _ => self.word.push(Piece {
+                        text: chunk.to_string(),
+                        style,
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Text that must not be broken at its spaces unless it is wider than a line.
+    pub fn atom(&mut self, text: &str, style: Style) {
+        self.word.push(Piece {
+            text: text.to_string(),
+            style,
+        });
+    }
+
+    pub fn space(&mut self) {
+        self.flush();
+        if !matches!(self.tokens.last(), Some(Token::Space) | None) {
+            self.tokens.push(Token::Space);
+        }
+    }
+
+    pub fn hard_break(&mut self) {
+        self.flush();
+        self.tokens.push(Token::Break);
+    }
+
+    fn flush(&mut self) {
+        if !self.word.is_empty() {
+            self.tokens
+                .push(Token::Word(std::mem::take(&mut self.word)));
+        }
+    }
+
+    pub fn finish(mut self) -> Vec<Token> {
+        self.flush();
+        self.tokens
+    }
+}
+
+pub fn word_width(word: &[Piece]) -> usize {
+    word.iter().map(|p| p.text.width()).sum()
+}
+
+pub fn spans_width(spans: &[Span<'_>]) -> usize {
+    spans.iter().map(|s| s.content.width()).sum()
+}
+
+/// Greedy wrap: the first line starts with `first`, later ones with `rest`.
+/// Words wider than a line are split between characters.
+pub fn wrap(
+    tokens: &[Token],
+    width: usize,
+    first: &[Span<'static>],
+    rest: &[Span<'static>],
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut current: Vec<Span<'static>> = first.to_vec();
+    let mut used = spans_width(first);
+    let mut line_start = true;
+    let mut pending_space = false;
+    let new_line =
+        |lines: &mut Vec<Line<'static>>, current: &mut Vec<Span<'static>>, used: &mut usize| {
+            lines.push(Line::from(std::mem::replace(current, rest.to_vec())));
+            *used = spans_width(rest);
+        };
+    for token in tokens {
+        match token {
+            Token::Space => pending_space = !line_start,
+            Token::Break => {
+                new_line(&mut lines, &mut current, &mut used);
+                line_start = true;
+                pending_space = false;
+            }
+            Token::Word(word) => {
+                let w = word_width(word);
+                let gap = usize::from(pending_space);
+                if !line_start && used + gap + w > width {
+                    new_line(&mut lines, &mut current, &mut used);
+                    line_start = true;
+                } else if pending_space {
+                    current.push(Span::raw(" "));
+                    used += 1;
+                }
+                pending_space = false;
+                if used + w <= width || !line_start {
+                    current.extend(word.iter().map(|p| Span::styled(p.text.clone(), p.style)));
+                    used += w;
+                } else {
+                    // Longer than a whole line: split between characters.
+                    for piece in word {
+                        let mut chunk = String::new();
+                        for c in piece.text.chars() {
+                            let cw = c.width().unwrap_or(0);
+                            if used + cw > width && used > spans_width(rest) {
+                                current.push(Span::styled(std::mem::take(&mut chunk), piece.style));
+                                new_line(&mut lines, &mut current, &mut used);
+                            }
+                            chunk.push(c);
+                            used += cw;
+                        }
+                        if !chunk.is_empty() {
+                            current.push(Span::styled(chunk, piece.style));
+                        }
+                    }
+                }
+                line_start = false;
+            }
+        }
+    }
+    lines.push(Line::from(current));
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(lines: &[Line<'_>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    fn wrap_text(s: &str, width: usize) -> Vec<String> {
+        let mut t = Tokens::default();
+        t.text(s, Style::new());
+        plain(&wrap(&t.finish(), width, &[], &[]))
+    }
+
+    #[test]
+    fn wraps_at_word_boundaries() {
+        assert_eq!(
+            wrap_text("the quick brown fox jumps", 10),
+            vec!["the quick", "brown fox", "jumps"]
+        );
+    }
+
+    #[test]
+    fn splits_words_longer_than_a_line() {
+        assert_eq!(
+            wrap_text("abcdefghij xy", 4),
+            vec!["abcd", "efgh", "ij", "xy"]
+        );
+    }
+
+    #[test]
+    fn measures_wide_characters() {
+        // Each CJK character is two columns wide.
+        let lines = wrap_text("漢字 漢字漢字 かな", 6);
+        assert_eq!(lines, vec!["漢字", "漢字漢", "字", "かな"]);
+    }
+
+    #[test]
+    fn keeps_prefixes_and_styles_across_words() {
+        let mut t = Tokens::default();
+        let bold = Style::new().add_modifier(ratatui::style::Modifier::BOLD);
+        t.text("a ", Style::new());
+        t.text("bold", bold);
+        t.text(", c", Style::new());
+        let lines = wrap(&t.finish(), 7, &[Span::raw("• ")], &[Span::raw("  ")]);
+        assert_eq!(plain(&lines), vec!["• a", "  bold,", "  c"]);
+        assert!(
+            lines[1]
+                .spans
+                .iter()
+                .any(|s| s.content == "bold" && s.style == bold)
+        );
+    }
+}
