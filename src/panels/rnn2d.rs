@@ -386,20 +386,27 @@ enum Mark {
 }
 
 impl Rnn2dPanel {
-    fn hint(&self, width: u16) -> String {
-        if self.mode == Mode::Receptive {
-            if width < 60 {
-                "arrows cell · e/f/b back · x +/- size · s".into()
-            } else {
-                "arrows choose output cell · e/f/b back to trace · x select, +/- size · s seed"
-                    .into()
-            }
-        } else if width < 60 {
-            "spc/l h step·r·f/b·a play·x +/-·s·e RF".into()
+    /// The longest key hint that fits the width.
+    fn hint(&self, width: u16) -> &'static str {
+        let options: &[&str] = if self.mode == Mode::Receptive {
+            &[
+                "arrows choose output cell · e/f/b back to trace · x select, +/- size · s seed",
+                "arrows cell · e/f/b trace · x +/- size · s seed",
+                "arrows · e/f/b · x +/- · s",
+            ]
         } else {
-            "spc/l step · h back · r restart · f/b pass · a play · x +/- size · s seed · e RF"
-                .into()
-        }
+            &[
+                "space/l step · h back · r restart · f/b pass · a play · x +/- size · s seed · e RF",
+                "spc/l step·h back·r restart·f/b pass·a play·x +/- size·s seed·e RF",
+                "spc/l h step·r·f/b·a play·x +/-·s·e RF",
+            ]
+        };
+        let fits = |o: &&&str| o.chars().count() <= usize::from(width);
+        options
+            .iter()
+            .find(fits)
+            .copied()
+            .unwrap_or(options[options.len() - 1])
     }
 
     fn size_line(&self, t: &Theme) -> Line<'static> {
