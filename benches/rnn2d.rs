@@ -11,9 +11,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::Array2;
 use ndarray::linalg::general_mat_mul;
 use nnbook::compute::rng;
-use nnbook::compute::rnn2d::{Problem, batched, flops, module};
+use nnbook::compute::rnn2d::{BENCH_SIZE, Problem, batched, flops, module};
 
-const N: usize = 64;
+const N: usize = BENCH_SIZE;
 
 fn module_forward_backward(c: &mut Criterion) {
     let p = Problem::random(N, N, N, 1);

@@ -472,6 +472,10 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
 
 /// Example sizes the 6(d) text evaluates its formulas at.
 pub const EXAMPLE: (u64, u64, u64) = (32, 32, 64);
+/// H = W = C of the criterion bench (`benches/rnn2d.rs`).
+pub const BENCH_SIZE: usize = 64;
+/// How closely the batched form must reproduce the loop (max abs difference).
+pub const BATCHED_TOLERANCE: f64 = 1e-12;
 /// The output cell 6(c) works through.
 pub const RF_EXAMPLE: (usize, usize) = (2, 3);
 /// A small channel count where the lower-order FLOP terms show.
@@ -541,6 +545,12 @@ pub fn facts(out: &mut Facts) {
     );
     put("ratio", format!("{:.4}", flops::ratio(ec)));
     put("small_c", SMALL_C.to_string());
+    put("bench_size", BENCH_SIZE.to_string());
+    put("batched_tolerance", format!("{BATCHED_TOLERANCE:e}"));
+    put(
+        "grad_tolerance",
+        format!("{:e}", GradCheckReport::TOLERANCE),
+    );
     put("tanh_k", TANH_COST_EXAMPLE.to_string());
     for (suffix, cc) in [("ex", ec), ("small", SMALL_C)] {
         put(
