@@ -76,5 +76,16 @@ fn matmul(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, module_forward_backward, matmul);
+/// Facts are built on every start and must stay well under a millisecond.
+fn facts(c: &mut Criterion) {
+    c.bench_function("rnn2d_facts", |b| {
+        b.iter(|| {
+            let mut f = nnbook::compute::Facts::new();
+            nnbook::compute::rnn2d::facts(&mut f);
+            f
+        })
+    });
+}
+
+criterion_group!(benches, module_forward_backward, matmul, facts);
 criterion_main!(benches);
