@@ -122,6 +122,7 @@ fn receptive_field_snapshots() {
     p.handle(PanelKey::Left);
     insta::assert_snapshot!("rf_2_3_80x24", snap(&p, 80, 24));
     insta::assert_snapshot!("rf_2_3_160x48", snap(&p, 160, 48));
+    insta::assert_snapshot!("rf_2_3_40x24", snap(&p, 40, 24));
     let text = draw(&p, 80, 24);
     assert!(text.contains("12 positions, 24 of 40 entries"), "{text}");
     assert!(text.contains("= 12 ✓ agree"), "{text}");

@@ -340,9 +340,12 @@ fn backward_step<O: Observer>(
 
 /// Σ_k a[k] b[k], counting C multiplications and C − 1 additions.
 fn dot(a: &[f64], b: &[f64], ops: &mut Ops) -> f64 {
-    let mut acc = a[0] * b[0];
+    let (Some(a0), Some(b0)) = (a.first(), b.first()) else {
+        return 0.0;
+    };
+    let mut acc = a0 * b0;
     ops.mul += 1;
-    for k in 1..a.len() {
+    for k in 1..a.len().min(b.len()) {
         acc += a[k] * b[k];
         ops.mul += 1;
         ops.add += 1;

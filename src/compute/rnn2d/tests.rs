@@ -304,3 +304,23 @@ fn print_facts() {
         println!("{k} = {v}");
     }
 }
+
+#[test]
+fn empty_sizes_do_not_panic() {
+    for (h, w, c) in [(0, 0, 0), (2, 3, 0), (0, 3, 2), (3, 0, 2)] {
+        let p = Problem::random(h, w, c, 1);
+        let f = module::forward(&p.x, &p.weights);
+        let g = module::backward(&p.x, &p.weights, &f, &p.g);
+        let fb = batched::forward(&p.x, &p.weights);
+        let gb = batched::backward(&p.x, &p.weights, &fb, &p.g);
+        assert_eq!(f.h_b.dim(), (h, w, c));
+        assert_eq!(gb.x.dim(), (h, w, c));
+        assert!(grads_diff(&g, &gb) == 0.0);
+        let r = grad_check(&p, &g, None, &mut no_progress).unwrap();
+        assert_eq!(r.checked, h * w * c + 4 * c * c);
+        assert!(r.max_rel_error < 1e-7);
+        assert_eq!(receptive::measured(&p, 0, 0).positions(), 0);
+        let _ = trace::record(&p);
+        let _ = flops::counted(&p);
+    }
+}
