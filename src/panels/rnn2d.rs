@@ -383,6 +383,8 @@ enum Mark {
     Current(char),
     Field,
     Output,
+    /// Where the current backward step sends dh_prev.
+    Flow(char),
 }
 
 impl Rnn2dPanel {
@@ -496,6 +498,7 @@ impl Rnn2dPanel {
                     Mark::Current(c) => (c.to_string(), t.selected),
                     Mark::Field => ("█".into(), t.accent),
                     Mark::Output => ("◎".into(), t.selected),
+                    Mark::Flow(c) => (c.to_string(), t.accent),
                 };
                 let sep = if is_current(m) {
                     "["
@@ -590,6 +593,17 @@ impl Rnn2dPanel {
                             Mark::Done(c)
                         };
                     }
+                    // Where this step's dh_prev flows: up the column for B, left
+                    // along the row for A.
+                    if let Some(s) = current.map(|k| &self.data.trace.backward[k]) {
+                        let target = match s.rnn {
+                            Rnn::B => s.i.checked_sub(1).map(|i| (i, s.j, '↑')),
+                            Rnn::A => s.j.checked_sub(1).map(|j| (s.i, j, '←')),
+                        };
+                        if let Some((i, j, arrow)) = target {
+                            marks[i][j] = Mark::Flow(arrow);
+                        }
+                    }
                 }
                 if let Some(k) = current {
                     let (rnn, i, j) = match self.mode {
@@ -602,11 +616,18 @@ impl Rnn2dPanel {
                             (s.rnn, s.i, s.j)
                         }
                     };
+                    // The direction the scan moves in this pass.
+                    let arrow = match (rnn, self.mode == Mode::Forward) {
+                        (Rnn::A, true) => '→',
+                        (Rnn::A, false) => '←',
+                        (Rnn::B, true) => '↓',
+                        (Rnn::B, false) => '↑',
+                    };
                     let dir = match (rnn, narrow) {
-                        (Rnn::A, false) => format!("RNN A → row {i}"),
-                        (Rnn::B, false) => format!("RNN B ↓ column {j}"),
-                        (Rnn::A, true) => format!("A → row {i}"),
-                        (Rnn::B, true) => format!("B ↓ col {j}"),
+                        (Rnn::A, false) => format!("RNN A {arrow} row {i}"),
+                        (Rnn::B, false) => format!("RNN B {arrow} column {j}"),
+                        (Rnn::A, true) => format!("A {arrow} row {i}"),
+                        (Rnn::B, true) => format!("B {arrow} col {j}"),
                     };
                     head += &if narrow {
                         format!(" · {dir} · ({i},{j})")
@@ -620,9 +641,9 @@ impl Rnn2dPanel {
                 lines.extend(self.grid(&marks, focus, budget, t));
                 let legend = match (self.mode == Mode::Forward, narrow) {
                     (true, false) => "A: H^A done  B: H^B done  (A rows →, then B columns ↓)",
-                    (false, false) => "b: dY done  a: dX done  (B columns ↑, then A rows ←)",
+                    (false, false) => "b: dY done  a: dX done  ↑←: dh_prev goes there next",
                     (true, true) => "A/B: H^A/H^B done (rows →, cols ↓)",
-                    (false, true) => "b/a: dY/dX done (cols ↑, rows ←)",
+                    (false, true) => "b/a: dY/dX done  ↑←: dh_prev next",
                 };
                 lines.push(Line::styled(legend, t.dim));
                 match (self.mode, current) {
