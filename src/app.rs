@@ -228,7 +228,8 @@ impl App {
                 Effect::None
             }
             Action::CycleGlyphs => {
-                self.message = Some("math glyph sets are not built yet".into());
+                self.math.glyphs = self.math.glyphs.next();
+                self.message = Some(format!("math glyphs: {}", self.math.glyphs.name()));
                 Effect::None
             }
             Action::Panel(key) => self.panel_key(key),
@@ -269,6 +270,11 @@ impl App {
         };
         self.refresh_doc();
         effect
+    }
+
+    pub fn set_math(&mut self, math: MathSettings) {
+        self.math = math;
+        self.refresh_doc();
     }
 
     /// Whether the loop should send `Tick`s.

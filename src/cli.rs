@@ -13,6 +13,8 @@ use crate::app::App;
 use crate::compute::{self, ComputeError};
 use crate::content::{Known, Notebook, Source};
 use crate::layout::Pane;
+use crate::math::Glyphs;
+use crate::ui::doc::MathSettings;
 use crate::{headless, panels, ui};
 
 #[derive(Debug, Parser)]
@@ -27,6 +29,10 @@ pub struct Cli {
     /// Read content from this folder of .md files instead of the built-in content.
     #[arg(long, global = true, value_name = "DIR")]
     pub content: Option<PathBuf>,
+    /// Glyphs for math: unicode (default), unicode-math (𝐖, for fonts that have
+    /// mathematical alphanumerics) or ascii.
+    #[arg(long, global = true, value_name = "SET", value_parser = parse_glyphs)]
+    pub glyphs: Option<Glyphs>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -39,6 +45,27 @@ pub enum Command {
     Check,
     /// Run a live computation and print the result the panel shows.
     Compute(ComputeArgs),
+    /// Print one LaTeX expression as the notebook shows it (exit 2 if it fell back to source).
+    Math(MathArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MathArgs {
+    /// The LaTeX, without `$` delimiters.
+    pub latex: String,
+    /// Lay it out as a display block (`$$...$$`) rather than inline.
+    #[arg(long)]
+    pub display: bool,
+    /// Width available to a display block.
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub width: u16,
+    /// Mark bold and italic with ANSI codes.
+    #[arg(long)]
+    pub color: bool,
+}
+
+fn parse_glyphs(s: &str) -> Result<Glyphs, String> {
+    s.parse()
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -117,11 +144,16 @@ pub fn main() -> ExitCode {
         Some(dir) => Source::Dir(dir.clone()),
         None => Source::Embedded,
     };
+    let math = MathSettings {
+        rendered: true,
+        glyphs: cli.glyphs.unwrap_or_default(),
+    };
     let result = match cli.command {
         Some(Command::Compute(args)) => run_compute(&args),
-        Some(Command::Render(args)) => run_render(&source, &args),
+        Some(Command::Render(args)) => run_render(&source, &args, math),
         Some(Command::Check) => run_check(&source),
-        None => run_tui(&source),
+        Some(Command::Math(args)) => run_math(&args, math.glyphs),
+        None => run_tui(&source, math),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -141,8 +173,25 @@ fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
-fn run_tui(source: &Source) -> Result<(), Failure> {
-    let content_ok = crate::tui::run(source)?;
+fn run_math(args: &MathArgs, glyphs: Glyphs) -> Result<(), Failure> {
+    let (text, error) = crate::math::render_to_ansi_string(
+        &args.latex,
+        args.display,
+        glyphs,
+        usize::from(args.width),
+        args.color,
+    );
+    print(&format!("{}\n", text.trim_end_matches('\n')))?;
+    match error {
+        None => Ok(()),
+        Some(reason) => Err(Failure::bad_input(format!(
+            "shown as LaTeX source: {reason}"
+        ))),
+    }
+}
+
+fn run_tui(source: &Source, math: MathSettings) -> Result<(), Failure> {
+    let content_ok = crate::tui::run(source, math)?;
     if content_ok {
         Ok(())
     } else {
@@ -192,7 +241,7 @@ fn run_check(source: &Source) -> Result<(), Failure> {
     print(&text)
 }
 
-fn run_render(source: &Source, args: &RenderArgs) -> Result<(), Failure> {
+fn run_render(source: &Source, args: &RenderArgs, math: MathSettings) -> Result<(), Failure> {
     let notebook = load_known(source)?;
     let Some(entry) = notebook.find_entry(&args.part) else {
         return Err(Failure::bad_input(format!(
@@ -221,10 +270,10 @@ fn run_render(source: &Source, args: &RenderArgs) -> Result<(), Failure> {
         }
         FocusArg::Panel => Pane::Doc,
     };
-    if args.latex {
-        app.update(crate::app::Action::ToggleMath);
-        app.message = None;
-    }
+    app.set_math(MathSettings {
+        rendered: !args.latex,
+        ..math
+    });
     let effect = app.open(entry);
     app.run_inline(effect);
     if !args.full {

@@ -70,7 +70,7 @@ pub fn inner(rect: Rect) -> Rect {
 /// Width the derivation text is wrapped to: the pane's inside, less a margin
 /// and the scrollbar, at most [`MAX_TEXT_WIDTH`].
 pub fn doc_text_width(rect: Rect) -> u16 {
-    inner(rect).width.saturating_sub(2).clamp(1, MAX_TEXT_WIDTH)
+    inner(rect).width.saturating_sub(3).clamp(1, MAX_TEXT_WIDTH)
 }
 
 /// Prose is hard to read in lines much longer than this, however wide the pane.

@@ -6,6 +6,7 @@ pub mod compute;
 pub mod content;
 pub mod headless;
 pub mod layout;
+pub mod math;
 pub mod panels;
 pub mod terminal;
 pub mod tui;

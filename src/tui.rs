@@ -14,15 +14,17 @@ use crate::app::{Action, App, Effect};
 use crate::content::Source;
 use crate::terminal::TerminalGuard;
 use crate::ui;
+use crate::ui::doc::MathSettings;
 
 const TICK: Duration = Duration::from_millis(100);
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
 /// Run the notebook until the reader quits. Returns whether the content loaded.
-pub fn run(source: &Source) -> anyhow::Result<bool> {
+pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size().context("reading the terminal size")?;
     let mut app = App::load(source, Rect::new(0, 0, size.width, size.height));
+    app.set_math(math);
     let content_ok = app.errors.is_none();
     let (events_tx, events_rx) = mpsc::channel();
     let mut running: Option<JobHandle> = None;

@@ -12,17 +12,22 @@ use super::theme::Theme;
 use super::wrap::{Tokens, spans_width, wrap};
 use crate::content::markdown::{Align, Block, Inline, TextStyle};
 use crate::content::{EntryRef, Notebook};
+use crate::math::{self, Glyphs, MathSpan};
 
 /// How math is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MathSettings {
     /// Rendered (true) or the LaTeX source (false, also how a user copies it).
     pub rendered: bool,
+    pub glyphs: Glyphs,
 }
 
 impl Default for MathSettings {
     fn default() -> Self {
-        MathSettings { rendered: true }
+        MathSettings {
+            rendered: true,
+            glyphs: Glyphs::Unicode,
+        }
     }
 }
 
@@ -217,11 +222,32 @@ impl Renderer<'_> {
     }
 
     fn inline_math(&self, t: &mut Tokens, latex: &str) {
-        if self.math.rendered {
-            t.text(latex, self.theme.math);
-        } else {
+        if !self.math.rendered {
             t.text(&format!("${latex}$"), self.theme.math);
+            return;
         }
+        let rendered = math::render_inline(latex, self.math.glyphs);
+        if rendered.error.is_some() {
+            // Nothing is lost: what we cannot render is shown as written.
+            t.text(latex, self.theme.math);
+            return;
+        }
+        for line in &rendered.lines {
+            for span in line {
+                t.text(&span.text, self.math_style(span, self.theme.math));
+            }
+        }
+    }
+
+    fn math_style(&self, span: &MathSpan, base: Style) -> Style {
+        let mut style = base;
+        if span.bold {
+            style = style.add_modifier(Modifier::BOLD);
+        }
+        if span.italic {
+            style = style.add_modifier(Modifier::ITALIC);
+        }
+        style
     }
 
     fn text_style(&self, s: TextStyle) -> Style {
@@ -248,14 +274,50 @@ impl Renderer<'_> {
     }
 
     fn display_math(&mut self, latex: &str, prefix: &Prefix) {
-        let mut t = Tokens::default();
-        if self.math.rendered {
-            t.text(latex, self.theme.math);
-        } else {
-            t.text(&format!("$${latex}$$"), self.theme.math);
-        }
         let indent = Span::raw("    ");
         let p = prefix.then(indent.clone(), indent);
+        let available = self.width.saturating_sub(spans_width(&p.first));
+        let mut t = Tokens::default();
+        if !self.math.rendered {
+            t.text(&format!("$${latex}$$"), self.theme.math);
+        } else {
+            let rendered = math::render_display(latex, available, self.math.glyphs);
+            if rendered.error.is_some() {
+                t.text(latex, self.theme.math);
+            } else if rendered.one_line || rendered.lines.len() == 1 {
+                // Too wide for a 2D block (or one row anyway): the one-line form,
+                // wrapped like prose; the fallback is marked by its style.
+                let base = if rendered.one_line {
+                    self.theme.math_one_line
+                } else {
+                    self.theme.math
+                };
+                for span in rendered.lines.iter().flatten() {
+                    t.text(&span.text, self.math_style(span, base));
+                }
+            } else {
+                let block_width = rendered
+                    .lines
+                    .iter()
+                    .map(|l| math::width(l))
+                    .max()
+                    .unwrap_or(0);
+                let centre = " ".repeat(available.saturating_sub(block_width) / 2);
+                for (i, row) in rendered.lines.iter().enumerate() {
+                    let mut spans = if i == 0 {
+                        p.first.clone()
+                    } else {
+                        p.rest.clone()
+                    };
+                    spans.push(Span::raw(centre.clone()));
+                    spans.extend(row.iter().map(|m| {
+                        Span::styled(m.text.clone(), self.math_style(m, self.theme.math))
+                    }));
+                    self.out.push(Line::from(spans));
+                }
+                return;
+            }
+        }
         let lines = wrap(&t.finish(), self.width, &p.first, &p.rest);
         self.out.extend(lines);
     }

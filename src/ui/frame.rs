@@ -110,6 +110,10 @@ fn doc_pane(app: &App, area: Rect, buf: &mut Buffer) {
         Scrollbar::new(ScrollbarOrientation::VerticalRight)
             .begin_symbol(None)
             .end_symbol(None)
+            .track_symbol(Some("│"))
+            .track_style(app.theme.dim)
+            .thumb_symbol("┃")
+            .thumb_style(app.theme.accent)
             .render(inner, buf, &mut state);
     }
 }
@@ -185,9 +189,9 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             "focus: {} │ math: {} │ ? help  q quit ",
             app.focus.label(),
             if app.math.rendered {
-                "rendered"
+                app.math.glyphs.name()
             } else {
-                "source"
+                "LaTeX source"
             }
         )
     } else {

@@ -14,6 +14,8 @@ pub struct Theme {
     pub inline_code: Style,
     pub code_block: Style,
     pub math: Style,
+    /// Display math shown on one line because the 2D block did not fit.
+    pub math_one_line: Style,
     pub link: Style,
     pub quote: Style,
     pub rule: Style,
@@ -48,6 +50,9 @@ impl Default for Theme {
             inline_code: Style::new().fg(Color::Yellow),
             code_block: Style::new(),
             math: Style::new().fg(Color::Magenta),
+            math_one_line: Style::new()
+                .fg(Color::Magenta)
+                .add_modifier(Modifier::ITALIC),
             link: Style::new()
                 .fg(Color::Blue)
                 .add_modifier(Modifier::UNDERLINED),
