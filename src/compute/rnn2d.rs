@@ -159,12 +159,12 @@ pub fn grad_check(
         }
     };
     let names = ["x", "w_hh_a", "w_xh_a", "w_hh_b", "w_yh_b"];
-    let analytic: [&[f64]; 5] = [
-        flat_of(&grads.x),
-        flat_of(&grads.w_hh_a),
-        flat_of(&grads.w_xh_a),
-        flat_of(&grads.w_hh_b),
-        flat_of(&grads.w_yh_b),
+    let analytic: [Vec<f64>; 5] = [
+        grads.x.iter().copied().collect(),
+        grads.w_hh_a.iter().copied().collect(),
+        grads.w_xh_a.iter().copied().collect(),
+        grads.w_hh_b.iter().copied().collect(),
+        grads.w_yh_b.iter().copied().collect(),
     ];
     let total: usize = analytic.iter().map(|a| a.len()).sum();
     let mut report = GradCheckReport {
@@ -191,15 +191,16 @@ pub fn grad_check(
             // Perturb entry q of tensor k by ±STEP.
             let eval = |delta: f64| {
                 let (mut x, mut w) = (p.x.clone(), p.weights.clone());
-                let t = match k {
-                    0 => x.as_slice_mut(),
-                    1 => w.w_hh_a.as_slice_mut(),
-                    2 => w.w_xh_a.as_slice_mut(),
-                    3 => w.w_hh_b.as_slice_mut(),
-                    _ => w.w_yh_b.as_slice_mut(),
+                // Entry q in logical (row-major) order, whatever the memory layout.
+                let entry = match k {
+                    0 => x.iter_mut().nth(q),
+                    1 => w.w_hh_a.iter_mut().nth(q),
+                    2 => w.w_xh_a.iter_mut().nth(q),
+                    3 => w.w_hh_b.iter_mut().nth(q),
+                    _ => w.w_yh_b.iter_mut().nth(q),
                 };
-                if let Some(t) = t {
-                    t[q] += delta;
+                if let Some(v) = entry {
+                    *v += delta;
                 }
                 forward(&x, &w)
             };
@@ -223,12 +224,6 @@ pub fn grad_check(
         }
     }
     Ok(report)
-}
-
-/// The entries of a standard-layout array (every array here is built that way;
-/// a non-standard one would yield an empty slice and fail the shape checks).
-fn flat_of<D: ndarray::Dimension>(a: &ndarray::Array<f64, D>) -> &[f64] {
-    a.as_slice().unwrap_or(&[])
 }
 
 /// Everything the panel and the CLI show for one problem.

@@ -155,8 +155,8 @@ pub fn replay(trace: &Trace, x: &Image, w: &Weights, g: &Image) -> Replay {
         let h = pre.mapv(super::module::tanh);
         note(&s.h_prev, h_prev.as_slice());
         note(&s.input, input.as_slice());
-        note(&s.pre, pre.as_slice().unwrap_or(&[]));
-        note(&s.h, h.as_slice().unwrap_or(&[]));
+        note(&s.pre, &pre.to_vec());
+        note(&s.h, &h.to_vec());
         let out = match s.rnn {
             Rnn::A => &mut h_a,
             Rnn::B => &mut h_b,
@@ -220,10 +220,10 @@ pub fn replay(trace: &Trace, x: &Image, w: &Weights, g: &Image) -> Replay {
         let dh_prev = w_hh.t().dot(&da);
         let d_input = w_in.t().dot(&da);
         note(&s.dh_out, &dh_out);
-        note(&s.dh_next, carry.as_slice().unwrap_or(&[]));
-        note(&s.da, da.as_slice().unwrap_or(&[]));
-        note(&s.dh_prev, dh_prev.as_slice().unwrap_or(&[]));
-        note(&s.d_input, d_input.as_slice().unwrap_or(&[]));
+        note(&s.dh_next, &carry.to_vec());
+        note(&s.da, &da.to_vec());
+        note(&s.dh_prev, &dh_prev.to_vec());
+        note(&s.d_input, &d_input.to_vec());
         *carry = dh_prev;
         let out = match s.rnn {
             Rnn::B => &mut d_y,
