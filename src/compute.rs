@@ -11,6 +11,7 @@ pub mod gradcheck;
 pub mod layer_table;
 pub mod params;
 pub mod rng;
+pub mod rnn2d;
 
 use std::fmt;
 use std::ops::ControlFlow;
@@ -85,7 +86,11 @@ pub struct Computation {
 
 /// Every computation, in the order of the midterm's problems.
 pub fn registry() -> &'static [Computation] {
-    static REGISTRY: &[Computation] = &[layer_table::COMPUTATION, activations::COMPUTATION];
+    static REGISTRY: &[Computation] = &[
+        layer_table::COMPUTATION,
+        activations::COMPUTATION,
+        rnn2d::COMPUTATION,
+    ];
     REGISTRY
 }
 
@@ -118,6 +123,7 @@ pub fn facts() -> Facts {
     let mut facts = Facts::new();
     layer_table::facts(&mut facts);
     activations::facts(&mut facts);
+    rnn2d::facts(&mut facts);
     facts
 }
 

@@ -7,6 +7,7 @@
 
 pub mod activations;
 pub mod layer_table;
+pub mod rnn2d;
 
 use std::any::Any;
 use std::ops::ControlFlow;
@@ -123,7 +124,7 @@ pub struct PanelKind {
 }
 
 pub fn kinds() -> &'static [PanelKind] {
-    static KINDS: &[PanelKind] = &[layer_table::KIND, activations::KIND];
+    static KINDS: &[PanelKind] = &[layer_table::KIND, activations::KIND, rnn2d::KIND];
     KINDS
 }
 
