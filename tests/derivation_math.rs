@@ -2,10 +2,9 @@
 //! 100 columns shows a raw LaTeX `\command`, in any glyph set, outside code
 //! blocks (where backslashes are code).
 
-use nnbook::compute;
-use nnbook::content::{Known, Notebook, Source};
+use nnbook::app::load_notebook;
+use nnbook::content::Source;
 use nnbook::math::Glyphs;
-use nnbook::panels;
 use nnbook::ui::doc::{MathSettings, entry_lines};
 use nnbook::ui::theme::Theme;
 
@@ -18,16 +17,7 @@ fn raw_command(s: &str) -> Option<&str> {
 
 #[test]
 fn rendered_derivations_contain_no_raw_latex() {
-    let facts = compute::facts();
-    let names = panels::names();
-    let nb = Notebook::load(
-        &Source::Embedded,
-        &Known {
-            panels: &names,
-            facts: &facts,
-        },
-    )
-    .expect("content loads");
+    let nb = load_notebook(&Source::Embedded).expect("content loads");
     for glyphs in Glyphs::ALL {
         let math = MathSettings {
             rendered: true,
@@ -51,16 +41,7 @@ fn rendered_derivations_contain_no_raw_latex() {
 
 #[test]
 fn source_mode_keeps_the_latex() {
-    let facts = compute::facts();
-    let names = panels::names();
-    let nb = Notebook::load(
-        &Source::Embedded,
-        &Known {
-            panels: &names,
-            facts: &facts,
-        },
-    )
-    .expect("content loads");
+    let nb = load_notebook(&Source::Embedded).expect("content loads");
     let math = MathSettings {
         rendered: false,
         glyphs: Glyphs::Unicode,
