@@ -30,7 +30,7 @@ use serde_json::json;
 
 use super::gradcheck::{self, GradCheck};
 use super::rng;
-use super::{Computation, ComputeError, Facts, ParamSpec, Params, ProgressFn, Report};
+use super::{Computation, ComputeError, Facts, ParamError, ParamSpec, Params, ProgressFn, Report};
 
 /// Largest sequence length the CLI accepts (the grad checks are O((T·K)²)).
 pub const MAX_T: usize = 64;
@@ -913,7 +913,16 @@ impl Settings {
         let rate = match p.raw("alpha").as_deref() {
             Some("cumulative") => Rate::Cumulative,
             _ => {
-                let alpha = p.f64("alpha", DEFAULT_ALPHA, 1e-3..=0.999)?;
+                let alpha = p
+                    .f64("alpha", DEFAULT_ALPHA, 1e-3..=0.999)
+                    .map_err(|e| match e {
+                        ParamError::Invalid { name, value, .. } => ParamError::Invalid {
+                            name,
+                            value,
+                            expected: "a number in 0.001..=0.999 or `cumulative`".into(),
+                        },
+                        e => e,
+                    })?;
                 Rate::Ema { alpha }
             }
         };
@@ -1230,6 +1239,46 @@ mod tests {
         assert!(exact < CHECK_TOLERANCE);
         let stop: f64 = f["p4.stop_check"].parse().unwrap();
         assert!(stop > 0.01);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 24,
+            // Deterministic like every other test: the same 24 cases each run.
+            rng_seed: proptest::test_runner::RngSeed::Fixed(4),
+            ..Default::default()
+        })]
+
+        /// For any seed, size, rate and initial state: the exact backward
+        /// passes the check, the running layer is causal, and the cumulative
+        /// rate ends at the full statistics.
+        #[test]
+        fn invariants(
+            seed in 0u64..1000,
+            t in 2usize..12,
+            k in 1usize..4,
+            alpha in 0.01f64..0.95,
+            cumulative: bool,
+            mu0 in -2.0f64..2.0,
+            v0 in 0.1f64..3.0,
+            step in 0usize..12,
+        ) {
+            let rate = if cumulative { Rate::Cumulative } else { Rate::Ema { alpha } };
+            let mut inp = example(seed, t, k, rate);
+            inp.mu0.fill(mu0);
+            inp.v0.fill(v0);
+            let s = Solution::new(inp, step);
+            proptest::prop_assert!(s.full_check.max() < CHECK_TOLERANCE, "{:?}", s.full_check);
+            proptest::prop_assert!(s.exact_check.max() < CHECK_TOLERANCE, "{:?}", s.exact_check);
+            proptest::prop_assert!(s.causality.running_causal);
+            if cumulative {
+                let last = t - 1;
+                for j in 0..k {
+                    proptest::prop_assert!((s.running.mu[[last, j]] - s.full.mu[j]).abs() < 1e-9);
+                    proptest::prop_assert!((s.running.var[[last, j]] - s.full.var[j]).abs() < 1e-9);
+                }
+            }
+        }
     }
 
     #[test]
