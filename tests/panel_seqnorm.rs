@@ -107,7 +107,11 @@ fn full_height_fits_everything() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 64,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(4),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn never_panics(w in 0u16..=200, h in 0u16..=70, keys in "[fbhls<>\\[\\]]{0,14}") {
