@@ -6,6 +6,7 @@
 //! [`JobRequest`] so it runs off the draw loop.
 
 pub mod layer_table;
+pub mod widen;
 
 use std::any::Any;
 use std::ops::ControlFlow;
@@ -122,7 +123,7 @@ pub struct PanelKind {
 }
 
 pub fn kinds() -> &'static [PanelKind] {
-    static KINDS: &[PanelKind] = &[layer_table::KIND];
+    static KINDS: &[PanelKind] = &[layer_table::KIND, widen::KIND];
     KINDS
 }
 

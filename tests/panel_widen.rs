@@ -1,0 +1,113 @@
+//! The widen panel drawn alone into a buffer: snapshots at the two reference
+//! sizes, the narrow width and each strategy, what the lines say, and no panic
+//! at any size.
+
+use nnbook::panels::{Panel, PanelContext, PanelKey, create};
+use nnbook::ui::theme::Theme;
+use proptest::prelude::*;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+fn draw(panel: &dyn Panel, w: u16, h: u16) -> String {
+    let area = Rect::new(0, 0, w, h);
+    let mut buf = Buffer::empty(area);
+    let theme = Theme::default();
+    let ctx = PanelContext {
+        theme: &theme,
+        focused: true,
+        job: None,
+    };
+    panel.render(area, &mut buf, &ctx);
+    (0..h)
+        .map(|y| {
+            let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn panel_after(keys: &str) -> Box<dyn Panel> {
+    let mut p = create("widen").expect("widen is registered");
+    for ch in keys.chars() {
+        p.handle(PanelKey::Char(ch));
+    }
+    p
+}
+
+#[test]
+fn default_80x24() {
+    insta::assert_snapshot!(draw(&*panel_after(""), 80, 24));
+}
+
+#[test]
+fn default_160x48() {
+    insta::assert_snapshot!(draw(&*panel_after(""), 160, 48));
+}
+
+/// The width the frame gives the panel when the screen is 80 columns and
+/// the panel is stacked or toggled.
+#[test]
+fn narrow_40x22() {
+    insta::assert_snapshot!(draw(&*panel_after(""), 40, 22));
+}
+
+/// `s` from the default (random in, zero out) visits zero-in-random-out,
+/// Net2Net, then the midterm's all-zero strategy.
+#[test]
+fn every_strategy_80x24() {
+    insta::assert_snapshot!("zero_in_random_out", draw(&*panel_after("s"), 80, 24));
+    insta::assert_snapshot!("net2net", draw(&*panel_after("ss"), 80, 24));
+    insta::assert_snapshot!("all_zero", draw(&*panel_after("sss"), 80, 24));
+}
+
+#[test]
+fn zero_strategy_says_the_new_units_never_train() {
+    let text = draw(&*panel_after("sss"), 80, 24);
+    assert!(text.contains("all new blocks zero"), "{text}");
+    assert!(text.contains("✓ function preserved"), "{text}");
+    assert!(text.contains("never trains"), "{text}");
+    // The gradient grid has no filled dot outside the old blocks: row 2 of
+    // the grid (new units' rows) is all dots.
+    assert!(text.contains("grad check: max rel err"), "{text}");
+}
+
+#[test]
+fn zero_in_random_out_depends_on_relu_prime_at_zero() {
+    let dead = draw(&*panel_after("s"), 80, 24);
+    assert!(dead.contains("never trains"), "{dead}");
+    assert!(
+        dead.contains("(kink)"),
+        "the check is flagged, not failed: {dead}"
+    );
+    let alive = draw(&*panel_after("sz"), 80, 24);
+    assert!(alive.contains("ReLU'(0)=1"), "{alive}");
+    assert!(alive.contains("from step 0"), "{alive}");
+}
+
+#[test]
+fn selection_moves_and_full_height_fits() {
+    let mut p = create("widen").unwrap();
+    p.handle(PanelKey::Down);
+    let text = draw(&*p, 80, 24);
+    assert!(text.contains("▸ W(2)"), "{text}");
+    for w in [40, 80, 160] {
+        let h = p.full_height(w);
+        let text = draw(&*p, w, h);
+        assert!(text.contains("new→new"), "{w}: {text}");
+        assert!(text.contains("j/k"), "{w}: {text}");
+    }
+}
+
+proptest! {
+    // Each key press recomputes an experiment (finite differences included),
+    // so the cases are few and the key strings short.
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn never_panics(w in 0u16..=200, h in 0u16..=70, keys in "[jkstz]{0,3}") {
+        let p = panel_after(&keys);
+        draw(&*p, w, h);
+        draw(&*p, h, w);
+    }
+}
