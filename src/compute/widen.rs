@@ -844,6 +844,10 @@ pub struct Experiment {
     pub check_narrow: GradCheck,
     /// … and on the widened one.
     pub check_wide: GradCheck,
+    /// Hidden pre-activations of the network before widening that are exactly
+    /// 0 (a whole layer off for some example makes the next layer's z zero,
+    /// since there are no biases).
+    pub narrow_at_kink: usize,
     pub training: Training,
 }
 
@@ -855,7 +859,14 @@ pub fn experiment(cfg: &Config, progress: &mut ProgressFn<'_>) -> Result<Experim
     let check_narrow = grad_check(&setup.net, x, t, cfg.relu0, progress)?;
     let check_wide = grad_check(&wide.net, x, t, cfg.relu0, progress)?;
     let training = train(&setup, &wide, cfg.steps, cfg.lr, cfg.relu0);
+    let narrow_at_kink = forward(&views(&setup.net), x, t)
+        .z
+        .iter()
+        .flatten()
+        .filter(|v| **v == 0.0)
+        .count();
     Ok(Experiment {
+        narrow_at_kink,
         config: *cfg,
         setup,
         wide,
@@ -875,7 +886,8 @@ impl Experiment {
     /// on the ReLU kink, where the loss has no derivative and central
     /// differences average the two one-sided slopes.
     pub fn check_at_kink(&self) -> bool {
-        self.check_wide.max_rel_error >= CHECK_TOLERANCE && self.snapshot.at_kink > 0
+        (self.check_wide.max_rel_error >= CHECK_TOLERANCE && self.snapshot.at_kink > 0)
+            || (self.check_narrow.max_rel_error >= CHECK_TOLERANCE && self.narrow_at_kink > 0)
     }
 
     pub fn to_text(&self) -> String {
@@ -1005,6 +1017,7 @@ impl Experiment {
                 "max_abs_diff": self.snapshot.max_diff,
                 "loss": self.snapshot.loss,
                 "at_kink": self.snapshot.at_kink,
+                "at_kink_before_widening": self.narrow_at_kink,
                 "matrices": self.snapshot.matrices,
                 "new_grad_norm": self.snapshot.new_grad_norm,
                 "grads": self.grads,
