@@ -240,7 +240,7 @@ impl Config {
 }
 
 /// The weights, `[W_in, W_1, …, W_(n−1), W_out]`, each `[out][in]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Net {
     pub weights: Vec<Array2<f64>>,
 }
@@ -349,7 +349,7 @@ fn loss_of(y: &Array2<f64>, t: ArrayView2<f64>) -> f64 {
 }
 
 /// Gradients of the loss with respect to every weight matrix and the input.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Grads {
     pub weights: Vec<Array2<f64>>,
     pub x: Array2<f64>,
@@ -484,7 +484,7 @@ pub fn grad_check(
 }
 
 /// The widened network and how each of its matrices was built.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Widened {
     pub strategy: Strategy,
     pub net: Net,
@@ -651,7 +651,7 @@ pub struct MatrixStat {
 
 /// The figures of a widened network right after widening (cheap: one forward
 /// and one backward pass, no training, no finite differences).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     pub y_before: Array2<f64>,
     pub y_after: Array2<f64>,
@@ -758,7 +758,7 @@ fn max_abs_diff(a: ArrayView2<f64>, b: ArrayView2<f64>) -> f64 {
 }
 
 /// Full-batch SGD after widening, one record per step (before the update).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Training {
     pub steps: usize,
     pub lr: f64,
@@ -991,6 +991,7 @@ impl Experiment {
 
     pub fn to_json(&self) -> serde_json::Value {
         let c = &self.config;
+        let tr = &self.training;
         json!({
             "problem": 3,
             "conventions": {
@@ -1002,25 +1003,28 @@ impl Experiment {
             },
             "config": c,
             "inputs": {
-                "weights": self.setup.net.weights,
-                "x": self.setup.x,
-                "targets": self.setup.t,
+                "weights": nested_all(&self.setup.net.weights),
+                "x": nested(&self.setup.x),
+                "targets": nested(&self.setup.t),
             },
             "widened": {
                 "strategy": c.strategy,
-                "weights": self.wide.net.weights,
-                "net2net_split": self.wide.split,
+                "weights": nested_all(&self.wide.net.weights),
+                "net2net_split": nested_all(&self.wide.split),
             },
             "outputs": {
-                "y_before": self.snapshot.y_before,
-                "y_after": self.snapshot.y_after,
+                "y_before": nested(&self.snapshot.y_before),
+                "y_after": nested(&self.snapshot.y_after),
                 "max_abs_diff": self.snapshot.max_diff,
                 "loss": self.snapshot.loss,
                 "at_kink": self.snapshot.at_kink,
                 "at_kink_before_widening": self.narrow_at_kink,
                 "matrices": self.snapshot.matrices,
                 "new_grad_norm": self.snapshot.new_grad_norm,
-                "grads": self.grads,
+                "grads": {
+                    "weights": nested_all(&self.grads.weights),
+                    "x": nested(&self.grads.x),
+                },
             },
             "grad_check": {
                 "before_widening": self.check_narrow,
@@ -1028,9 +1032,28 @@ impl Experiment {
                 "step": gradcheck::STEP,
                 "tolerance": CHECK_TOLERANCE,
             },
-            "training": self.training,
+            "training": {
+                "steps": tr.steps,
+                "lr": tr.lr,
+                "loss": tr.loss,
+                "new_moved": tr.new_moved,
+                "new_grad": tr.new_grad,
+                "in_grad": tr.in_grad,
+                "narrow_loss": tr.narrow_loss,
+                "final_weights": nested_all(&tr.final_weights),
+                "copy_weight_gap": tr.copy_weight_gap,
+            },
         })
     }
+}
+
+/// A matrix as nested row-major arrays, `[row][column]`.
+pub fn nested(a: &Array2<f64>) -> Vec<Vec<f64>> {
+    a.rows().into_iter().map(|r| r.to_vec()).collect()
+}
+
+fn nested_all(ms: &[Array2<f64>]) -> Vec<Vec<Vec<f64>>> {
+    ms.iter().map(nested).collect()
 }
 
 /// `0` for an exact zero, four decimals from 0.001 to 1000, else `1.23e-4`.
