@@ -1153,6 +1153,7 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
 pub fn facts(out: &mut Facts) {
     let cfg = Config::default();
     let setup = Setup::new(&cfg);
+    let (x, t) = (setup.x.view(), setup.t.view());
     let mut put = |k: &str, v: String| {
         out.insert(format!("p3.{k}"), v);
     };
@@ -1174,32 +1175,39 @@ pub fn facts(out: &mut Facts) {
             Strategy::Zero | Strategy::ZeroInRandomOut => &[(0.0, ""), (1.0, "_r1")],
             _ => &[(0.0, "")],
         };
-        for &(relu0, suffix) in conventions {
-            let (s, _) = snapshot(&setup, &wide, relu0);
-            if relu0 == 0.0 {
-                put(&format!("{p}.diff"), sci(s.max_diff));
-                put(&format!("{p}.loss"), num(s.loss));
-            }
-            put(&format!("{p}.new_grad{suffix}"), sci(s.new_grad_norm));
-            for m in &s.matrices {
-                for b in &m.blocks {
-                    if b.block.role.is_new() {
-                        let role = match b.block.role {
-                            Role::NewToOld => "out",
-                            Role::OldToNew => "in",
-                            _ => "nn",
-                        };
-                        let l = matrix_key(&m.name);
-                        put(&format!("{p}.{l}.{role}.grad{suffix}"), sci(b.grad_norm));
-                    }
-                }
-            }
-        }
         // The incoming weights' gradient at the first two SGD steps: the
         // signal reaches them one step after the outgoing weights move.
-        let tr = train(&setup, &wide, 1, cfg.lr, 0.0);
-        for (step, g) in tr.in_grad.iter().enumerate() {
-            put(&format!("{p}.in_grad{step}"), sci(*g));
+        let (s0, g0) = snapshot(&setup, &wide, 0.0);
+        let mut stepped = wide.net.clone();
+        for (w, g) in stepped.weights.iter_mut().zip(&g0.weights) {
+            w.scaled_add(-cfg.lr, g);
+        }
+        let ws = views(&stepped);
+        let g1 = backward(&ws, &forward(&ws, x, t), t, 0.0);
+        for (step, g) in [&g0, &g1].into_iter().enumerate() {
+            let norm = role_norm(&g.weights, &wide.blocks, Role::OldToNew);
+            put(&format!("{p}.in_grad{step}"), sci(norm));
+        }
+        put(&format!("{p}.diff"), sci(s0.max_diff));
+        put(&format!("{p}.loss"), num(s0.loss));
+        for &(relu0, suffix) in conventions {
+            let s = if relu0 == 0.0 {
+                s0.clone()
+            } else {
+                snapshot(&setup, &wide, relu0).0
+            };
+            put(&format!("{p}.new_grad{suffix}"), sci(s.new_grad_norm));
+            for m in &s.matrices {
+                for b in m.blocks.iter().filter(|b| b.block.role.is_new()) {
+                    let role = match b.block.role {
+                        Role::NewToOld => "out",
+                        Role::OldToNew => "in",
+                        _ => "nn",
+                    };
+                    let l = matrix_key(&m.name);
+                    put(&format!("{p}.{l}.{role}.grad{suffix}"), sci(b.grad_norm));
+                }
+            }
         }
     }
 }
