@@ -6,10 +6,12 @@
 //! [`Report`] (text and JSON) for the CLI. Panels and the CLI call the same
 //! functions, so the panel and `nnbook compute NAME` always agree.
 
+pub mod activations;
 pub mod gradcheck;
 pub mod layer_table;
 pub mod params;
 pub mod rng;
+pub mod rnn2d;
 pub mod widen;
 
 use std::fmt;
@@ -85,7 +87,12 @@ pub struct Computation {
 
 /// Every computation, in the order of the midterm's problems.
 pub fn registry() -> &'static [Computation] {
-    static REGISTRY: &[Computation] = &[layer_table::COMPUTATION, widen::COMPUTATION];
+    static REGISTRY: &[Computation] = &[
+        layer_table::COMPUTATION,
+        activations::COMPUTATION,
+        widen::COMPUTATION,
+        rnn2d::COMPUTATION,
+    ];
     REGISTRY
 }
 
@@ -101,6 +108,8 @@ pub fn run(
     progress: &mut ProgressFn<'_>,
 ) -> Result<Report, ComputeError> {
     let mut params = Params::parse(args)?;
+    // Reject a misspelt key before a possibly long run, not after it.
+    params.reject_unlisted(computation.params)?;
     let report = (computation.run)(&mut params, progress)?;
     params.finish(computation.params)?;
     Ok(report)
@@ -115,7 +124,9 @@ pub type Facts = std::collections::BTreeMap<String, String>;
 pub fn facts() -> Facts {
     let mut facts = Facts::new();
     layer_table::facts(&mut facts);
+    activations::facts(&mut facts);
     widen::facts(&mut facts);
+    rnn2d::facts(&mut facts);
     facts
 }
 

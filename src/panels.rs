@@ -5,7 +5,9 @@
 //! through [`Panel::handle`], and anything slow is handed back to the app as a
 //! [`JobRequest`] so it runs off the draw loop.
 
+pub mod activations;
 pub mod layer_table;
+pub mod rnn2d;
 pub mod widen;
 
 use std::any::Any;
@@ -123,7 +125,12 @@ pub struct PanelKind {
 }
 
 pub fn kinds() -> &'static [PanelKind] {
-    static KINDS: &[PanelKind] = &[layer_table::KIND, widen::KIND];
+    static KINDS: &[PanelKind] = &[
+        layer_table::KIND,
+        activations::KIND,
+        widen::KIND,
+        rnn2d::KIND,
+    ];
     KINDS
 }
 

@@ -27,6 +27,24 @@ fn draw(panel: &dyn Panel, w: u16, h: u16) -> String {
         .join("\n")
 }
 
+/// Gradient-check errors are rounding noise whose digits depend on the
+/// platform's libm: mask them (the bounds are tested in p3_content.rs).
+fn masked(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("rel err ") {
+        let (head, tail) = rest.split_at(i + "rel err ".len());
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | '-' | '+')))
+            .unwrap_or(tail.len());
+        out.push_str(&"#".repeat(end));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn panel_after(keys: &str) -> Box<dyn Panel> {
     let mut p = create("widen").expect("widen is registered");
     for ch in keys.chars() {
@@ -37,28 +55,31 @@ fn panel_after(keys: &str) -> Box<dyn Panel> {
 
 #[test]
 fn default_80x24() {
-    insta::assert_snapshot!(draw(&*panel_after(""), 80, 24));
+    insta::assert_snapshot!(masked(&draw(&*panel_after(""), 80, 24)));
 }
 
 #[test]
 fn default_160x48() {
-    insta::assert_snapshot!(draw(&*panel_after(""), 160, 48));
+    insta::assert_snapshot!(masked(&draw(&*panel_after(""), 160, 48)));
 }
 
 /// The width the frame gives the panel when the screen is 80 columns and
 /// the panel is stacked or toggled.
 #[test]
 fn narrow_40x22() {
-    insta::assert_snapshot!(draw(&*panel_after(""), 40, 22));
+    insta::assert_snapshot!(masked(&draw(&*panel_after(""), 40, 22)));
 }
 
 /// `s` from the default (random in, zero out) visits zero-in-random-out,
 /// Net2Net, then the midterm's all-zero strategy.
 #[test]
 fn every_strategy_80x24() {
-    insta::assert_snapshot!("zero_in_random_out", draw(&*panel_after("s"), 80, 24));
-    insta::assert_snapshot!("net2net", draw(&*panel_after("ss"), 80, 24));
-    insta::assert_snapshot!("all_zero", draw(&*panel_after("sss"), 80, 24));
+    insta::assert_snapshot!(
+        "zero_in_random_out",
+        masked(&draw(&*panel_after("s"), 80, 24))
+    );
+    insta::assert_snapshot!("net2net", masked(&draw(&*panel_after("ss"), 80, 24)));
+    insta::assert_snapshot!("all_zero", masked(&draw(&*panel_after("sss"), 80, 24)));
 }
 
 #[test]

@@ -241,7 +241,7 @@ impl WidenPanel {
         if wide && !e.check_at_kink() {
             line.push((
                 format!(
-                    "  ({} entries; before widening {})",
+                    "  ({} entries; before widening rel err {})",
                     e.check_wide.checked,
                     sci(e.check_narrow.max_rel_error)
                 ),
