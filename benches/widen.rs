@@ -27,6 +27,14 @@ fn benches(c: &mut Criterion) {
             },
         );
     }
+    // The panel's longest synchronous recompute: `t` at 300 SGD steps.
+    c.bench_function("widen experiment default 300 steps", |b| {
+        let cfg = Config {
+            steps: 300,
+            ..Config::default()
+        };
+        b.iter(|| experiment(black_box(&cfg), &mut |_| ControlFlow::Continue(())))
+    });
     let worst = Config {
         c: MAX_C,
         k: MAX_K,

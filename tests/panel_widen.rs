@@ -2,7 +2,7 @@
 //! sizes, the narrow width and each strategy, what the lines say, and no panic
 //! at any size.
 
-use nnbook::panels::{Panel, PanelContext, PanelKey, create};
+use nnbook::panels::{Panel, PanelContext, PanelEffect, PanelKey, create};
 use nnbook::ui::theme::Theme;
 use proptest::prelude::*;
 use ratatui::buffer::Buffer;
@@ -48,9 +48,16 @@ fn masked(text: &str) -> String {
 fn panel_after(keys: &str) -> Box<dyn Panel> {
     let mut p = create("widen").expect("widen is registered");
     for ch in keys.chars() {
-        p.handle(PanelKey::Char(ch));
+        press(&mut *p, PanelKey::Char(ch));
     }
     p
+}
+
+/// Handle a key as the app does, running any job inline.
+fn press(p: &mut dyn Panel, key: PanelKey) {
+    if let PanelEffect::Run(job) = p.handle(key) {
+        p.job_finished(job.run_inline());
+    }
 }
 
 #[test]
@@ -109,7 +116,7 @@ fn zero_in_random_out_depends_on_relu_prime_at_zero() {
 #[test]
 fn selection_moves_and_full_height_fits() {
     let mut p = create("widen").unwrap();
-    p.handle(PanelKey::Down);
+    press(&mut *p, PanelKey::Down);
     let text = draw(&*p, 80, 24);
     assert!(text.contains("▸ W(2)"), "{text}");
     for w in [40, 80, 160] {
@@ -131,4 +138,37 @@ proptest! {
         draw(&*p, w, h);
         draw(&*p, h, w);
     }
+}
+
+/// While a job runs the panel keeps the last result and says it is computing.
+#[test]
+fn running_job_is_shown() {
+    let mut p = create("widen").unwrap();
+    let PanelEffect::Run(job) = p.handle(PanelKey::Char('s')) else {
+        panic!("s starts a job");
+    };
+    let area = Rect::new(0, 0, 80, 24);
+    let mut buf = Buffer::empty(area);
+    let theme = Theme::default();
+    let progress = nnbook::compute::Progress {
+        done: 2,
+        total: 10,
+        label: "grad check".into(),
+    };
+    let ctx = PanelContext {
+        theme: &theme,
+        focused: true,
+        job: Some(&progress),
+    };
+    p.render(area, &mut buf, &ctx);
+    let first: String = (0..80).map(|x| buf[(x, 0)].symbol().to_string()).collect();
+    assert!(
+        first.contains("computing zero in, random out (2/10)"),
+        "{first}"
+    );
+    let stale = draw(&*p, 80, 24);
+    assert!(stale.starts_with("stale"), "{stale}");
+    p.job_finished(job.run_inline());
+    let done = draw(&*p, 80, 24);
+    assert!(done.starts_with("zero in, random out"), "{done}");
 }

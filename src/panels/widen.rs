@@ -3,16 +3,19 @@
 //! random or copied, which of them receive gradient, the output change, the
 //! live gradient check, and a short SGD run after widening.
 //!
-//! Everything shown comes from `compute::widen::experiment`, recomputed when a
-//! key changes the settings (a few ms at the default sizes in a release
-//! build); `render` only formats and draws.
+//! Everything shown comes from `compute::widen::experiment`. The panel opens
+//! on a result computed at creation (about 2 ms at the default sizes in a
+//! release build); a key that changes the settings starts the experiment as a
+//! job (a 300-step run with its finite-difference check can take longer than a
+//! frame on a loaded machine), and the previous result stays on screen, marked
+//! as stale, until the new one arrives. `render` only formats and draws.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use unicode_width::UnicodeWidthStr;
 
-use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
+use super::{JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
 use crate::compute::no_progress;
 use crate::compute::widen::{Config, Experiment, Init, experiment, num, sci};
 use crate::ui::theme::Theme;
@@ -41,8 +44,10 @@ const KEYS: &[(&str, &str)] = &[
 ];
 
 pub struct WidenPanel {
+    /// The settings the keys have chosen (the running job's, if any).
     config: Config,
     selected: usize,
+    /// The latest finished experiment (its own config may lag `config`).
     view: Result<Experiment, String>,
 }
 
@@ -54,13 +59,21 @@ impl WidenPanel {
             selected: 1,
             view: Err(String::new()),
         };
-        panel.recompute();
+        panel.view = experiment(&panel.config, &mut no_progress).map_err(|e| e.to_string());
         panel
     }
 
-    fn recompute(&mut self) {
-        self.view = experiment(&self.config, &mut no_progress).map_err(|e| e.to_string());
-        self.selected = self.selected.min(self.config.depth);
+    /// Run the experiment for the current settings off the draw loop.
+    fn job(&self) -> JobRequest {
+        let cfg = self.config;
+        JobRequest::new(format!("widen: {}", cfg.strategy.name()), move |progress| {
+            experiment(&cfg, progress).map_err(|e| e.to_string())
+        })
+    }
+
+    /// Whether the result on screen is for other settings than the keys chose.
+    fn stale(&self) -> bool {
+        self.view.as_ref().is_ok_and(|e| e.config != self.config)
     }
 }
 
@@ -105,8 +118,21 @@ impl Panel for WidenPanel {
             }
             _ => return PanelEffect::Ignored,
         }
-        self.recompute();
-        PanelEffect::Redraw
+        PanelEffect::Run(self.job())
+    }
+
+    fn job_finished(&mut self, result: JobResult) {
+        let result = result.and_then(|any| {
+            any.downcast::<Experiment>()
+                .map(|e| *e)
+                .map_err(|_| "unexpected job result".to_string())
+        });
+        match result {
+            // A result for settings changed since is dropped; its successor runs.
+            Ok(e) if e.config != self.config => {}
+            Ok(e) => self.view = Ok(e),
+            Err(msg) => self.view = Err(msg),
+        }
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>) {
@@ -115,10 +141,21 @@ impl Panel for WidenPanel {
             return;
         }
         let theme = ctx.theme;
-        let lines = match &self.view {
+        let mut lines = match &self.view {
             Ok(e) => self.lines(e, area.width, theme),
             Err(msg) => vec![vec![(msg.clone(), theme.bad)]],
         };
+        if let Some(p) = ctx.job {
+            let status = format!(
+                "computing {} ({}/{})…",
+                self.config.strategy.label(),
+                p.done,
+                p.total
+            );
+            lines.insert(0, vec![(status, theme.warning)]);
+        } else if self.stale() {
+            lines.insert(0, vec![("stale: settings changed".into(), theme.warning)]);
+        }
         let body = area.height.saturating_sub(1);
         for (y, line) in lines.iter().take(body as usize).enumerate() {
             draw_line(buf, area, y as u16, line);
@@ -508,24 +545,50 @@ mod tests {
         assert_eq!(sparkline(&[], 5), "");
     }
 
+    fn press(p: &mut WidenPanel, key: PanelKey) -> bool {
+        match p.handle(key) {
+            PanelEffect::Run(job) => {
+                p.job_finished(job.run_inline());
+                true
+            }
+            PanelEffect::Redraw => true,
+            PanelEffect::Ignored => false,
+        }
+    }
+
     #[test]
     fn keys_change_the_view() {
         let mut p = WidenPanel::new();
         assert_eq!(p.config.strategy, Strategy::RandomInZeroOut);
-        p.handle(PanelKey::Char('s'));
+        press(&mut p, PanelKey::Char('s'));
         assert_eq!(p.config.strategy, Strategy::ZeroInRandomOut);
-        p.handle(PanelKey::Char('z'));
+        press(&mut p, PanelKey::Char('z'));
         assert_eq!(p.config.relu0, 1.0);
-        p.handle(PanelKey::Char('t'));
+        press(&mut p, PanelKey::Char('t'));
         assert_eq!(p.config.steps, 100);
         for _ in 0..10 {
-            p.handle(PanelKey::Down);
+            press(&mut p, PanelKey::Down);
         }
         assert_eq!(p.selected, p.config.depth);
-        assert!(matches!(
-            p.handle(PanelKey::Char('x')),
-            PanelEffect::Ignored
-        ));
-        assert!(p.view.is_ok());
+        assert!(!press(&mut p, PanelKey::Char('x')));
+        assert!(!p.stale());
+        assert_eq!(p.view.as_ref().unwrap().training.steps, 100);
+    }
+
+    #[test]
+    fn a_result_for_old_settings_is_dropped() {
+        let mut p = WidenPanel::new();
+        let PanelEffect::Run(first) = p.handle(PanelKey::Char('s')) else {
+            panic!("s starts a job");
+        };
+        let PanelEffect::Run(second) = p.handle(PanelKey::Char('s')) else {
+            panic!("s starts a job");
+        };
+        assert!(p.stale());
+        p.job_finished(first.run_inline());
+        assert!(p.stale(), "the first result is for the previous strategy");
+        p.job_finished(second.run_inline());
+        assert!(!p.stale());
+        assert_eq!(p.view.as_ref().unwrap().config.strategy, Strategy::Net2Net);
     }
 }
