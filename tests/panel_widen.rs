@@ -110,7 +110,9 @@ fn zero_in_random_out_depends_on_relu_prime_at_zero() {
     );
     let alive = draw(&*panel_after("sz"), 80, 24);
     assert!(alive.contains("ReLU'(0)=1"), "{alive}");
-    assert!(alive.contains("from step 0"), "{alive}");
+    assert!(alive.contains("from the start"), "{alive}");
+    let default = draw(&*panel_after(""), 80, 24);
+    assert!(default.contains("after 1 SGD step"), "{default}");
 }
 
 #[test]

@@ -975,7 +975,8 @@ impl Experiment {
             out,
             "new units' incoming weights (old→new): gradient {}",
             match first_in {
-                Some(step) => format!("non-zero from step {step} on"),
+                Some(0) => "non-zero from the start".into(),
+                Some(step) => format!("non-zero after {step} SGD step(s)"),
                 None => "exactly 0 at every step".into(),
             }
         );

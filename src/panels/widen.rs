@@ -410,7 +410,9 @@ impl WidenPanel {
             ],
             vec![(
                 match first_in {
-                    Some(step) => format!("∇ old→new ≠ 0 from step {step}"),
+                    Some(0) => "∇ old→new ≠ 0 from the start".into(),
+                    Some(1) => "∇ old→new ≠ 0 after 1 SGD step".into(),
+                    Some(step) => format!("∇ old→new ≠ 0 after {step} SGD steps"),
                     None => "∇ old→new = 0 at every step: never trains".into(),
                 },
                 if first_in.is_some() {
