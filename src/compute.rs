@@ -13,6 +13,7 @@ pub mod params;
 pub mod rng;
 pub mod rnn2d;
 pub mod seqnorm;
+pub mod widen;
 
 use std::fmt;
 use std::ops::ControlFlow;
@@ -90,6 +91,7 @@ pub fn registry() -> &'static [Computation] {
     static REGISTRY: &[Computation] = &[
         layer_table::COMPUTATION,
         activations::COMPUTATION,
+        widen::COMPUTATION,
         seqnorm::COMPUTATION,
         rnn2d::COMPUTATION,
     ];
@@ -125,6 +127,7 @@ pub fn facts() -> Facts {
     let mut facts = Facts::new();
     layer_table::facts(&mut facts);
     activations::facts(&mut facts);
+    widen::facts(&mut facts);
     seqnorm::facts(&mut facts);
     rnn2d::facts(&mut facts);
     facts

@@ -9,6 +9,7 @@ pub mod activations;
 pub mod layer_table;
 pub mod rnn2d;
 pub mod seqnorm;
+pub mod widen;
 
 use std::any::Any;
 use std::ops::ControlFlow;
@@ -128,6 +129,7 @@ pub fn kinds() -> &'static [PanelKind] {
     static KINDS: &[PanelKind] = &[
         layer_table::KIND,
         activations::KIND,
+        widen::KIND,
         seqnorm::KIND,
         rnn2d::KIND,
     ];
