@@ -6,6 +6,7 @@
 //! [`Report`] (text and JSON) for the CLI. Panels and the CLI call the same
 //! functions, so the panel and `nnbook compute NAME` always agree.
 
+pub mod bptt;
 pub mod gradcheck;
 pub mod layer_table;
 pub mod params;
@@ -84,7 +85,7 @@ pub struct Computation {
 
 /// Every computation, in the order of the midterm's problems.
 pub fn registry() -> &'static [Computation] {
-    static REGISTRY: &[Computation] = &[layer_table::COMPUTATION];
+    static REGISTRY: &[Computation] = &[layer_table::COMPUTATION, bptt::COMPUTATION];
     REGISTRY
 }
 
@@ -114,6 +115,7 @@ pub type Facts = std::collections::BTreeMap<String, String>;
 pub fn facts() -> Facts {
     let mut facts = Facts::new();
     layer_table::facts(&mut facts);
+    bptt::facts(&mut facts);
     facts
 }
 

@@ -5,6 +5,7 @@
 //! through [`Panel::handle`], and anything slow is handed back to the app as a
 //! [`JobRequest`] so it runs off the draw loop.
 
+pub mod bptt;
 pub mod layer_table;
 
 use std::any::Any;
@@ -122,7 +123,7 @@ pub struct PanelKind {
 }
 
 pub fn kinds() -> &'static [PanelKind] {
-    static KINDS: &[PanelKind] = &[layer_table::KIND];
+    static KINDS: &[PanelKind] = &[layer_table::KIND, bptt::KIND];
     KINDS
 }
 
