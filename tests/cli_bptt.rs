@@ -42,7 +42,10 @@ fn shape(v: &Value) -> (usize, usize) {
 fn default_json_has_every_input_and_output() {
     let v = json(&[]);
     assert_eq!(v["schedule"], "recursive");
-    assert_eq!((v["t"].as_u64(), v["k"].as_u64(), v["c"].as_u64()), (Some(16), Some(4), Some(3)));
+    assert_eq!(
+        (v["t"].as_u64(), v["k"].as_u64(), v["c"].as_u64()),
+        (Some(16), Some(4), Some(3))
+    );
     assert_eq!(v["memory_slots"], 5);
     let n = &v["numeric"];
     assert_eq!(shape(&n["inputs"]["w_hh"]), (4, 4));
@@ -67,9 +70,8 @@ fn default_json_has_every_input_and_output() {
 fn loss_can_be_recomputed_from_the_json() {
     let v = json(&["seed=3", "t=7", "k=2", "c=3"]);
     let n = &v["numeric"];
-    let m = |key: &str| -> Vec<Vec<f64>> {
-        serde_json::from_value(n["inputs"][key].clone()).unwrap()
-    };
+    let m =
+        |key: &str| -> Vec<Vec<f64>> { serde_json::from_value(n["inputs"][key].clone()).unwrap() };
     let (w_hh, w_xh, x, g) = (m("w_hh"), m("w_xh"), m("x"), m("upstream_grad"));
     let mut h = vec![0.0; 2];
     let mut loss = 0.0;
@@ -105,11 +107,15 @@ fn fixed_and_store_all_counts() {
 #[test]
 fn large_t_is_counts_only() {
     let v = json(&["t=1000000"]);
-    assert!(v["numeric"]["skipped"].as_str().unwrap().contains("counts only"));
+    assert!(
+        v["numeric"]["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("counts only")
+    );
     assert_eq!(v["counts"]["peak_memory"], 21);
     assert_eq!(
-        v["counts"]["forward_steps"],
-        v["comparison"]["recursive"],
+        v["counts"]["forward_steps"], v["comparison"]["recursive"],
         "instrumented count = recurrence"
     );
     let v = json(&["t=1000000", "schedule=fixed", "memory=8"]);

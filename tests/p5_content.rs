@@ -7,9 +7,7 @@ use std::collections::BTreeSet;
 use nnbook::compute::bptt::schedule::{
     self, Op, Schedule, count, fixed_forward, recursive_forward, revolve_forward,
 };
-use nnbook::compute::bptt::{
-    DEFAULT_M, Settings, baseline, grad_check, ratio, run_schedule,
-};
+use nnbook::compute::bptt::{DEFAULT_M, Settings, baseline, grad_check, ratio, run_schedule};
 use nnbook::compute::layer_table::thousands;
 use nnbook::compute::{facts, no_progress};
 
@@ -35,7 +33,11 @@ fn every_template_is_a_fact() {
     let text = content();
     let facts = facts();
     let used = keys(&text);
-    assert!(used.len() > 30, "the solution quotes its numbers: {}", used.len());
+    assert!(
+        used.len() > 30,
+        "the solution quotes its numbers: {}",
+        used.len()
+    );
     for key in &used {
         assert!(key.starts_with("p5."), "{key}");
         assert!(facts.contains_key(key), "unknown fact {key}");
@@ -56,15 +58,22 @@ fn front_matter_and_parts() {
     }
     assert!(nnbook::panels::names().contains(&"bptt"));
     for (id, question) in [
-        ("5a", "> (a) Given a memory budget that scales logarithmically"),
+        (
+            "5a",
+            "> (a) Given a memory budget that scales logarithmically",
+        ),
         ("5b", "> (b) For a fixed, constant memory budget"),
     ] {
         let start = text.find(&format!("{{#{id}}}")).unwrap();
         let section = &text[start..];
         let end = section[1..].find("\n## ").map_or(section.len(), |e| e + 1);
         let section = &section[..end];
-        let q = section.find(question).unwrap_or_else(|| panic!("{id} question"));
-        let s = section.find("### Solution").unwrap_or_else(|| panic!("{id} solution"));
+        let q = section
+            .find(question)
+            .unwrap_or_else(|| panic!("{id} question"));
+        let s = section
+            .find("### Solution")
+            .unwrap_or_else(|| panic!("{id} solution"));
         assert!(q < s, "{id}");
     }
 }
@@ -79,12 +88,18 @@ fn facts_equal_the_computation() {
         let rec = count(Schedule::Recursive, t, 0).unwrap();
         assert_eq!(g("rec.fwd"), thousands(rec.forward_steps));
         assert_eq!(g("rec.peak"), rec.peak_memory.to_string());
-        assert_eq!(g("rec.ratio"), format!("{:.2}", ratio(rec.forward_steps, t)));
+        assert_eq!(
+            g("rec.ratio"),
+            format!("{:.2}", ratio(rec.forward_steps, t))
+        );
         let fix = count(Schedule::Fixed, t, DEFAULT_M).unwrap();
         assert_eq!(g("fix8.fwd"), thousands(fix.forward_steps));
         assert_eq!(g("fix8.peak"), fix.peak_memory.to_string());
         assert_eq!(g("fix2.fwd"), thousands(fixed_forward(t, 2)));
-        assert_eq!(g("rev8.fwd"), thousands(revolve_forward(t, DEFAULT_M).unwrap()));
+        assert_eq!(
+            g("rev8.fwd"),
+            thousands(revolve_forward(t, DEFAULT_M).unwrap())
+        );
         assert_eq!(
             g("rev_log.fwd"),
             thousands(revolve_forward(t, rec.peak_memory).unwrap())
@@ -100,9 +115,15 @@ fn facts_equal_the_computation() {
     let base = baseline(&p);
     let (g, c) = run_schedule(&p, Schedule::Recursive, s.slots, &mut no_progress).unwrap();
     assert_eq!(f["p5.default.rec.fwd"], c.forward_steps.to_string());
-    assert_eq!(f["p5.default.rec.diff"], format!("{:e}", g.max_abs_diff(&base)));
+    assert_eq!(
+        f["p5.default.rec.diff"],
+        format!("{:e}", g.max_abs_diff(&base))
+    );
     let gc = grad_check(&p, &base);
-    assert_eq!(f["p5.default.gradcheck"], format!("{:.1e}", gc.max_rel_error));
+    assert_eq!(
+        f["p5.default.gradcheck"],
+        format!("{:.1e}", gc.max_rel_error)
+    );
     assert_eq!(f["p5.default.gradcheck_entries"], gc.checked.to_string());
 }
 
@@ -137,11 +158,11 @@ fn prose_claims_hold() {
         assert!(opt <= rec && 2 * opt > rec, "{t}: {opt} {rec}");
     }
     assert!(revolve_forward(16, 5).unwrap() < recursive_forward(16));
-    // 5(b): the exact ratio matches T/(2(M-1)) at 10^6 to the quoted digit, and
+    // 5(b): the exact ratio is T/(2(M-1)) plus the O(T) term (under 2 per step), and
     // the optimum is far below the simple schedule but above the baseline.
     let exact: f64 = f["p5.t1e6.fix8.ratio"].parse().unwrap();
     let est: f64 = f["p5.t1e6.fix8.estimate"].parse().unwrap();
-    assert!((exact - est).abs() <= 1.05, "{exact} {est}");
+    assert!(exact > est && exact - est < 2.0, "{exact} {est}");
     let opt = revolve_forward(1_000_000, DEFAULT_M).unwrap();
     assert!(opt > 1_000_000 && opt * 100 < fixed_forward(1_000_000, DEFAULT_M));
     assert_eq!(fixed_forward(1024, 2), 1024 * 1025 / 2);
@@ -149,12 +170,14 @@ fn prose_claims_hold() {
     // see schedule::tests::revolve_formula_is_the_brute_force_optimum.
     // The panel opens where the checkpoints named in the text are held.
     let frames = schedule::trace(Schedule::Recursive, 16, 0).unwrap();
-    let first = frames
+    let i = frames
         .iter()
-        .find(|f| matches!(f.op, Op::Backward { .. }))
+        .position(|f| matches!(f.op, Op::Backward { .. }))
         .unwrap();
-    assert_eq!(first.cursor, None);
-    assert_eq!(first.counts.memory, 5);
+    let before = &frames[i - 1];
+    assert_eq!(before.cursor, Some(16));
+    assert_eq!(before.counts.memory, 5);
+    assert_eq!(before.stored, frames[i].stored);
     assert!(f["p5.t16.deepest_tex"].contains("\\mathbf{h}_{15}"));
 }
 
@@ -181,7 +204,9 @@ fn pseudocode_follows_the_code() {
     ];
     let mut at = 0;
     for line in order {
-        let i = code[at..].find(line).unwrap_or_else(|| panic!("`{line}` in order"));
+        let i = code[at..]
+            .find(line)
+            .unwrap_or_else(|| panic!("`{line}` in order"));
         at += i + line.len();
     }
     // The Rust generator emits the same sequence for T = 4.

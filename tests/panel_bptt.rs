@@ -39,7 +39,7 @@ fn panel_after(keys: &str) -> Box<dyn Panel> {
 #[test]
 fn default_80x24() {
     let text = draw(&*panel_after(""), 80, 24);
-    assert!(text.contains("backward step 16"), "{text}");
+    assert!(text.contains("forward h15→h16"), "{text}");
     assert!(text.contains("memory now 5 · peak 5"), "{text}");
     assert!(text.contains("grad check: max rel err"), "{text}");
     insta::assert_snapshot!(text);
@@ -61,7 +61,10 @@ fn recursive_positions_80x24() {
     insta::assert_snapshot!("rec_start", draw(&*panel_after("r"), 80, 24));
     insta::assert_snapshot!("rec_after_5", draw(&*panel_after("r     "), 80, 24));
     let end = draw(&*panel_after("e"), 80, 24);
-    assert!(end.contains("done: grads vs baseline bit-identical"), "{end}");
+    assert!(
+        end.contains("done: grads vs baseline bit-identical"),
+        "{end}"
+    );
     assert!(end.contains("forward 48/48"), "{end}");
     insta::assert_snapshot!("rec_end", end);
 }
@@ -100,10 +103,10 @@ fn full_height_fits_everything() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
-    fn never_panics(w in 0u16..=200, h in 0u16..=70, keys in "[ lhareos+\\-\\[\\]]{0,16}") {
+    fn never_panics(w in 0u16..=200, h in 0u16..=70, keys in "[ lhareos+\\-\\[\\]]{0,8}") {
         let p = panel_after(&keys);
         draw(&*p, w, h);
     }

@@ -608,17 +608,26 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
                 n.max_abs_diff_to_baseline,
                 gc.checked,
                 gc.max_rel_error,
-                if gc.max_rel_error < 1e-6 { "ok" } else { "FAILED" }
+                if gc.max_rel_error < 1e-6 {
+                    "ok"
+                } else {
+                    "FAILED"
+                }
             );
             text += &format!("dL/dh_0 = {:.6}\n", n.grads.h0);
             json!({
                 "inputs": {
-                    "w_hh": p.w_hh,
-                    "w_xh": p.w_xh,
-                    "x": p.x,
-                    "upstream_grad": p.g,
+                    "w_hh": nested(&p.w_hh),
+                    "w_xh": nested(&p.w_xh),
+                    "x": nested(&p.x),
+                    "upstream_grad": nested(&p.g),
                 },
-                "grads": n.grads,
+                "grads": {
+                    "w_hh": nested(&n.grads.w_hh),
+                    "w_xh": nested(&n.grads.w_xh),
+                    "x": nested(&n.grads.x),
+                    "h0": n.grads.h0.to_vec(),
+                },
                 "max_abs_diff_to_baseline": n.max_abs_diff_to_baseline,
                 "grad_check": gc,
                 "loss": loss(p),
@@ -652,6 +661,11 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
     Ok(Report { text, json })
 }
 
+/// Row-major nested rows, the JSON convention (ndarray's own serde form is flat).
+pub fn nested(a: &Array2<f64>) -> Vec<Vec<f64>> {
+    a.rows().into_iter().map(|r| r.to_vec()).collect()
+}
+
 /// Figures the Problem 5 solution quotes.
 pub fn facts(out: &mut Facts) {
     let mut put = |k: &str, v: String| {
@@ -668,9 +682,15 @@ pub fn facts(out: &mut Facts) {
         let c = compare(t, DEFAULT_M);
         let lg = (t as f64).log2();
         put(&format!("{key}.t"), thousands(t));
-        put(&format!("{key}.log2"), format!("{lg:.2}").trim_end_matches(".00").into());
+        put(
+            &format!("{key}.log2"),
+            format!("{lg:.2}").trim_end_matches(".00").into(),
+        );
         put(&format!("{key}.rec.fwd"), thousands(c.recursive));
-        put(&format!("{key}.rec.ratio"), format!("{:.2}", ratio(c.recursive, t)));
+        put(
+            &format!("{key}.rec.ratio"),
+            format!("{:.2}", ratio(c.recursive, t)),
+        );
         put(&format!("{key}.rec.peak"), c.recursive_peak.to_string());
         put(
             &format!("{key}.rec.formula"),
@@ -678,10 +698,16 @@ pub fn facts(out: &mut Facts) {
         );
         if let Some(r) = c.revolve_at_log {
             put(&format!("{key}.rev_log.fwd"), thousands(r));
-            put(&format!("{key}.rev_log.ratio"), format!("{:.2}", ratio(r, t)));
+            put(
+                &format!("{key}.rev_log.ratio"),
+                format!("{:.2}", ratio(r, t)),
+            );
         }
         put(&format!("{key}.fix8.fwd"), thousands(c.fixed));
-        put(&format!("{key}.fix8.ratio"), format!("{:.1}", ratio(c.fixed, t)));
+        put(
+            &format!("{key}.fix8.ratio"),
+            format!("{:.1}", ratio(c.fixed, t)),
+        );
         put(&format!("{key}.fix8.peak"), c.fixed_peak.to_string());
         if let Some(r) = c.revolve {
             put(&format!("{key}.rev8.fwd"), thousands(r));
@@ -689,7 +715,10 @@ pub fn facts(out: &mut Facts) {
         }
         let two = schedule::fixed_forward(t, 2);
         put(&format!("{key}.fix2.fwd"), thousands(two));
-        put(&format!("{key}.fix2.ratio"), format!("{:.1}", ratio(two, t)));
+        put(
+            &format!("{key}.fix2.ratio"),
+            format!("{:.1}", ratio(two, t)),
+        );
         if let Some(r) = schedule::revolve_forward(t, 2) {
             put(&format!("{key}.rev2.fwd"), thousands(r));
         }
@@ -698,7 +727,11 @@ pub fn facts(out: &mut Facts) {
     if let Ok(frames) = schedule::trace(Schedule::Recursive, 16, 0)
         && let Some(f) = frames.iter().find(|f| matches!(f.op, Op::Backward { .. }))
     {
-        let held: Vec<String> = f.stored.iter().map(|t| format!("\\mathbf{{h}}_{{{t}}}")).collect();
+        let held: Vec<String> = f
+            .stored
+            .iter()
+            .map(|t| format!("\\mathbf{{h}}_{{{t}}}"))
+            .collect();
         put("t16.deepest_tex", held.join(", "));
     }
     // T²/(2(M−1)) / T = T/(2(M−1)) at T = 10⁶, M = 8: the estimate 5(b) gives.
@@ -758,10 +791,7 @@ mod tests {
                     // Same float operations in the same order: identical bits.
                     assert_eq!(g.max_abs_diff(&base), 0.0, "{schedule:?} t={t} m={slots}");
                     assert_eq!(g, base);
-                    assert_eq!(
-                        counts,
-                        schedule::count(schedule, t as u64, slots).unwrap()
-                    );
+                    assert_eq!(counts, schedule::count(schedule, t as u64, slots).unwrap());
                 }
             }
         }

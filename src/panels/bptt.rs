@@ -79,8 +79,9 @@ impl BpttPanel {
             view: Err(String::new()),
         };
         panel.recompute();
-        // Open at the deepest point of the recursion: the first backward step,
-        // where every checkpoint of the descent is held at once.
+        // Open at the deepest point of the recursion, just before the first
+        // backward step: every checkpoint of the descent and the recomputed
+        // h_T are held at once.
         panel.pos = panel.first_backward();
         panel
     }
@@ -97,8 +98,8 @@ impl BpttPanel {
         let (schedule, t) = (self.schedule, self.t);
         self.view = schedule::trace(schedule, t, slots).and_then(|frames| {
             let p = Problem::seeded(DEFAULT_SEED, t as usize, DEFAULT_K, DEFAULT_C);
-            let numeric = bptt::numeric(&p, schedule, slots, &mut no_progress)
-                .map_err(|e| e.to_string())?;
+            let numeric =
+                bptt::numeric(&p, schedule, slots, &mut no_progress).map_err(|e| e.to_string())?;
             let mut lengths = vec![t, 1024, 1_000_000];
             lengths.dedup();
             let table = lengths.into_iter().map(|n| compare(n, self.m)).collect();
@@ -121,7 +122,7 @@ impl BpttPanel {
             v.frames
                 .iter()
                 .position(|f| matches!(f.op, Op::Backward { .. }))
-                .map_or(0, |i| i + 1)
+                .unwrap_or(0)
         })
     }
 
@@ -330,7 +331,7 @@ impl BpttPanel {
         let action = match frame.map(|f| f.op) {
             None => "start: nothing computed yet".to_string(),
             Some(Op::Forward { from, to }) => {
-                let again = if counts.forward_steps > t || self.recomputing(view) {
+                let again = if self.recomputing(view) {
                     " (recompute)"
                 } else {
                     ""
@@ -346,24 +347,33 @@ impl BpttPanel {
             (action, theme.strong),
         ]);
         let total_fwd = view.numeric.counts.forward_steps;
+        let narrow = w < 48;
+        let (fwd, bwd, base, mem, legend) = if narrow {
+            ("fwd", "bwd", "base", "mem", "○h₀ ■stored ▲new ─done ^now")
+        } else {
+            (
+                "forward",
+                "backward",
+                "baseline",
+                "memory now",
+                "○ h₀=0 free  ■ stored  ▲ computed  ─ done  ^ now",
+            )
+        };
         out.push(one(
             format!(
-                "forward {}/{} (baseline {t}) · backward {}/{t}",
+                "{fwd} {}/{} ({base} {t}) · {bwd} {}/{t}",
                 counts.forward_steps, total_fwd, counts.backward_steps
             ),
             theme.text,
         ));
         out.push(one(
             format!(
-                "memory now {} · peak {} · budget {}",
+                "{mem} {} · peak {} · budget {}",
                 counts.memory, counts.peak_memory, view.slots
             ),
             theme.text,
         ));
-        out.push(one(
-            "○ h₀=0 free  ■ stored  ▲ computed  ─ done".into(),
-            theme.dim,
-        ));
+        out.push(one(legend.into(), theme.dim));
         // Final comparison with the baseline, and the live grad check.
         let nm = &view.numeric;
         let done = self.pos >= view.frames.len();
@@ -373,26 +383,31 @@ impl BpttPanel {
         } else {
             format!("max|Δ| {:.1e}", nm.max_abs_diff_to_baseline)
         };
+        let lead = match (done, narrow) {
+            (true, false) => "done: grads vs baseline ",
+            (false, false) => "at the end: grads vs baseline ",
+            (true, true) => "done: vs baseline ",
+            (false, true) => "end: vs baseline ",
+        };
         out.push(vec![
-            (
-                if done {
-                    "done: grads vs baseline ".into()
-                } else {
-                    "at the end: grads vs baseline ".into()
-                },
-                theme.text,
-            ),
+            (lead.into(), theme.text),
             (verdict, if same { theme.good } else { theme.bad }),
         ]);
         let gc = &nm.grad_check;
         let ok = gc.max_rel_error < 1e-6;
+        let mark = if ok { "✓" } else { "✗" };
         out.push(one(
-            format!(
-                "grad check: max rel err {:.1e} {} ({} entries)",
-                gc.max_rel_error,
-                if ok { "✓" } else { "✗" },
-                gc.checked
-            ),
+            if narrow {
+                format!(
+                    "grad check {:.1e} {mark} ({})",
+                    gc.max_rel_error, gc.checked
+                )
+            } else {
+                format!(
+                    "grad check: max rel err {:.1e} {mark} ({} entries)",
+                    gc.max_rel_error, gc.checked
+                )
+            },
             if ok { theme.good } else { theme.bad },
         ));
         out.push(Vec::new());
@@ -420,18 +435,31 @@ impl BpttPanel {
             Some(s) if wide => format!("{} ×{}", short(s), fmt_ratio(ratio(s, t))),
             Some(s) => format!("×{}", fmt_ratio(ratio(s, t))),
         };
-        let header = [
-            "T".to_string(),
-            "recursive".into(),
-            format!("fixed M={m}"),
-            format!("optimal M={m}"),
-        ];
+        let header = if w >= 48 {
+            [
+                "T".to_string(),
+                "recursive".into(),
+                format!("fixed M={m}"),
+                format!("optimal M={m}"),
+            ]
+        } else {
+            [
+                "T".to_string(),
+                "rec".into(),
+                format!("fix{m}"),
+                format!("opt{m}"),
+            ]
+        };
         let rows: Vec<[String; 4]> = view
             .table
             .iter()
             .map(|c| {
                 [
-                    short(c.t),
+                    if w >= 48 || c.t < 1_000_000 {
+                        short(c.t)
+                    } else {
+                        format!("{:.0e}", c.t as f64)
+                    },
                     cell(Some(c.recursive), c.t),
                     cell(Some(c.fixed), c.t),
                     cell(c.revolve, c.t),
@@ -462,10 +490,7 @@ impl BpttPanel {
             }
             s
         };
-        let mut out: Vec<Line> = vec![vec![(
-            "forward steps vs baseline (= T):".into(),
-            theme.dim,
-        )]];
+        let mut out: Vec<Line> = vec![vec![("forward steps ÷ baseline T:".into(), theme.dim)]];
         out.push(vec![(join(&header), theme.table_header)]);
         for (r, c) in rows.iter().zip(&view.table) {
             let style = if c.t == self.t {
@@ -477,7 +502,11 @@ impl BpttPanel {
         }
         let rec = view.table.first().map_or(0, |c| c.recursive_peak);
         out.push(vec![(
-            format!("recursive uses 1+⌈log₂T⌉ slots ({rec} at T={})", self.t),
+            if w >= 48 {
+                format!("recursive uses 1+⌈log₂T⌉ slots ({rec} at T={})", self.t)
+            } else {
+                format!("rec: 1+⌈log₂T⌉ = {rec} slots")
+            },
             theme.dim,
         )]);
         out
@@ -540,9 +569,10 @@ mod tests {
         let p = BpttPanel::new();
         let view = p.view.as_ref().unwrap();
         let f = p.frame(view).unwrap();
-        assert_eq!(f.op, Op::Backward { t: 16 });
+        assert_eq!(f.op, Op::Forward { from: 15, to: 16 });
         assert_eq!(f.stored, vec![8, 12, 14, 15]);
-        assert_eq!(f.counts.peak_memory, 5);
+        assert_eq!(f.cursor, Some(16));
+        assert_eq!((f.counts.memory, f.counts.peak_memory), (5, 5));
     }
 
     #[test]

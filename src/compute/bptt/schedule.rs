@@ -163,7 +163,10 @@ fn fixed(t: u64, slots: u64, sink: &mut dyn FnMut(Op)) {
 fn quadratic(lo: u64, hi: u64, sink: &mut dyn FnMut(Op)) {
     for s in (lo + 1..=hi).rev() {
         if s - 1 > lo {
-            sink(Op::Forward { from: lo, to: s - 1 });
+            sink(Op::Forward {
+                from: lo,
+                to: s - 1,
+            });
             sink(Op::Store { t: s - 1 });
             sink(Op::Forward { from: s - 1, to: s });
             sink(Op::Backward { t: s });
@@ -269,10 +272,7 @@ impl Tracker {
                 }
             }
             Op::Backward { t } => {
-                if t != self.next_backward
-                    || t == 0
-                    || !self.available(t)
-                    || !self.available(t - 1)
+                if t != self.next_backward || t == 0 || !self.available(t) || !self.available(t - 1)
                 {
                     self.fail(format!("{op:?}: out of order or a state is missing"));
                 }
@@ -464,7 +464,11 @@ mod tests {
                     let c = count(schedule, t, slots)
                         .unwrap_or_else(|e| panic!("{schedule:?} t={t} m={slots}: {e}"));
                     assert_eq!(c.backward_steps, t);
-                    assert_eq!(c.peak_memory, schedule.slots_needed(t, slots), "{schedule:?} {t} {slots}");
+                    assert_eq!(
+                        c.peak_memory,
+                        schedule.slots_needed(t, slots),
+                        "{schedule:?} {t} {slots}"
+                    );
                 }
             }
         }
@@ -522,7 +526,11 @@ mod tests {
         let opt = brute_optimum(150, 7);
         for (n, row) in opt.iter().enumerate().skip(1) {
             for (m, best) in row.iter().enumerate().skip(2) {
-                assert_eq!(revolve_forward(n as u64, m as u64), Some(*best), "n={n} m={m}");
+                assert_eq!(
+                    revolve_forward(n as u64, m as u64),
+                    Some(*best),
+                    "n={n} m={m}"
+                );
             }
         }
         // Every schedule we run costs at least the optimum at its memory.
