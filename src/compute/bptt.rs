@@ -239,7 +239,7 @@ pub fn run_schedule(
             }
         }
         ops += 1;
-        if ops % 256 == 0 {
+        if ops.is_multiple_of(256) {
             let done = tracker.counts.forward_steps.min(total);
             let flow = progress(Progress {
                 done,
@@ -278,7 +278,7 @@ pub fn grad_check(p: &Problem, grads: &Grads) -> GradCheck {
         };
         let n = analytic.len();
         for i in 0..n {
-            if (index + i) % stride != 0 {
+            if !(index + i).is_multiple_of(stride) {
                 continue;
             }
             let (r, c) = (i / analytic.ncols(), i % analytic.ncols());

@@ -357,7 +357,7 @@ pub fn recursive_forward(n: u64) -> u64 {
         }
         let k = n / 2;
         let (fk, fk1) = pair(k);
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             (k + 2 * fk, k + fk1 + fk)
         } else {
             (k + fk1 + fk, (k + 1) + 2 * fk1)
@@ -442,8 +442,8 @@ mod tests {
     fn brute_optimum(n_max: usize, m_max: usize) -> Vec<Vec<u64>> {
         let inf = u64::MAX / 4;
         let mut opt = vec![vec![inf; m_max + 1]; n_max + 1];
-        for m in 1..=m_max {
-            opt[1][m] = 1;
+        for slot in opt[1].iter_mut().skip(1) {
+            *slot = 1;
         }
         for n in 2..=n_max {
             for m in 2..=m_max {
