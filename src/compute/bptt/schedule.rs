@@ -413,6 +413,10 @@ pub fn revolve_forward(t: u64, slots: u64) -> Option<u64> {
     // beta = C(s + r, s), grown one r at a time: C(s+r, s) = C(s+r−1, s)·(s+r)/r.
     // It stays below T·(s + r) before the loop stops, so u128 never overflows.
     let (mut r, mut beta) = (0u128, 1u128);
+    if s == 1 {
+        // C(1 + r, 1) = r + 1: skip the T − 1 iterations.
+        (r, beta) = (t128 - 1, t128);
+    }
     while beta < t128 {
         r += 1;
         beta = beta * (s + r) / r;
