@@ -68,17 +68,23 @@ pub struct App {
     pub theme: Theme,
 }
 
+/// Load a notebook, checking its panel names and `{{figures}}` against the ones
+/// this build has.
+pub fn load_notebook(source: &Source) -> Result<Notebook, ContentErrors> {
+    let facts = compute::facts();
+    let names = panels::names();
+    let known = Known {
+        panels: &names,
+        facts: &facts,
+    };
+    Notebook::load(source, &known)
+}
+
 impl App {
     /// Load content from `source` and open the first entry. Content errors do not
     /// fail: they become the error view.
     pub fn load(source: &Source, area: Rect) -> App {
-        let facts = compute::facts();
-        let names = panels::names();
-        let known = Known {
-            panels: &names,
-            facts: &facts,
-        };
-        let (notebook, errors) = match Notebook::load(source, &known) {
+        let (notebook, errors) = match load_notebook(source) {
             Ok(nb) => (nb, None),
             Err(e) => (
                 Notebook {

@@ -11,11 +11,11 @@ use ratatui::layout::Rect;
 
 use crate::app::App;
 use crate::compute::{self, ComputeError};
-use crate::content::{Known, Notebook, Source};
+use crate::content::{Notebook, Source};
 use crate::layout::Pane;
 use crate::math::Glyphs;
 use crate::ui::doc::MathSettings;
-use crate::{headless, panels, ui};
+use crate::{headless, ui};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -209,13 +209,7 @@ fn run_tui(source: &Source, math: MathSettings) -> Result<(), Failure> {
 }
 
 fn load_known(source: &Source) -> Result<Notebook, Failure> {
-    let facts = compute::facts();
-    let names = panels::names();
-    let known = Known {
-        panels: &names,
-        facts: &facts,
-    };
-    Notebook::load(source, &known).map_err(|e| Failure::bad_input(e.to_string()))
+    crate::app::load_notebook(source).map_err(|e| Failure::bad_input(e.to_string()))
 }
 
 fn run_check(source: &Source) -> Result<(), Failure> {

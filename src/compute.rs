@@ -6,11 +6,14 @@
 //! [`Report`] (text and JSON) for the CLI. Panels and the CLI call the same
 //! functions, so the panel and `nnbook compute NAME` always agree.
 
+pub mod activations;
 pub mod bptt;
 pub mod gradcheck;
 pub mod layer_table;
 pub mod params;
 pub mod rng;
+pub mod rnn2d;
+pub mod seqnorm;
 
 use std::fmt;
 use std::ops::ControlFlow;
@@ -85,7 +88,13 @@ pub struct Computation {
 
 /// Every computation, in the order of the midterm's problems.
 pub fn registry() -> &'static [Computation] {
-    static REGISTRY: &[Computation] = &[layer_table::COMPUTATION, bptt::COMPUTATION];
+    static REGISTRY: &[Computation] = &[
+        layer_table::COMPUTATION,
+        activations::COMPUTATION,
+        seqnorm::COMPUTATION,
+        bptt::COMPUTATION,
+        rnn2d::COMPUTATION,
+    ];
     REGISTRY
 }
 
@@ -101,6 +110,8 @@ pub fn run(
     progress: &mut ProgressFn<'_>,
 ) -> Result<Report, ComputeError> {
     let mut params = Params::parse(args)?;
+    // Reject a misspelt key before a possibly long run, not after it.
+    params.reject_unlisted(computation.params)?;
     let report = (computation.run)(&mut params, progress)?;
     params.finish(computation.params)?;
     Ok(report)
@@ -115,7 +126,10 @@ pub type Facts = std::collections::BTreeMap<String, String>;
 pub fn facts() -> Facts {
     let mut facts = Facts::new();
     layer_table::facts(&mut facts);
+    activations::facts(&mut facts);
+    seqnorm::facts(&mut facts);
     bptt::facts(&mut facts);
+    rnn2d::facts(&mut facts);
     facts
 }
 

@@ -5,8 +5,11 @@
 //! through [`Panel::handle`], and anything slow is handed back to the app as a
 //! [`JobRequest`] so it runs off the draw loop.
 
+pub mod activations;
 pub mod bptt;
 pub mod layer_table;
+pub mod rnn2d;
+pub mod seqnorm;
 
 use std::any::Any;
 use std::ops::ControlFlow;
@@ -123,7 +126,13 @@ pub struct PanelKind {
 }
 
 pub fn kinds() -> &'static [PanelKind] {
-    static KINDS: &[PanelKind] = &[layer_table::KIND, bptt::KIND];
+    static KINDS: &[PanelKind] = &[
+        layer_table::KIND,
+        activations::KIND,
+        seqnorm::KIND,
+        bptt::KIND,
+        rnn2d::KIND,
+    ];
     KINDS
 }
 

@@ -77,6 +77,9 @@ fn corpus() -> Vec<String> {
     for p in files {
         if p.extension().is_some_and(|e| e == "md") {
             let text = std::fs::read_to_string(&p).expect("read");
+            // Figures are substituted before parsing, as the loader does.
+            let facts = nnbook::compute::facts();
+            let text = nnbook::content::template::expand("", &text, 1, &facts).unwrap_or(text);
             out.extend(math_in_markdown(&text).into_iter().map(|m| m.latex));
         }
     }

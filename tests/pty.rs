@@ -3,12 +3,15 @@
 //! switched off. Uses util-linux `script` for the PTY (part of every Debian and
 //! most Linux base systems), so the test needs nothing installed.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-/// Run nnbook in a PTY, type `keys` after it has drawn, and return everything
-/// the terminal received (including what `stty -a` says afterwards).
+/// Run nnbook in a PTY, wait until it has drawn its first frame, type `keys`,
+/// and return everything the terminal received (including what `stty -a` says
+/// afterwards). Waits on output, not on the clock, so a slow machine only makes
+/// it slower; a hang fails after a generous limit instead of blocking the suite.
 fn session(keys: &[u8], panic: bool) -> String {
     let bin = env!("CARGO_BIN_EXE_nnbook");
     let script = format!("stty cols 100 rows 30; {bin}; echo EXIT=$?; stty -a");
@@ -16,7 +19,7 @@ fn session(keys: &[u8], panic: bool) -> String {
     cmd.args(["-q", "-e", "-c", &script, "/dev/null"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::null());
     if panic {
         cmd.env("NNBOOK_TEST_PANIC", "1");
     } else {
@@ -26,14 +29,45 @@ fn session(keys: &[u8], panic: bool) -> String {
         .spawn()
         .expect("util-linux `script` is needed to run the binary under a PTY");
     let mut stdin = child.stdin.take().expect("stdin");
-    std::thread::sleep(Duration::from_millis(1500));
+    let mut stdout = child.stdout.take().expect("stdout");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().expect("lock").extend_from_slice(&chunk[..n]);
+        }
+    });
+    let text = || String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
+    let drawn = wait_until(|| text().contains("Contents") || text().contains("EXIT="));
+    assert!(drawn, "no frame within the limit: {:?}", text());
     let _ = stdin.write_all(keys);
     let _ = stdin.flush();
-    std::thread::sleep(Duration::from_millis(1000));
+    let exited = wait_until(|| matches!(child.try_wait(), Ok(Some(_))));
+    if !exited {
+        let _ = child.kill();
+    }
     drop(stdin);
-    let out = child.wait_with_output().expect("wait for script");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let _ = reader.join();
+    assert!(exited, "nnbook did not exit after {keys:?}: {:?}", text());
+    text()
 }
+
+fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < LIMIT {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+const LIMIT: Duration = Duration::from_secs(60);
 
 fn assert_restored(out: &str) {
     assert!(

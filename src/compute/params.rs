@@ -123,45 +123,45 @@ impl Params {
         default: u64,
         range: RangeInclusive<u64>,
     ) -> Result<u64, ParamError> {
-        let Some(raw) = self.raw(name) else {
-            return Ok(default);
-        };
-        let value: u64 = raw.parse().map_err(|_| ParamError::Invalid {
-            name: name.into(),
-            value: raw.clone(),
-            expected: "a non-negative whole number".into(),
-        })?;
-        if !range.contains(&value) {
-            return Err(ParamError::OutOfRange {
-                name: name.into(),
-                value: raw,
-                range: format!("{}..={}", range.start(), range.end()),
-            });
-        }
-        Ok(value)
+        self.bounded(name, default, range, "a non-negative whole number", |_| {
+            true
+        })
     }
 
+    /// A finite number within `range`.
     pub fn f64(
         &mut self,
         name: &str,
         default: f64,
         range: RangeInclusive<f64>,
     ) -> Result<f64, ParamError> {
+        self.bounded(name, default, range, "a finite number", |v| v.is_finite())
+    }
+
+    fn bounded<T>(
+        &mut self,
+        name: &str,
+        default: T,
+        range: RangeInclusive<T>,
+        expected: &str,
+        valid: impl Fn(&T) -> bool,
+    ) -> Result<T, ParamError>
+    where
+        T: std::str::FromStr + PartialOrd + fmt::Display,
+    {
         let Some(raw) = self.raw(name) else {
             return Ok(default);
         };
-        let value: f64 = raw.parse().map_err(|_| ParamError::Invalid {
-            name: name.into(),
-            value: raw.clone(),
-            expected: "a number".into(),
-        })?;
-        if !value.is_finite() {
-            return Err(ParamError::Invalid {
-                name: name.into(),
-                value: raw,
-                expected: "a finite number".into(),
-            });
-        }
+        let value: T = match raw.parse() {
+            Ok(v) if valid(&v) => v,
+            _ => {
+                return Err(ParamError::Invalid {
+                    name: name.into(),
+                    value: raw,
+                    expected: expected.into(),
+                });
+            }
+        };
         if !range.contains(&value) {
             return Err(ParamError::OutOfRange {
                 name: name.into(),
@@ -193,9 +193,22 @@ impl Params {
             })
     }
 
+    /// Reject every given key that `specs` does not list.
+    pub fn reject_unlisted(&self, specs: &[ParamSpec]) -> Result<(), ParamError> {
+        self.reject_unknown(specs, |key| specs.iter().any(|s| s.name == key))
+    }
+
     /// Reject every given key that no getter read.
     pub fn finish(&self, specs: &[ParamSpec]) -> Result<(), ParamError> {
-        match self.values.keys().find(|k| !self.read.contains(*k)) {
+        self.reject_unknown(specs, |key| self.read.contains(key))
+    }
+
+    fn reject_unknown(
+        &self,
+        specs: &[ParamSpec],
+        known: impl Fn(&str) -> bool,
+    ) -> Result<(), ParamError> {
+        match self.values.keys().find(|k| !known(k.as_str())) {
             None => Ok(()),
             Some(name) => Err(ParamError::Unknown {
                 name: name.clone(),

@@ -1,0 +1,577 @@
+//! Problem 4's panel: one short sequence through the full (4a) and running
+//! (4b) sequence norm, the three backward passes side by side with their live
+//! grad checks, and which outputs move when one input step is perturbed.
+//!
+//! Everything shown is computed in `compute::seqnorm` when a key changes the
+//! settings (T=8, K=3: well under a millisecond); `render` only draws.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use unicode_width::UnicodeWidthStr;
+
+use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
+use crate::compute::seqnorm::{
+    CHECK_TOLERANCE, Checks, DEFAULT_EPS, DEFAULT_K, DEFAULT_SEED, DEFAULT_T, Inputs, Rate,
+    Solution, sci,
+};
+
+pub const KIND: PanelKind = PanelKind {
+    name: "seqnorm",
+    summary: "Problem 4: full and running sequence norm, backward passes, causality",
+    create: || Box::new(SeqNormPanel::new()),
+};
+
+const KEYS: &[(&str, &str)] = &[
+    ("f", "forward: full (4a) / running (4b)"),
+    (
+        "b",
+        "backward: full / running exact / running stop-gradient",
+    ),
+    ("←/→ h/l", "move the perturbed step"),
+    ("[ ]", "running rate α (down / up; last is 1/t)"),
+    ("s", "new random sequence (seed)"),
+];
+
+/// The rates `[` and `]` step through; index 2 is the default α = 0.25.
+const RATES: [Rate; 6] = [
+    Rate::Ema { alpha: 0.05 },
+    Rate::Ema { alpha: 0.1 },
+    Rate::Ema { alpha: 0.25 },
+    Rate::Ema { alpha: 0.5 },
+    Rate::Ema { alpha: 0.8 },
+    Rate::Cumulative,
+];
+const DEFAULT_RATE: usize = 2;
+
+/// Which forward pass the table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Forward {
+    Full,
+    Running,
+}
+
+/// Which backward pass is selected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backward {
+    Full,
+    Exact,
+    StopGrad,
+}
+
+impl Backward {
+    const ALL: [Backward; 3] = [Backward::Full, Backward::Exact, Backward::StopGrad];
+
+    fn next(self) -> Backward {
+        match self {
+            Backward::Full => Backward::Exact,
+            Backward::Exact => Backward::StopGrad,
+            Backward::StopGrad => Backward::Full,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Backward::Full => "full",
+            Backward::Exact => "exact",
+            Backward::StopGrad => "stop-grad",
+        }
+    }
+}
+
+pub struct SeqNormPanel {
+    seed: u64,
+    rate: usize,
+    forward: Forward,
+    backward: Backward,
+    /// 0-based perturbed step of the causality view.
+    step: usize,
+    solution: Solution,
+}
+
+impl SeqNormPanel {
+    pub fn new() -> Self {
+        let step = DEFAULT_T / 2;
+        SeqNormPanel {
+            seed: DEFAULT_SEED,
+            rate: DEFAULT_RATE,
+            forward: Forward::Running,
+            backward: Backward::Exact,
+            step,
+            solution: Solution::new(
+                Inputs::seeded(
+                    DEFAULT_SEED,
+                    DEFAULT_T,
+                    DEFAULT_K,
+                    DEFAULT_EPS,
+                    RATES[DEFAULT_RATE],
+                ),
+                step,
+            ),
+        }
+    }
+
+    fn recompute(&mut self) {
+        let inputs = Inputs::seeded(
+            self.seed,
+            DEFAULT_T,
+            DEFAULT_K,
+            DEFAULT_EPS,
+            RATES[self.rate],
+        );
+        self.solution = Solution::new(inputs, self.step);
+    }
+
+    fn rate(&self) -> Rate {
+        RATES[self.rate]
+    }
+
+    fn checks(&self, b: Backward) -> &Checks {
+        match b {
+            Backward::Full => &self.solution.full_check,
+            Backward::Exact => &self.solution.exact_check,
+            Backward::StopGrad => &self.solution.stop_check,
+        }
+    }
+
+    fn dh(&self, b: Backward) -> &ndarray::Array2<f64> {
+        match b {
+            Backward::Full => &self.solution.full_grads.dh,
+            Backward::Exact => &self.solution.exact.grads.dh,
+            Backward::StopGrad => &self.solution.stop.grads.dh,
+        }
+    }
+
+    fn forward_label(&self) -> String {
+        match self.forward {
+            Forward::Full => "full (4a)".into(),
+            Forward::Running => format!("running {}", self.rate().label()),
+        }
+    }
+}
+
+impl Default for SeqNormPanel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Panel for SeqNormPanel {
+    fn title(&self) -> String {
+        format!("Sequence norm · {}", self.forward_label())
+    }
+
+    fn keys(&self) -> &'static [(&'static str, &'static str)] {
+        KEYS
+    }
+
+    fn handle(&mut self, key: PanelKey) -> PanelEffect {
+        match key {
+            PanelKey::Char('f') => {
+                self.forward = match self.forward {
+                    Forward::Full => Forward::Running,
+                    Forward::Running => Forward::Full,
+                };
+                return PanelEffect::Redraw;
+            }
+            PanelKey::Char('b') => {
+                self.backward = self.backward.next();
+                return PanelEffect::Redraw;
+            }
+            PanelKey::Left | PanelKey::Char('h') => self.step = self.step.saturating_sub(1),
+            PanelKey::Right | PanelKey::Char('l') => {
+                self.step = (self.step + 1).min(DEFAULT_T - 1);
+            }
+            PanelKey::Char('[') => self.rate = self.rate.saturating_sub(1),
+            PanelKey::Char(']') => self.rate = (self.rate + 1).min(RATES.len() - 1),
+            PanelKey::Char('s') => self.seed = self.seed.wrapping_add(1),
+            _ => return PanelEffect::Ignored,
+        }
+        self.recompute();
+        PanelEffect::Redraw
+    }
+
+    fn render(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>) {
+        let area = area.intersection(buf.area);
+        if area.width == 0 || area.height == 0 {
+            return;
+        }
+        let theme = ctx.theme;
+        let mut c = Canvas { buf, area };
+        let h = area.height;
+        c.put(0, 0, &self.settings_line(area.width), theme.dim);
+        if h >= 2 {
+            c.put(h - 1, 0, hint(area.width), theme.dim);
+        }
+        if h < 3 {
+            return;
+        }
+        // Grad checks, then the table, then the causality strip; the table
+        // loses rows first when the height is short.
+        let mut y = 1;
+        y += self.render_checks(&mut c, y, ctx);
+        let bottom = h - 1;
+        let causal_h = 3u16;
+        let table_h = (DEFAULT_T as u16 + 1).min(bottom.saturating_sub(y + causal_h).max(2));
+        if y + table_h <= bottom {
+            self.render_table(&mut c, y, table_h, ctx);
+            y += table_h;
+        }
+        if y < bottom {
+            self.render_causality(&mut c, y, bottom - y, ctx);
+            y += causal_h;
+        }
+        // Parameters and the vector gradients, where there is room.
+        if y + 2 <= bottom {
+            self.render_details(&mut c, y + 1, bottom - y - 1, ctx);
+        }
+    }
+
+    fn full_height(&self, _width: u16) -> u16 {
+        // settings, checks (2), header + T rows, causality (3), a blank line,
+        // the details, hint
+        1 + 2 + 1 + DEFAULT_T as u16 + 3 + 1 + DETAIL_ROWS + 1
+    }
+}
+
+impl SeqNormPanel {
+    fn settings_line(&self, width: u16) -> String {
+        if width < 56 {
+            return format!("{} · seed {}", self.forward_label(), self.seed);
+        }
+        format!(
+            "{} · ε={} · seed {} · T={} K={}",
+            self.forward_label(),
+            sci(DEFAULT_EPS),
+            self.seed,
+            DEFAULT_T,
+            DEFAULT_K
+        )
+    }
+
+    /// One line per backward at wide widths, else the selected one only.
+    /// Returns the lines used.
+    fn render_checks(&self, c: &mut Canvas<'_>, y: u16, ctx: &PanelContext<'_>) -> u16 {
+        let theme = ctx.theme;
+        let verdict = |ch: &Checks| -> (String, Style) {
+            let m = ch.max();
+            if m < CHECK_TOLERANCE {
+                (format!("{} ✓", sci(m)), theme.good)
+            } else {
+                (
+                    format!("{} ✗", if m < 100.0 { format!("{m:.2}") } else { sci(m) }),
+                    theme.bad,
+                )
+            }
+        };
+        let wide = c.area.width >= 62;
+        if wide {
+            let mut x = c.put(y, 0, "grad check", theme.text);
+            for b in Backward::ALL {
+                let (v, style) = verdict(self.checks(b));
+                let label_style = if b == self.backward {
+                    theme.selected
+                } else {
+                    theme.text
+                };
+                x = c.put(y, x + 1, b.label(), label_style);
+                x = c.put(y, x + 1, &v, style);
+            }
+        } else {
+            let (v, style) = verdict(self.checks(self.backward));
+            let x = c.put(
+                y,
+                0,
+                &format!("grad check {}: ", self.backward.label()),
+                theme.text,
+            );
+            c.put(y, x, &v, style);
+        }
+        let note = match self.backward {
+            Backward::StopGrad => format!(
+                "μ_t, v_t held constant: ∂H off {:.0}%",
+                100.0 * self.solution.stop_grad_gap()
+            ),
+            Backward::Exact => "backprop through μ_t, v_t over time".into(),
+            Backward::Full => "batch-norm backward along time".into(),
+        };
+        if c.area.height > 12 {
+            c.put(y + 1, 0, &note, theme.dim);
+            2
+        } else {
+            1
+        }
+    }
+
+    fn render_table(&self, c: &mut Canvas<'_>, y: u16, height: u16, ctx: &PanelContext<'_>) {
+        let theme = ctx.theme;
+        let s = &self.solution;
+        let running = self.forward == Forward::Running;
+        let (mu, var, out) = if running {
+            (
+                s.running.mu.clone(),
+                s.running.var.clone(),
+                s.running.y.clone(),
+            )
+        } else {
+            let t = DEFAULT_T;
+            let rows = |v: &ndarray::Array1<f64>| {
+                ndarray::Array2::from_shape_fn((t, v.len()), |(_, k)| v[k])
+            };
+            (rows(&s.full.mu), rows(&s.full.var), s.full.y.clone())
+        };
+        // Columns by priority, drawn in the logical order.
+        let mut groups: Vec<Group<'_>> = vec![
+            Group::new(0, "h_t", &s.inputs.h, theme.text),
+            Group::new(1, if running { "μ_t" } else { "μ (all t)" }, &mu, theme.dim),
+            Group::new(
+                2,
+                if running { "v_t" } else { "σ² (all t)" },
+                &var,
+                theme.dim,
+            ),
+            Group::new(3, "y_t", &out, theme.strong),
+        ];
+        for (i, b) in Backward::ALL.into_iter().enumerate() {
+            let style = if b == self.backward {
+                theme.accent
+            } else {
+                theme.text
+            };
+            groups.push(Group::new(4 + i, b.label(), self.dh(b), style));
+        }
+        let selected = 4 + Backward::ALL
+            .iter()
+            .position(|b| *b == self.backward)
+            .unwrap_or(0);
+        let priority = [3, selected, 0, 4, 5, 6, 1, 2];
+        let avail = c.area.width.saturating_sub(3) as usize;
+        let k = DEFAULT_K;
+        let fits = |cw: usize, n: usize| n * (1 + k * cw) <= avail;
+        let cw = if fits(6, 4) { 6 } else { 5 };
+        let mut chosen: Vec<usize> = Vec::new();
+        for p in priority {
+            if fits(cw, chosen.len() + 1) && !chosen.contains(&p) {
+                chosen.push(p);
+            }
+        }
+        chosen.sort_unstable();
+        groups.retain(|g| chosen.contains(&g.order));
+        let gw = (k * cw) as u16;
+        // Header: the dH groups are labelled "∂H …".
+        let mut x = 3;
+        for g in &groups {
+            let label = if g.order >= 4 {
+                format!("∂H {}", g.label)
+            } else {
+                g.label.to_string()
+            };
+            c.put(y, x + 1, &label, theme.table_header);
+            x += gw + 1;
+        }
+        for row in 0..(height.saturating_sub(1) as usize).min(DEFAULT_T) {
+            let ly = y + 1 + row as u16;
+            let marker = if row == self.step { "▸" } else { " " };
+            c.put(ly, 0, &format!("{marker}{:<2}", row + 1), theme.dim);
+            let mut x = 3;
+            for g in &groups {
+                c.put(ly, x, "│", theme.border);
+                let cells: String = g.data.row(row).iter().map(|v| cell(*v, cw)).collect();
+                c.put(ly, x + 1, &cells, g.style);
+                x += gw + 1;
+            }
+        }
+    }
+
+    fn render_causality(&self, c: &mut Canvas<'_>, y: u16, height: u16, ctx: &PanelContext<'_>) {
+        let theme = ctx.theme;
+        let cz = &self.solution.causality;
+        let p = cz.step + 1;
+        c.put(
+            y,
+            0,
+            &if c.area.width >= 44 {
+                format!("h_{p} += 1 (←/→): max|Δy_t| for t = 1..{DEFAULT_T}")
+            } else {
+                format!("h_{p} += 1: change of y_1..{DEFAULT_T}")
+            },
+            theme.text,
+        );
+        let rows = [
+            ("full", &cz.full, !cz.full_leaks),
+            ("running", &cz.running, cz.running_causal),
+        ];
+        for (i, (name, deltas, ok)) in rows.into_iter().enumerate() {
+            let ly = y + 1 + i as u16;
+            if ly >= y + height {
+                break;
+            }
+            let mut x = c.put(ly, 0, &format!("{name:<8}"), theme.text);
+            let top = deltas.iter().fold(0.0, |m: f64, v| m.max(*v));
+            for (t, d) in deltas.iter().enumerate() {
+                let style = if t == cz.step {
+                    theme.accent
+                } else if *d == 0.0 {
+                    theme.dim
+                } else {
+                    theme.warning
+                };
+                x = c.put(ly, x, &format!("{} ", bar(*d, top)), style);
+            }
+            let roomy = c.area.width >= x + 16;
+            let verdict = match (p == 1, ok, roomy) {
+                (true, _, _) => " no earlier step".to_string(),
+                (false, true, true) => format!(" y_1..{} same ✓", p - 1),
+                (false, false, true) => format!(" y_1..{} moved ✗", p - 1),
+                (false, true, false) => format!(" y_1..{} ✓", p - 1),
+                (false, false, false) => format!(" y_1..{} ✗", p - 1),
+            };
+            let style = if p == 1 {
+                theme.dim
+            } else if ok {
+                theme.good
+            } else {
+                theme.bad
+            };
+            c.put(ly, x, &verdict, style);
+        }
+    }
+}
+
+/// Lines of [`SeqNormPanel::render_details`].
+const DETAIL_ROWS: u16 = 8;
+
+impl SeqNormPanel {
+    fn render_details(&self, c: &mut Canvas<'_>, y: u16, height: u16, ctx: &PanelContext<'_>) {
+        let theme = ctx.theme;
+        let s = &self.solution;
+        let (grads, which) = match self.backward {
+            Backward::Full => (&s.full_grads, "full"),
+            Backward::Exact => (&s.exact.grads, "running"),
+            Backward::StopGrad => (&s.stop.grads, "running"),
+        };
+        let last = DEFAULT_T - 1;
+        let lines: [(String, Vec<f64>, Style); DETAIL_ROWS as usize] = [
+            ("γ".into(), s.inputs.gamma.to_vec(), theme.text),
+            ("β".into(), s.inputs.beta.to_vec(), theme.text),
+            ("μ full".into(), s.full.mu.to_vec(), theme.dim),
+            (
+                format!("μ_{} running", DEFAULT_T),
+                s.running.mu.row(last).to_vec(),
+                theme.dim,
+            ),
+            ("σ² full".into(), s.full.var.to_vec(), theme.dim),
+            (
+                format!("v_{} running", DEFAULT_T),
+                s.running.var.row(last).to_vec(),
+                theme.dim,
+            ),
+            (
+                format!("∂L/∂γ {which}"),
+                grads.dgamma.to_vec(),
+                theme.accent,
+            ),
+            ("∂L/∂μ_0 exact".into(), s.exact.dmu0.to_vec(), theme.accent),
+        ];
+        for (i, (label, values, style)) in lines.iter().take(height as usize).enumerate() {
+            let ly = y + i as u16;
+            let x = c.put(ly, 0, &format!("{label:<14}"), theme.text);
+            let cells: String = values.iter().map(|v| cell(*v, 7)).collect();
+            c.put(ly, x, &cells, *style);
+        }
+    }
+}
+
+/// One K-wide column group of the table.
+struct Group<'a> {
+    order: usize,
+    label: &'a str,
+    data: &'a ndarray::Array2<f64>,
+    style: Style,
+}
+
+impl<'a> Group<'a> {
+    fn new(order: usize, label: &'a str, data: &'a ndarray::Array2<f64>, style: Style) -> Self {
+        Group {
+            order,
+            label,
+            data,
+            style,
+        }
+    }
+}
+
+/// A number in exactly `width` columns (5 or 6), right-aligned.
+fn cell(v: f64, width: usize) -> String {
+    let s = if width >= 6 && v.abs() < 99.995 {
+        format!("{v:.2}")
+    } else if v.abs() < 999.5 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0e}")
+    };
+    // A value that rounds to zero is shown without a sign.
+    let s = if s
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        s.trim_start_matches('-').to_string()
+    } else {
+        s
+    };
+    let s = if s.width() >= width {
+        format!("{v:.0e}")
+    } else {
+        s
+    };
+    format!("{s:>width$}")
+}
+
+/// How much an output moved, as one glyph: exactly zero is `·`.
+fn bar(d: f64, top: f64) -> &'static str {
+    if d == 0.0 {
+        "·"
+    } else if top <= 0.0 || d < 0.25 * top {
+        "░"
+    } else if d < 0.5 * top {
+        "▒"
+    } else if d < 0.75 * top {
+        "▓"
+    } else {
+        "█"
+    }
+}
+
+fn hint(width: u16) -> &'static str {
+    const HINTS: [&str; 3] = [
+        "f full/running  b backward  ←/→ step  [ ] α  s seed",
+        "f fwd b bwd ←→ step [] α s seed",
+        "f b ←→ [] s",
+    ];
+    HINTS
+        .into_iter()
+        .find(|h| h.width() <= width as usize)
+        .unwrap_or(HINTS[2])
+}
+
+/// A clipped drawing surface: writes outside `area` are dropped.
+struct Canvas<'a> {
+    buf: &'a mut Buffer,
+    area: Rect,
+}
+
+impl Canvas<'_> {
+    /// Write `text` at (`row`, `col`) clipped to the area; returns the column
+    /// after it.
+    fn put(&mut self, row: u16, col: u16, text: &str, style: Style) -> u16 {
+        let area = self.area.intersection(self.buf.area);
+        if row >= area.height || col >= area.width || area != self.area {
+            return col.saturating_add(text.width() as u16);
+        }
+        let width = (self.area.width - col) as usize;
+        self.buf
+            .set_stringn(self.area.x + col, self.area.y + row, text, width, style);
+        col.saturating_add(text.width().min(u16::MAX as usize) as u16)
+    }
+}
