@@ -399,7 +399,7 @@ impl BpttPanel {
         out.push(one(
             if narrow {
                 format!(
-                    "grad check {:.1e} {mark} ({})",
+                    "grad check: rel err {:.1e} {mark} ({})",
                     gc.max_rel_error, gc.checked
                 )
             } else {
