@@ -60,6 +60,7 @@ pub struct BpttPanel {
 
 /// What the panel shows for the current settings.
 struct View {
+    t: u64,
     slots: u64,
     frames: Vec<Frame>,
     numeric: Numeric,
@@ -96,14 +97,28 @@ impl BpttPanel {
     fn recompute(&mut self) {
         let slots = self.slots();
         let (schedule, t) = (self.schedule, self.t);
+        // The grad check depends on T only (same seeded problem for every
+        // schedule), so a schedule or M change reuses it: most of the cost.
+        let cached = match &self.view {
+            Ok(v) if v.t == t => Some(v.numeric.grad_check),
+            _ => None,
+        };
         self.view = schedule::trace(schedule, t, slots).and_then(|frames| {
             let p = Problem::seeded(DEFAULT_SEED, t as usize, DEFAULT_K, DEFAULT_C);
-            let numeric =
-                bptt::numeric(&p, schedule, slots, &mut no_progress).map_err(|e| e.to_string())?;
+            let base = bptt::baseline(&p);
+            let (grads, counts) = bptt::run_schedule(&p, schedule, slots, &mut no_progress)
+                .map_err(|e| e.to_string())?;
+            let numeric = Numeric {
+                max_abs_diff_to_baseline: grads.max_abs_diff(&base),
+                grad_check: cached.unwrap_or_else(|| bptt::grad_check(&p, &base)),
+                grads,
+                counts,
+            };
             let mut lengths = vec![t, 1024, 1_000_000];
             lengths.dedup();
             let table = lengths.into_iter().map(|n| compare(n, self.m)).collect();
             Ok(View {
+                t,
                 slots,
                 frames,
                 numeric,
@@ -593,6 +608,10 @@ mod tests {
             p.handle(PanelKey::Char('+'));
         }
         assert_eq!((p.m, p.t), (2, 64));
+        // The cached grad check is the one of the current T.
+        let problem = Problem::seeded(DEFAULT_SEED, 64, DEFAULT_K, DEFAULT_C);
+        let fresh = bptt::grad_check(&problem, &bptt::baseline(&problem));
+        assert_eq!(p.view.as_ref().unwrap().numeric.grad_check, fresh);
         p.handle(PanelKey::Char('e'));
         assert_eq!(p.pos, p.len());
         assert!(matches!(
