@@ -850,6 +850,16 @@ mod tests {
         }
     }
 
+    /// Above the work budget a strided subset is checked, still to 1e-7.
+    #[test]
+    fn large_grad_checks_use_a_subset() {
+        let p = Problem::seeded(2, 300, 8, 8);
+        let gc = grad_check(&p, &baseline(&p));
+        let entries = 64 + 64 + 300 * 8 + 8;
+        assert!(gc.checked < entries && gc.checked > 100, "{gc:?}");
+        assert!(gc.max_rel_error < 1e-7, "{gc:?}");
+    }
+
     #[test]
     fn grad_check_catches_a_wrong_gradient() {
         let p = Problem::seeded(5, 8, 3, 2);
