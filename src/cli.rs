@@ -292,7 +292,11 @@ pub fn run_compute(args: &ComputeArgs) -> Result<(), Failure> {
         for c in compute::registry() {
             text += &format!("{:<14} {}\n", c.name, c.summary);
             for p in c.params {
-                text += &format!("    {:<30} {}\n", format!("{}={}", p.name, p.default), p.help);
+                text += &format!(
+                    "    {:<30} {}\n",
+                    format!("{}={}", p.name, p.default),
+                    p.help
+                );
             }
         }
         return print(&text);

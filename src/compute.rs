@@ -7,6 +7,7 @@
 //! functions, so the panel and `nnbook compute NAME` always agree.
 
 pub mod activations;
+pub mod bptt;
 pub mod gradcheck;
 pub mod layer_table;
 pub mod params;
@@ -93,6 +94,7 @@ pub fn registry() -> &'static [Computation] {
         activations::COMPUTATION,
         widen::COMPUTATION,
         seqnorm::COMPUTATION,
+        bptt::COMPUTATION,
         rnn2d::COMPUTATION,
     ];
     REGISTRY
@@ -129,6 +131,7 @@ pub fn facts() -> Facts {
     activations::facts(&mut facts);
     widen::facts(&mut facts);
     seqnorm::facts(&mut facts);
+    bptt::facts(&mut facts);
     rnn2d::facts(&mut facts);
     facts
 }

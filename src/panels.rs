@@ -6,6 +6,7 @@
 //! [`JobRequest`] so it runs off the draw loop.
 
 pub mod activations;
+pub mod bptt;
 pub mod layer_table;
 pub mod rnn2d;
 pub mod seqnorm;
@@ -131,6 +132,7 @@ pub fn kinds() -> &'static [PanelKind] {
         activations::KIND,
         widen::KIND,
         seqnorm::KIND,
+        bptt::KIND,
         rnn2d::KIND,
     ];
     KINDS
