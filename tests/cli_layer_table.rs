@@ -1,36 +1,17 @@
 //! `nnbook compute layer-table` through the built binary: the JSON schema,
 //! the numbers, and named errors with exit code 2.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-fn nnbook(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nnbook"))
-        .args(args)
-        .output()
-        .expect("the nnbook binary runs")
-}
+mod common;
+use common::nnbook;
 
 fn json(args: &[&str]) -> Value {
-    let mut all = vec!["compute", "layer-table", "--json"];
-    all.extend_from_slice(args);
-    let out = nnbook(&all);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
+    common::compute_json("layer-table", args)
 }
 
 fn fails(args: &[&str]) -> String {
-    let mut all = vec!["compute", "layer-table"];
-    all.extend_from_slice(args);
-    let out = nnbook(&all);
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    assert!(out.stdout.is_empty());
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    common::compute_fails("layer-table", args)
 }
 
 #[test]

@@ -2,36 +2,17 @@
 //! in the JSON, the numbers can be rechecked from the JSON alone, and bad
 //! parameters are errors naming the parameter with exit code 2.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-fn nnbook(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nnbook"))
-        .args(args)
-        .output()
-        .expect("the nnbook binary runs")
-}
+mod common;
+use common::nnbook;
 
 fn json(args: &[&str]) -> Value {
-    let mut all = vec!["compute", "widen", "--json"];
-    all.extend_from_slice(args);
-    let out = nnbook(&all);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
+    common::compute_json("widen", args)
 }
 
 fn fails(args: &[&str]) -> String {
-    let mut all = vec!["compute", "widen"];
-    all.extend_from_slice(args);
-    let out = nnbook(&all);
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    assert!(out.stdout.is_empty());
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    common::compute_fails("widen", args)
 }
 
 type Mat = Vec<Vec<f64>>;

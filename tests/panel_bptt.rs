@@ -1,49 +1,14 @@
 //! The bptt panel drawn alone into a buffer: snapshots at the two reference
 //! sizes at several trace positions and schedules, and no panic at any size.
 
-use nnbook::panels::{Panel, PanelContext, PanelKey, create};
-use nnbook::ui::theme::Theme;
+use nnbook::panels::{Panel, PanelKey, create};
 use proptest::prelude::*;
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+
+mod common;
+use common::mask_float_noise;
 
 fn draw(panel: &dyn Panel, w: u16, h: u16) -> String {
-    let area = Rect::new(0, 0, w, h);
-    let mut buf = Buffer::empty(area);
-    let theme = Theme::default();
-    let ctx = PanelContext {
-        theme: &theme,
-        focused: true,
-        job: None,
-    };
-    panel.render(area, &mut buf, &ctx);
-    let text = (0..h)
-        .map(|y| {
-            let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-            line.trim_end().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    mask_float_noise(&text)
-}
-
-/// Grad-check errors are rounding noise whose digits depend on the
-/// platform's libm (the unit tests check their bound): mask them, as the
-/// frame snapshots do.
-fn mask_float_noise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("rel err ") {
-        let (head, tail) = rest.split_at(i + "rel err ".len());
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | '-' | '+')))
-            .unwrap_or(tail.len());
-        out.push_str(&"#".repeat(end));
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
+    mask_float_noise(&common::draw_panel(panel, w, h))
 }
 
 fn panel_after(keys: &str) -> Box<dyn Panel> {

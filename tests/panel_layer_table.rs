@@ -1,30 +1,11 @@
 //! The layer-table panel drawn alone into a buffer: snapshots at the two
 //! reference sizes and several states, and no panic at any size.
 
-use nnbook::panels::{Panel, PanelContext, PanelKey, create};
-use nnbook::ui::theme::Theme;
+use nnbook::panels::{Panel, PanelKey, create};
 use proptest::prelude::*;
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
 
-fn draw(panel: &dyn Panel, w: u16, h: u16) -> String {
-    let area = Rect::new(0, 0, w, h);
-    let mut buf = Buffer::empty(area);
-    let theme = Theme::default();
-    let ctx = PanelContext {
-        theme: &theme,
-        focused: true,
-        job: None,
-    };
-    panel.render(area, &mut buf, &ctx);
-    (0..h)
-        .map(|y| {
-            let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-            line.trim_end().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+mod common;
+use common::draw_panel as draw;
 
 fn panel_after(keys: &str) -> Box<dyn Panel> {
     let mut p = create("layer-table").expect("layer-table is registered");

@@ -9,6 +9,9 @@ use nnbook::headless::render_frame;
 use nnbook::layout::Pane;
 use ratatui::layout::Rect;
 
+mod common;
+use common::mask_float_noise;
+
 fn frame(entry: usize, width: u16, height: u16, focus: Pane) -> (String, String) {
     let mut app = App::load(&Source::Embedded, Rect::new(0, 0, width, height));
     assert!(app.errors.is_none(), "{:?}", app.errors);
@@ -17,27 +20,6 @@ fn frame(entry: usize, width: u16, height: u16, focus: Pane) -> (String, String)
     let effect = app.open(entry);
     app.run_inline(effect);
     (id, mask_float_noise(&render_frame(&app, false)))
-}
-
-/// Gradient-check errors are rounding noise (their digits depend on the
-/// platform's libm); the panels' own tests check their bounds. Mask the digits
-/// so the frames compare everywhere.
-fn mask_float_noise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("rel err ") {
-        let (head, tail) = rest.split_at(i + "rel err ".len());
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | '-' | '+')))
-            .unwrap_or(tail.len());
-        if end > 0 {
-            out.push_str(&"#".repeat(end));
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 fn entry_count() -> usize {

@@ -1,0 +1,83 @@
+//! Helpers shared by the integration tests: running the binary, running a
+//! computation, and drawing a panel alone as text. Each test crate uses only
+//! some of them.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+use nnbook::panels::{Panel, PanelContext};
+use nnbook::ui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use serde_json::Value;
+
+/// Run the built binary with `args`.
+pub fn nnbook(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nnbook"))
+        .args(args)
+        .output()
+        .expect("the nnbook binary runs")
+}
+
+/// `nnbook compute NAME --json ARGS`, which must succeed, as JSON.
+pub fn compute_json(name: &str, args: &[&str]) -> Value {
+    let mut all = vec!["compute", name, "--json"];
+    all.extend_from_slice(args);
+    let out = nnbook(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+/// `nnbook compute NAME ARGS`, which must fail as bad input (exit 2, nothing
+/// on stdout); returns the message.
+pub fn compute_fails(name: &str, args: &[&str]) -> String {
+    let mut all = vec!["compute", name];
+    all.extend_from_slice(args);
+    let out = nnbook(&all);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    assert!(out.stdout.is_empty());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A panel drawn alone at `w` x `h`, as text with trailing spaces trimmed.
+pub fn draw_panel(panel: &dyn Panel, w: u16, h: u16) -> String {
+    let area = Rect::new(0, 0, w, h);
+    let mut buf = Buffer::empty(area);
+    let theme = Theme::default();
+    let ctx = PanelContext {
+        theme: &theme,
+        focused: true,
+        job: None,
+    };
+    panel.render(area, &mut buf, &ctx);
+    (0..h)
+        .map(|y| {
+            let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Gradient-check errors are rounding noise (their digits depend on the
+/// platform's libm); tests check their bounds. Mask the digits so snapshots
+/// compare everywhere.
+pub fn mask_float_noise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("rel err ") {
+        let (head, tail) = rest.split_at(i + "rel err ".len());
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | '-' | '+')))
+            .unwrap_or(tail.len());
+        out.push_str(&"#".repeat(end));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
