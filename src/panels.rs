@@ -7,6 +7,7 @@
 
 pub mod activations;
 pub mod bptt;
+pub mod canvas;
 pub mod layer_table;
 pub mod rnn2d;
 pub mod seqnorm;

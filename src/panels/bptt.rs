@@ -13,6 +13,8 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use unicode_width::UnicodeWidthStr;
 
+use super::canvas::Canvas;
+use super::canvas::pick_hint;
 use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
 use crate::compute::bptt::schedule::{self, Frame, Op, Schedule};
 use crate::compute::bptt::{
@@ -545,34 +547,13 @@ fn fmt_ratio(r: f64) -> String {
     }
 }
 
-/// A clipped drawing surface: writes outside `area` are dropped.
-struct Canvas<'a> {
-    buf: &'a mut Buffer,
-    area: Rect,
-}
-
-impl Canvas<'_> {
-    fn put(&mut self, row: u16, col: u16, text: &str, style: Style) {
-        let area = self.area.intersection(self.buf.area);
-        if row >= area.height || col >= area.width || area != self.area {
-            return;
-        }
-        let width = (self.area.width - col) as usize;
-        self.buf
-            .set_stringn(self.area.x + col, self.area.y + row, text, width, style);
-    }
-}
-
 fn hint(width: u16) -> &'static str {
     const HINTS: [&str; 3] = [
         "␣/l step  h back  a play  r restart  s schedule  +/- T  [/] M",
         "␣ step h back a play s sched +/- T [/] M",
         "␣ h a r s +- []",
     ];
-    HINTS
-        .into_iter()
-        .find(|h| h.width() <= width as usize)
-        .unwrap_or(HINTS[2])
+    pick_hint(&HINTS, width)
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use unicode_width::UnicodeWidthStr;
 
+use super::canvas::Canvas;
+use super::canvas::pick_hint;
 use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
 use crate::compute::layer_table::{
     Convention, Layer, Location, Probe, ReplacePool, Row, Settings, Table, dims, span, thousands,
@@ -369,25 +370,6 @@ impl LayerTablePanel {
     }
 }
 
-/// A clipped drawing surface: writes outside `area` are dropped.
-struct Canvas<'a> {
-    buf: &'a mut Buffer,
-    area: Rect,
-}
-
-impl Canvas<'_> {
-    fn put(&mut self, row: u16, col: u16, text: &str, style: Style) {
-        // Never write outside the buffer, whatever area we were handed.
-        let area = self.area.intersection(self.buf.area);
-        if row >= area.height || col >= area.width || area != self.area {
-            return;
-        }
-        let width = (self.area.width - col) as usize;
-        self.buf
-            .set_stringn(self.area.x + col, self.area.y + row, text, width, style);
-    }
-}
-
 /// First visible row so that `selected` stays in view, centred when possible.
 fn scroll(selected: usize, len: usize, visible: usize) -> usize {
     if visible == 0 || len <= visible {
@@ -402,10 +384,7 @@ fn hint(width: u16) -> &'static str {
         "j/k layer c flops r pool i input o loc",
         "j/k c r i o",
     ];
-    HINTS
-        .into_iter()
-        .find(|h| h.width() <= width as usize)
-        .unwrap_or(HINTS[2])
+    pick_hint(&HINTS, width)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -10,6 +10,8 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use unicode_width::UnicodeWidthStr;
 
+use super::canvas::Canvas;
+use super::canvas::pick_hint;
 use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
 use crate::compute::seqnorm::{
     CHECK_TOLERANCE, Checks, DEFAULT_EPS, DEFAULT_K, DEFAULT_SEED, DEFAULT_T, Inputs, Rate,
@@ -549,29 +551,5 @@ fn hint(width: u16) -> &'static str {
         "f fwd b bwd ←→ step [] α s seed",
         "f b ←→ [] s",
     ];
-    HINTS
-        .into_iter()
-        .find(|h| h.width() <= width as usize)
-        .unwrap_or(HINTS[2])
-}
-
-/// A clipped drawing surface: writes outside `area` are dropped.
-struct Canvas<'a> {
-    buf: &'a mut Buffer,
-    area: Rect,
-}
-
-impl Canvas<'_> {
-    /// Write `text` at (`row`, `col`) clipped to the area; returns the column
-    /// after it.
-    fn put(&mut self, row: u16, col: u16, text: &str, style: Style) -> u16 {
-        let area = self.area.intersection(self.buf.area);
-        if row >= area.height || col >= area.width || area != self.area {
-            return col.saturating_add(text.width() as u16);
-        }
-        let width = (self.area.width - col) as usize;
-        self.buf
-            .set_stringn(self.area.x + col, self.area.y + row, text, width, style);
-        col.saturating_add(text.width().min(u16::MAX as usize) as u16)
-    }
+    pick_hint(&HINTS, width)
 }

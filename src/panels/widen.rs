@@ -15,6 +15,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use unicode_width::UnicodeWidthStr;
 
+use super::canvas::pick_hint;
 use super::{JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
 use crate::compute::no_progress;
 use crate::compute::widen::{Config, Experiment, Init, experiment, num, sci};
@@ -528,10 +529,7 @@ fn hint(width: u16) -> &'static str {
         "s strat r seed t steps z relu' j/k",
         "s r t z j/k",
     ];
-    HINTS
-        .into_iter()
-        .find(|h| h.width() <= width as usize)
-        .unwrap_or(HINTS[2])
+    pick_hint(&HINTS, width)
 }
 
 #[cfg(test)]
