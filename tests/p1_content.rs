@@ -9,6 +9,8 @@ use nnbook::compute::layer_table::{
     Convention, MIDTERM, MIDTERM_INPUT, ReplacePool, Table, dims, table, table_replaced, thousands,
 };
 
+mod common;
+
 fn content() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/content/p1-cnn.md");
     std::fs::read_to_string(path).expect("content/p1-cnn.md is readable")
@@ -248,34 +250,6 @@ fn no_typed_results() {
 /// LaTeX subset the notebook renders, so none falls back to source.
 #[test]
 fn every_formula_renders() {
-    let facts = facts();
-    let mut text = content();
-    for (k, v) in &facts {
-        text = text.replace(&format!("{{{{{k}}}}}"), v);
-    }
-    let solutions: String = text.split("### Solution").skip(1).collect();
-    let mut count = 0;
-    for (i, chunk) in solutions.split("$$").enumerate() {
-        if i % 2 == 1 {
-            let (_, err) = nnbook::math::render_to_string(chunk, true, Default::default(), 100);
-            assert!(err.is_none(), "display math `{chunk}`: {err:?}");
-            count += 1;
-            continue;
-        }
-        // Inline math outside code spans and blocks.
-        let prose: String = chunk
-            .split("```")
-            .step_by(2)
-            .flat_map(|s| s.split('`').step_by(2))
-            .collect();
-        for (j, m) in prose.split('$').enumerate() {
-            if j % 2 == 1 {
-                let (out, err) = nnbook::math::render_to_string(m, false, Default::default(), 100);
-                assert!(err.is_none(), "inline math `{m}`: {err:?}");
-                assert!(!out.contains('\\'), "`{m}` rendered as `{out}`");
-                count += 1;
-            }
-        }
-    }
+    let count = common::render_solution_formulas(&content());
     assert!(count > 50, "{count}");
 }

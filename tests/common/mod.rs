@@ -81,3 +81,39 @@ pub fn mask_float_noise(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Render every formula in the solution sections of a content file (figures
+/// filled in from the facts, as the loader does) and fail on any that falls
+/// back to LaTeX source; returns how many there were.
+pub fn render_solution_formulas(content: &str) -> usize {
+    let facts = nnbook::compute::facts();
+    let mut text = content.to_string();
+    for (k, v) in &facts {
+        text = text.replace(&format!("{{{{{k}}}}}"), v);
+    }
+    let solutions: String = text.split("### Solution").skip(1).collect();
+    let mut count = 0;
+    for (i, chunk) in solutions.split("$$").enumerate() {
+        if i % 2 == 1 {
+            let (_, err) = nnbook::math::render_to_string(chunk, true, Default::default(), 100);
+            assert!(err.is_none(), "display math `{chunk}`: {err:?}");
+            count += 1;
+            continue;
+        }
+        // Inline math outside code spans and blocks.
+        let prose: String = chunk
+            .split("```")
+            .step_by(2)
+            .flat_map(|s| s.split('`').step_by(2))
+            .collect();
+        for (j, m) in prose.split('$').enumerate() {
+            if j % 2 == 1 {
+                let (out, err) = nnbook::math::render_to_string(m, false, Default::default(), 100);
+                assert!(err.is_none(), "inline math `{m}`: {err:?}");
+                assert!(!out.contains('\\'), "`{m}` rendered as `{out}`");
+                count += 1;
+            }
+        }
+    }
+    count
+}
