@@ -16,20 +16,11 @@ use nnbook::compute::widen::{
 mod common;
 
 fn content() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/content/p3-widen.md");
-    std::fs::read_to_string(path).expect("content/p3-widen.md is readable")
+    common::content_file("p3-widen.md")
 }
 
 fn keys(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let end = after.find("}}").expect("every {{ is closed");
-        out.insert(after[..end].trim().to_string());
-        rest = &after[end + 2..];
-    }
-    out
+    common::template_keys(text)
 }
 
 fn run(cfg: Config) -> Experiment {

@@ -13,20 +13,11 @@ use nnbook::compute::seqnorm::{
 mod common;
 
 fn content() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/content/p4-seqnorm.md");
-    std::fs::read_to_string(path).expect("content/p4-seqnorm.md is readable")
+    common::content_file("p4-seqnorm.md")
 }
 
 fn keys(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let end = after.find("}}").expect("every {{ is closed");
-        out.insert(after[..end].trim().to_string());
-        rest = &after[end + 2..];
-    }
-    out
+    common::template_keys(text)
 }
 
 fn section(text: &str, id: &str) -> String {

@@ -117,3 +117,16 @@ pub fn render_solution_formulas(content: &str) -> usize {
     }
     count
 }
+
+/// A content file's text, read from the source tree.
+pub fn content_file(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("content")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The `{{key}}` figures a text quotes, as the loader recognises them.
+pub fn template_keys(text: &str) -> std::collections::BTreeSet<String> {
+    nnbook::content::template::keys(text).into_iter().collect()
+}
