@@ -13,7 +13,7 @@ use nnbook::compute::widen::{
     snapshot, strategy_key, train, views,
 };
 
-mod common;
+use crate::common;
 
 fn content() -> String {
     common::content_file("p3-widen.md")

@@ -7,7 +7,7 @@ use nnbook::compute::activations::experiment::{self, ExperimentConfig};
 use nnbook::compute::activations::stats::{self, StatsConfig};
 use nnbook::compute::{facts, no_progress};
 
-const CONTENT: &str = include_str!("../content/p2-activations.md");
+const CONTENT: &str = include_str!("../../content/p2-activations.md");
 
 fn front_matter() -> toml::Table {
     let rest = CONTENT.strip_prefix("+++\n").expect("front matter opens");

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-mod common;
+use crate::common;
 use common::draw_panel as draw;
 
 /// Gradient-check errors are rounding noise whose digits depend on the

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 
-const CONTENT: &str = include_str!("../content/p6-rnn2d.md");
+const CONTENT: &str = include_str!("../../content/p6-rnn2d.md");
 const CODE: &[&str] = &[
-    include_str!("../src/compute/rnn2d/module.rs"),
-    include_str!("../src/compute/rnn2d/batched.rs"),
+    include_str!("../../src/compute/rnn2d/module.rs"),
+    include_str!("../../src/compute/rnn2d/batched.rs"),
 ];
 
 fn front_matter() -> toml::Table {

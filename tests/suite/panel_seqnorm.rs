@@ -5,7 +5,7 @@
 use nnbook::panels::{Panel, PanelEffect, PanelKey, create};
 use proptest::prelude::*;
 
-mod common;
+use crate::common;
 use common::draw_panel as draw;
 
 fn key(ch: char) -> PanelKey {

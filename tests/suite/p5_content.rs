@@ -13,7 +13,7 @@ use nnbook::compute::bptt::{
 use nnbook::compute::layer_table::thousands;
 use nnbook::compute::{facts, no_progress};
 
-mod common;
+use crate::common;
 
 fn content() -> String {
     common::content_file("p5-bptt.md")

@@ -4,7 +4,7 @@
 use nnbook::panels::{Panel, PanelKey, create};
 use proptest::prelude::*;
 
-mod common;
+use crate::common;
 use common::draw_panel as draw;
 
 fn panel_after(keys: &str) -> Box<dyn Panel> {

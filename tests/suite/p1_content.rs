@@ -9,7 +9,7 @@ use nnbook::compute::layer_table::{
     Convention, MIDTERM, MIDTERM_INPUT, ReplacePool, Table, dims, table, table_replaced, thousands,
 };
 
-mod common;
+use crate::common;
 
 fn content() -> String {
     common::content_file("p1-cnn.md")

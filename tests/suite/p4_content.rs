@@ -10,7 +10,7 @@ use nnbook::compute::seqnorm::{
     running_forward, sci, short,
 };
 
-mod common;
+use crate::common;
 
 fn content() -> String {
     common::content_file("p4-seqnorm.md")

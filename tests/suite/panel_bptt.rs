@@ -4,7 +4,7 @@
 use nnbook::panels::{Panel, PanelKey, create};
 use proptest::prelude::*;
 
-mod common;
+use crate::common;
 use common::mask_float_noise;
 
 fn draw(panel: &dyn Panel, w: u16, h: u16) -> String {

@@ -9,7 +9,7 @@ use nnbook::headless::render_frame;
 use nnbook::layout::Pane;
 use ratatui::layout::Rect;
 
-mod common;
+use crate::common;
 use common::mask_float_noise;
 
 fn frame(entry: usize, width: u16, height: u16, focus: Pane) -> (String, String) {
