@@ -130,3 +130,25 @@ pub fn content_file(name: &str) -> String {
 pub fn template_keys(text: &str) -> std::collections::BTreeSet<String> {
     nnbook::content::template::keys(text).into_iter().collect()
 }
+
+/// The embedded notebook, loaded (figures computed, Markdown parsed) once per
+/// test run: loading is the same every time, and tests that open hundreds of
+/// apps would otherwise spend their time recomputing the facts.
+pub fn embedded_notebook() -> &'static nnbook::content::Notebook {
+    static NOTEBOOK: std::sync::OnceLock<nnbook::content::Notebook> = std::sync::OnceLock::new();
+    NOTEBOOK.get_or_init(|| {
+        nnbook::app::load_notebook(&nnbook::content::Source::Embedded)
+            .expect("the embedded content loads")
+    })
+}
+
+/// A fresh app over the embedded notebook, as `App::load(&Source::Embedded, area)`
+/// builds it, without loading the content again.
+pub fn embedded_app(area: Rect) -> nnbook::app::App {
+    nnbook::app::App::new(
+        embedded_notebook().clone(),
+        None,
+        nnbook::content::Source::Embedded.describe(),
+        area,
+    )
+}

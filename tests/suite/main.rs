@@ -2,7 +2,6 @@
 //! crate, and every crate linked the whole library again (about 30 links per
 //! `cargo test`). One binary links once and runs all tests on all cores.
 
-mod common;
 mod cli;
 mod cli_activations;
 mod cli_bptt;
@@ -10,6 +9,7 @@ mod cli_layer_table;
 mod cli_rnn2d;
 mod cli_seqnorm;
 mod cli_widen;
+mod common;
 mod derivation_math;
 mod frame_styles;
 mod math_golden;

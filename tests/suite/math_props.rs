@@ -66,9 +66,17 @@ fn check_display(
     Ok(())
 }
 
-fn corpus() -> Vec<String> {
+/// Every formula in the content (figures substituted), plus a few constructs the
+/// content may not use yet; built once per run, since each case only picks one.
+fn corpus() -> &'static [String] {
+    static CORPUS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    CORPUS.get_or_init(build_corpus)
+}
+
+fn build_corpus() -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
     let mut out = Vec::new();
+    let facts = nnbook::compute::facts();
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .expect("content dir")
         .map(|e| e.expect("entry").path())
@@ -78,7 +86,6 @@ fn corpus() -> Vec<String> {
         if p.extension().is_some_and(|e| e == "md") {
             let text = std::fs::read_to_string(&p).expect("read");
             // Figures are substituted before parsing, as the loader does.
-            let facts = nnbook::compute::facts();
             let text = nnbook::content::template::expand("", &text, 1, &facts).unwrap_or(text);
             out.extend(math_in_markdown(&text).into_iter().map(|m| m.latex));
         }
