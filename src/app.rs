@@ -6,6 +6,7 @@ pub mod action;
 pub mod jobs;
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -39,6 +40,26 @@ pub struct RunningJob {
     pub panel: String,
     pub label: String,
     pub progress: Option<Progress>,
+    started: Instant,
+    /// Time since the job started, as of its latest progress report: measured,
+    /// so the status line can show elapsed time and an estimate instead of a
+    /// promise about how long the work takes.
+    pub elapsed: Duration,
+}
+
+impl RunningJob {
+    /// Seconds left, extrapolated from the progress so far (none before the
+    /// first report or while nothing is done).
+    pub fn remaining(&self) -> Option<Duration> {
+        let p = self.progress.as_ref()?;
+        if p.done == 0 || p.total <= p.done {
+            return None;
+        }
+        let per_unit = self.elapsed.as_secs_f64() / p.done as f64;
+        Some(Duration::from_secs_f64(
+            per_unit * (p.total - p.done) as f64,
+        ))
+    }
 }
 
 /// The derivation laid out for one entry, width and math setting.
@@ -432,6 +453,8 @@ impl App {
             panel,
             label,
             progress: None,
+            started: Instant::now(),
+            elapsed: Duration::ZERO,
         });
         self.next_job_id
     }
@@ -439,6 +462,7 @@ impl App {
     pub fn job_progress(&mut self, id: u64, progress: Progress) {
         if let Some(job) = self.job.as_mut().filter(|j| j.id == id) {
             job.progress = Some(progress);
+            job.elapsed = job.started.elapsed();
         }
     }
 
@@ -562,5 +586,31 @@ mod tests {
         assert!(a.rects().panel.is_some() && a.rects().doc.is_none());
         a.update(Action::TogglePanelView);
         assert_eq!(a.focus, Pane::Doc);
+    }
+
+    #[test]
+    fn a_running_job_estimates_what_is_left_from_measured_progress() {
+        let mut job = RunningJob {
+            id: 1,
+            panel: "activations".into(),
+            label: "experiment".into(),
+            progress: None,
+            started: Instant::now(),
+            elapsed: Duration::from_secs(1),
+        };
+        assert_eq!(job.remaining(), None, "nothing reported yet");
+        job.progress = Some(Progress {
+            done: 0,
+            total: 300,
+            label: "relu".into(),
+        });
+        assert_eq!(job.remaining(), None, "nothing done yet");
+        job.progress = Some(Progress {
+            done: 100,
+            total: 300,
+            label: "relu".into(),
+        });
+        let left = job.remaining().expect("an estimate").as_secs_f64();
+        assert!((left - 2.0).abs() < 1e-9, "{left}");
     }
 }

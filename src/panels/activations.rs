@@ -3,7 +3,8 @@
 //! deep-stack experiment (gradient norm by depth, training loss) as a job.
 //!
 //! The statistics recompute synchronously on every knob (well under a
-//! millisecond). The experiment takes about a second of CPU in release, so it
+//! millisecond). The experiment takes around a second of CPU in release (more on a busy
+//! machine: the status line shows its measured progress), so it
 //! runs as a job, started with `e` rather than through [`Panel::initial_job`]:
 //! the frame runs initial jobs inline for `nnbook render` and in its snapshot
 //! and size tests, where a second per render in release (half a minute in a
@@ -587,7 +588,7 @@ impl ActivationsPanel {
                 )
             }
             (None, None, None) => Line::styled(
-                "deep stack: press e to train it (5 activations, about a second)",
+                "deep stack: press e to train it (5 activations; time and progress on the status line)",
                 t.dim,
             ),
         };

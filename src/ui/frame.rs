@@ -180,6 +180,13 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             .map(|p| 100 * p.done / p.total.max(1))
             .unwrap_or(0);
         left += &format!("│ ⏳ {} {pct}% ", job.label);
+        if job.progress.is_some() {
+            left += &format!("· {:.1} s", job.elapsed.as_secs_f64());
+            if let Some(rest) = job.remaining() {
+                left += &format!(", ~{:.1} s left", rest.as_secs_f64());
+            }
+            left.push(' ');
+        }
     }
     if let Some(message) = &app.message {
         left += &format!("│ {message} ");
