@@ -81,6 +81,8 @@ pub struct App {
     pub overlay: Option<Overlay>,
     pub math: MathSettings,
     pub doc: DocLayout,
+    /// Live panels by part id: each part keeps its own panel state while the
+    /// reader moves around, opened in the state the part declares.
     pub panels: BTreeMap<String, Box<dyn Panel>>,
     pub job: Option<RunningJob>,
     next_job_id: u64,
@@ -97,6 +99,7 @@ pub fn load_notebook(source: &Source) -> Result<Notebook, ContentErrors> {
     let known = Known {
         panels: &names,
         facts: &facts,
+        panel_state: panels::check_state,
     };
     Notebook::load(source, &known)
 }
@@ -156,9 +159,18 @@ impl App {
             .and_then(|p| p.panel.as_deref())
     }
 
+    /// Id of the current part, when it has a panel: the key of its panel
+    /// state in [`App::panels`] and of the jobs it runs.
+    pub fn panel_owner(&self) -> Option<&str> {
+        self.current()
+            .and_then(|e| self.notebook.part(e))
+            .filter(|p| p.panel.is_some())
+            .map(|p| p.id.as_str())
+    }
+
     pub fn current_panel(&self) -> Option<&dyn Panel> {
-        self.panel_name()
-            .and_then(|n| self.panels.get(n))
+        self.panel_owner()
+            .and_then(|id| self.panels.get(id))
             .map(|p| p.as_ref())
     }
 
@@ -224,6 +236,8 @@ impl App {
                     .unwrap_or(1);
                 self.scroll_focused(n as isize * page as isize)
             }
+            Action::Top if self.focus == Pane::Panel => self.panel_key(panels::PanelKey::Top),
+            Action::Bottom if self.focus == Pane::Panel => self.panel_key(panels::PanelKey::Bottom),
             Action::Top => self.scroll_focused(isize::MIN / 2),
             Action::Bottom => self.scroll_focused(isize::MAX / 2),
             Action::ToggleHelp => {
@@ -260,6 +274,7 @@ impl App {
                 Effect::None
             }
             Action::Panel(key) => self.panel_key(key),
+            Action::ResetPanel => self.reset_panel(),
             Action::Wheel { col, row, down } => {
                 let delta = if down { 3 } else { -3 };
                 match self.rects().pane_at(col, row) {
@@ -286,8 +301,8 @@ impl App {
                 Effect::None
             }
             Action::Tick => {
-                if let Some(name) = self.panel_name().map(str::to_string)
-                    && let Some(panel) = self.panels.get_mut(&name)
+                if let Some(owner) = self.panel_owner().map(str::to_string)
+                    && let Some(panel) = self.panels.get_mut(&owner)
                     && panel.animating()
                 {
                     panel.tick();
@@ -332,35 +347,66 @@ impl App {
         self.ensure_panel()
     }
 
-    /// Create the current entry's panel on first visit; it may ask for a job.
+    /// Create the current part's panel on first visit, in the state the part
+    /// declares; it may ask for a job.
     fn ensure_panel(&mut self) -> Effect {
-        let Some(name) = self.panel_name().map(str::to_string) else {
+        let Some(part) = self.current().and_then(|e| self.notebook.part(e)) else {
             return Effect::None;
         };
-        if self.panels.contains_key(&name) {
+        let Some(name) = &part.panel else {
+            return Effect::None;
+        };
+        if self.panels.contains_key(&part.id) {
             return Effect::None;
         }
-        let Some(mut panel) = panels::create(&name) else {
+        let Some(mut panel) = panels::create_in(name, &part.panel_state) else {
             return Effect::None;
         };
+        let owner = part.id.clone();
         let job = panel.initial_job();
-        self.panels.insert(name.clone(), panel);
+        self.panels.insert(owner.clone(), panel);
         match job {
-            Some(request) => Effect::Jobs(vec![(name, request)]),
+            Some(request) => Effect::Jobs(vec![(owner, request)]),
             None => Effect::None,
         }
     }
 
+    /// Put the current part's panel back in the state the part opens it in.
+    fn reset_panel(&mut self) -> Effect {
+        let Some(owner) = self.panel_owner().map(str::to_string) else {
+            self.message = Some("this part has no live panel".into());
+            return Effect::None;
+        };
+        self.panels.remove(&owner);
+        if self.job.as_ref().is_some_and(|j| j.panel == owner) {
+            // Its result would belong to the panel just thrown away.
+            self.job = None;
+        }
+        self.message = Some("panel reset to this part's opening state".into());
+        self.ensure_panel()
+    }
+
     fn panel_key(&mut self, key: panels::PanelKey) -> Effect {
-        let Some(name) = self.panel_name().map(str::to_string) else {
+        let Some(owner) = self.panel_owner().map(str::to_string) else {
+            if let panels::PanelKey::Char(c) = key {
+                self.message = Some(format!("`{c}` does nothing here (? lists the keys)"));
+            }
             return Effect::None;
         };
-        let Some(panel) = self.panels.get_mut(&name) else {
+        let Some(panel) = self.panels.get_mut(&owner) else {
             return Effect::None;
         };
-        match panel.handle(key) {
+        let effect = panel.handle(key);
+        if matches!(effect, PanelEffect::Ignored) {
+            if let panels::PanelKey::Char(c) = key {
+                self.message = Some(format!("`{c}` does nothing here (? lists the keys)"));
+            }
+        } else if !self.rects().panel.is_some() {
+            self.message = Some("the panel changed: press v to see it".into());
+        }
+        match effect {
             PanelEffect::Ignored | PanelEffect::Redraw => Effect::None,
-            PanelEffect::Run(request) => Effect::Jobs(vec![(name, request)]),
+            PanelEffect::Run(request) => Effect::Jobs(vec![(owner, request)]),
         }
     }
 

@@ -43,6 +43,8 @@ pub enum Action {
     CycleGlyphs,
     /// A key for the focused live panel.
     Panel(PanelKey),
+    /// Put the current part's panel back in the state the part opens it in.
+    ResetPanel,
     /// Mouse wheel at a screen position.
     Wheel { col: u16, row: u16, down: bool },
     /// Mouse click at a screen position.
@@ -73,6 +75,7 @@ pub const GLOBAL_KEYS: &[(&str, &str)] = &[
     ("PgDn PgUp", "scroll a page"),
     ("g / G", "top / bottom"),
     ("v", "show the live panel (narrow terminals)"),
+    ("R", "reset the panel to this part's opening state"),
     ("m", "math: rendered or LaTeX source"),
     ("u", "math glyphs: unicode, unicode-math, ascii"),
     ("/", "search (not built yet)"),
@@ -142,6 +145,7 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         KeyCode::Char('m') => Some(Action::ToggleMath),
         KeyCode::Char('u') => Some(Action::CycleGlyphs),
         KeyCode::Char('v') => Some(Action::TogglePanelView),
+        KeyCode::Char('R') => Some(Action::ResetPanel),
         KeyCode::PageDown => Some(Action::Page(1)),
         KeyCode::PageUp => Some(Action::Page(-1)),
         KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
@@ -168,6 +172,12 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         KeyCode::Char('k') | KeyCode::Up => Some(Action::Scroll(-1)),
         KeyCode::Char(' ') => Some(Action::Page(1)),
         KeyCode::Enter if ctx.focus == Pane::Toc => Some(Action::FocusNext),
+        // A letter that means nothing to the text goes to the panel, so the
+        // derivation's "press s to ..." works without Tab first; the app says
+        // so when the panel has no use for it either.
+        KeyCode::Char(c) => Some(Action::Panel(PanelKey::Char(c))),
+        KeyCode::Left => Some(Action::Panel(PanelKey::Left)),
+        KeyCode::Right => Some(Action::Panel(PanelKey::Right)),
         _ => None,
     }
 }

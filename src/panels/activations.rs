@@ -19,7 +19,10 @@ use ratatui::widgets::{
     Axis, Bar, BarChart, BarGroup, Chart, Dataset, GraphType, Paragraph, Widget, Wrap,
 };
 
-use super::{JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
+use super::{
+    JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey,
+    StateValues,
+};
 use crate::compute::activations::experiment::{self, Experiment, ExperimentConfig};
 use crate::compute::activations::functions::ALL;
 use crate::compute::activations::network_checks;
@@ -31,6 +34,11 @@ pub const KIND: PanelKind = PanelKind {
     name: "activations",
     summary: "Problem 2: batch norm into five activations, and a deep-stack experiment",
     create: || Box::new(ActivationsPanel::new()),
+    states: &[StateKey {
+        // The midterm's numbering, (1) to (5).
+        key: "option",
+        values: StateValues::Int { min: 1, max: 5 },
+    }],
 };
 
 const GAMMA_STEP: f64 = 0.25;
@@ -240,6 +248,18 @@ impl Panel for ActivationsPanel {
             self.left_height(l).max(self.right_height(r)) + 1
         } else {
             self.left_height(width) + self.right_height(width) + 1
+        }
+    }
+
+    fn state_value(&self, key: &str) -> Option<String> {
+        (key == "option").then(|| (self.selected + 1).to_string())
+    }
+
+    fn apply_state(&mut self, key: &str, value: &str) {
+        if key == "option"
+            && let Ok(n @ 1..=5) = value.parse::<usize>()
+        {
+            self.selected = n - 1;
         }
     }
 

@@ -501,6 +501,7 @@ mod tests {
             &Known {
                 panels: &[],
                 facts: &facts,
+                panel_state: crate::panels::check_state,
             },
         )
         .unwrap();
@@ -630,6 +631,7 @@ mod tests {
         let known = Known {
             panels: &crate::panels::names(),
             facts: &crate::compute::facts(),
+            panel_state: crate::panels::check_state,
         };
         let nb = Notebook::load(&Source::Embedded, &known).unwrap();
         for (i, e) in nb.entries.iter().enumerate() {

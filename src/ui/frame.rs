@@ -130,7 +130,7 @@ fn panel_pane(app: &App, area: Rect, buf: &mut Buffer) {
     let job = app
         .job
         .as_ref()
-        .filter(|j| Some(j.panel.as_str()) == app.panel_name())
+        .filter(|j| Some(j.panel.as_str()) == app.panel_owner())
         .and_then(|j| j.progress.as_ref());
     let ctx = PanelContext {
         theme: &app.theme,

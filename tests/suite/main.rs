@@ -25,6 +25,7 @@ mod panel_bptt;
 mod panel_layer_table;
 mod panel_rnn2d;
 mod panel_seqnorm;
+mod panel_state;
 mod panel_widen;
 mod pty;
 mod sizes;
