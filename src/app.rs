@@ -401,7 +401,7 @@ impl App {
             if let panels::PanelKey::Char(c) = key {
                 self.message = Some(format!("`{c}` does nothing here (? lists the keys)"));
             }
-        } else if !self.rects().panel.is_some() {
+        } else if self.rects().panel.is_none() {
             self.message = Some("the panel changed: press v to see it".into());
         }
         match effect {
