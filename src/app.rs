@@ -79,6 +79,8 @@ pub struct App {
     pub area: Rect,
     pub doc_scroll: usize,
     pub overlay: Option<Overlay>,
+    /// Whether the contents pane is shown (toggled with `T`).
+    pub toc: layout::TocMode,
     pub math: MathSettings,
     pub doc: DocLayout,
     /// Live panels by part id: each part keeps its own panel state while the
@@ -136,6 +138,7 @@ impl App {
             area,
             doc_scroll: 0,
             overlay: None,
+            toc: layout::TocMode::Auto,
             math: MathSettings::default(),
             doc: DocLayout::default(),
             panels: BTreeMap::new(),
@@ -175,7 +178,18 @@ impl App {
     }
 
     pub fn rects(&self) -> PaneRects {
-        layout::panes(self.area, self.focus, self.panel_name().is_some())
+        let panel_width = self.panel_name().map(|_| {
+            self.current_panel()
+                .map_or(layout::PANEL_DEFAULT_WIDTH, |p| p.preferred_width())
+        });
+        layout::panes(
+            self.area,
+            layout::LayoutInput {
+                focus: self.focus,
+                panel_width,
+                toc: self.toc,
+            },
+        )
     }
 
     /// Move to `entry` (used by `render --part`); returns the panel's jobs.
@@ -271,6 +285,14 @@ impl App {
             Action::CycleGlyphs => {
                 self.math.glyphs = self.math.glyphs.next();
                 self.message = Some(format!("math glyphs: {}", self.math.glyphs.name()));
+                Effect::None
+            }
+            Action::ToggleContents => {
+                let shown = self.rects().toc.is_some();
+                self.toc = self.toc.toggled(shown);
+                if self.focus == Pane::Toc && shown {
+                    self.focus = Pane::Doc;
+                }
                 Effect::None
             }
             Action::Panel(key) => self.panel_key(key),

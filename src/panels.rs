@@ -100,6 +100,12 @@ pub trait Panel {
     /// Draw into `area`. Must not panic for any size, including 0x0.
     fn render(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>);
 
+    /// Columns the panel reads best at; the layout gives it this much when
+    /// the derivation keeps a readable measure, and narrows it otherwise.
+    fn preferred_width(&self) -> u16 {
+        crate::layout::PANEL_DEFAULT_WIDTH
+    }
+
     /// Height the panel needs to show everything at this width (for `render --full`).
     fn full_height(&self, _width: u16) -> u16 {
         40

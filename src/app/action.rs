@@ -45,6 +45,8 @@ pub enum Action {
     Panel(PanelKey),
     /// Put the current part's panel back in the state the part opens it in.
     ResetPanel,
+    /// Show or hide the contents pane beside the text.
+    ToggleContents,
     /// Mouse wheel at a screen position.
     Wheel { col: u16, row: u16, down: bool },
     /// Mouse click at a screen position.
@@ -76,6 +78,7 @@ pub const GLOBAL_KEYS: &[(&str, &str)] = &[
     ("g / G", "top / bottom"),
     ("v", "show the live panel (narrow terminals)"),
     ("R", "reset the panel to this part's opening state"),
+    ("T", "show / hide the contents pane"),
     ("m", "math: rendered or LaTeX source"),
     ("u", "math glyphs: unicode, unicode-math, ascii"),
     ("/", "search (not built yet)"),
@@ -146,6 +149,7 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         KeyCode::Char('u') => Some(Action::CycleGlyphs),
         KeyCode::Char('v') => Some(Action::TogglePanelView),
         KeyCode::Char('R') => Some(Action::ResetPanel),
+        KeyCode::Char('T') => Some(Action::ToggleContents),
         KeyCode::PageDown => Some(Action::Page(1)),
         KeyCode::PageUp => Some(Action::Page(-1)),
         KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),

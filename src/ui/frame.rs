@@ -157,7 +157,12 @@ fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::styled("Tab: switch", app.theme.dim));
+    let hint = match (has_panel, app.focus) {
+        (true, Pane::Panel) => "Tab: switch · v: back to the text",
+        (true, _) => "Tab: switch · v: show the live panel",
+        (false, _) => "Tab: switch",
+    };
+    spans.push(Span::styled(hint, app.theme.dim));
     Line::from(spans).render(area, buf);
 }
 
