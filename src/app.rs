@@ -79,6 +79,8 @@ pub struct App {
     pub area: Rect,
     pub doc_scroll: usize,
     pub overlay: Option<Overlay>,
+    /// First key row shown in the help overlay.
+    pub help_scroll: usize,
     /// Whether the contents pane is shown (toggled with `T`).
     pub toc: layout::TocMode,
     pub math: MathSettings,
@@ -139,6 +141,7 @@ impl App {
             doc_scroll: 0,
             overlay: None,
             toc: layout::TocMode::Auto,
+            help_scroll: 0,
             math: MathSettings::default(),
             doc: DocLayout::default(),
             panels: BTreeMap::new(),
@@ -201,6 +204,15 @@ impl App {
         if !matches!(action, Action::Tick | Action::Resize { .. }) {
             self.message = None;
         }
+        if self.overlay.is_some()
+            && let Some(delta) = self.help_delta(action)
+        {
+            let max = self.help_rows().len().saturating_sub(self.help_page()) as isize;
+            self.help_scroll = (self.help_scroll as isize)
+                .saturating_add(delta)
+                .clamp(0, max) as usize;
+            return Effect::None;
+        }
         let effect = match action {
             Action::Quit => return Effect::Quit,
             Action::NextEntry => self.go_to(self.entry.saturating_add(1)),
@@ -255,6 +267,7 @@ impl App {
             Action::Top => self.scroll_focused(isize::MIN / 2),
             Action::Bottom => self.scroll_focused(isize::MAX / 2),
             Action::ToggleHelp => {
+                self.help_scroll = 0;
                 self.overlay = if self.overlay.is_some() {
                     None
                 } else {
@@ -334,6 +347,51 @@ impl App {
         };
         self.refresh_doc();
         effect
+    }
+
+    /// The help overlay's rows: a heading, then (key, what it does), for the
+    /// notebook and the current panel. `None` keys are headings or blanks.
+    pub fn help_rows(&self) -> Vec<(Option<&'static str>, String)> {
+        let mut rows = vec![(None, "Notebook".to_string())];
+        rows.extend(
+            action::GLOBAL_KEYS
+                .iter()
+                .map(|(k, w)| (Some(*k), w.to_string())),
+        );
+        if let Some(panel) = self.current_panel() {
+            rows.push((None, String::new()));
+            rows.push((
+                None,
+                format!("Live panel: {} (Tab to focus it)", panel.title()),
+            ));
+            rows.extend(panel.keys().iter().map(|(k, w)| (Some(*k), w.to_string())));
+        }
+        // The text quotes `nnbook compute …`; after `cargo run --release` the
+        // binary is not on the PATH, so say how to run those commands.
+        rows.push((None, String::new()));
+        rows.push((None, "Commands in the text (nnbook compute …)".to_string()));
+        rows.push((
+            Some("installed"),
+            "cargo install --path . puts nnbook on PATH".into(),
+        ));
+        rows.push((Some("or"), "cargo run --release -- compute NAME".into()));
+        rows
+    }
+
+    fn help_page(&self) -> usize {
+        layout::help_visible_rows(layout::help_rect(self.area, self.help_rows().len())).max(1)
+    }
+
+    /// How far a scrolling action moves the help overlay, if it is one.
+    fn help_delta(&self, action: Action) -> Option<isize> {
+        let page = self.help_page() as isize;
+        Some(match action {
+            Action::Scroll(n) => n as isize,
+            Action::Page(n) => n as isize * page,
+            Action::Top => isize::MIN / 2,
+            Action::Bottom => isize::MAX / 2,
+            _ => return None,
+        })
     }
 
     pub fn set_math(&mut self, math: MathSettings) {

@@ -117,6 +117,25 @@ pub const PANEL_MIN_WIDTH: u16 = 36;
 /// What a panel gets when it does not say.
 pub const PANEL_DEFAULT_WIDTH: u16 = 48;
 
+/// The help overlay for `rows` lines of keys: centred, at most 70 wide, and
+/// inside the terminal; its last inner row holds the closing hint, so the keys
+/// scroll in the rows above it.
+pub fn help_rect(area: Rect, rows: usize) -> Rect {
+    let width = 70.min(area.width);
+    let height = (rows as u16).saturating_add(3).min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+/// How many key rows the help overlay shows at once.
+pub fn help_visible_rows(rect: Rect) -> usize {
+    rect.height.saturating_sub(3) as usize
+}
+
 fn toc_width(area: Rect) -> u16 {
     (area.width * 18 / 100).clamp(18, 30)
 }

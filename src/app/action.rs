@@ -132,6 +132,12 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         return match key.code {
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => Some(Action::CloseOverlay),
+            KeyCode::Char('j') | KeyCode::Down => Some(Action::Scroll(1)),
+            KeyCode::Char('k') | KeyCode::Up => Some(Action::Scroll(-1)),
+            KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::Page(1)),
+            KeyCode::PageUp => Some(Action::Page(-1)),
+            KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+            KeyCode::End | KeyCode::Char('G') => Some(Action::Bottom),
             _ => None,
         };
     }
