@@ -30,3 +30,4 @@ mod panel_widen;
 mod pty;
 mod sizes;
 mod snapshots;
+mod tables;
