@@ -239,7 +239,7 @@ impl Panel for ActivationsPanel {
             (false, true) => "a←→ []γ {}β <>c e run s seed ↑↓",
             (false, false) => "a←→ []γ {}β <>c e run s seed",
         };
-        Line::styled(hint_text, ctx.theme.dim).render(hint, buf);
+        super::canvas::put_line(buf, hint, &Line::styled(hint_text, ctx.theme.dim));
     }
 
     fn full_height(&self, width: u16) -> u16 {
@@ -885,9 +885,18 @@ impl Rows {
         self.next = self.next.saturating_add(h);
     }
 
+    /// One line of text, wrapped at spaces onto more rows if it is wider
+    /// than the area (so no number is cut at the edge).
     fn line(&mut self, buf: &mut Buffer, line: Line<'_>) {
-        if let Some(r) = self.take(1) {
-            line.render(r, buf);
+        let pieces: Vec<(String, ratatui::style::Style)> = line
+            .spans
+            .iter()
+            .map(|s| (s.content.to_string(), line.style.patch(s.style)))
+            .collect();
+        for row in super::canvas::wrap_styled(&pieces, self.area.width) {
+            let Some(r) = self.take(1) else { return };
+            let spans: Vec<Span<'_>> = row.into_iter().map(|(t, s)| Span::styled(t, s)).collect();
+            super::canvas::put_line(buf, r, &Line::from(spans));
         }
     }
 }

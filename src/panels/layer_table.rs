@@ -9,7 +9,7 @@ use ratatui::layout::Rect;
 use unicode_width::UnicodeWidthStr;
 
 use super::canvas::Canvas;
-use super::canvas::pick_hint;
+use super::canvas::{pick_hint, wrap_words};
 use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey, StateValues};
 use crate::compute::layer_table::{
     Convention, Layer, Location, Probe, ReplacePool, Row, Settings, Table, dims, span, thousands,
@@ -194,7 +194,7 @@ impl Panel for LayerTablePanel {
         let h = area.height;
         // One line of settings, the hint at the bottom; the table and the
         // receptive field share the rest (side by side when wide enough).
-        canvas.put(0, 0, &self.settings_line(view), theme.dim);
+        canvas.put(0, 0, &self.settings_line(view, area.width), theme.dim);
         canvas.put(h.saturating_sub(1), 0, hint(area.width), theme.dim);
         if h < 4 {
             return;
@@ -250,16 +250,31 @@ impl Panel for LayerTablePanel {
 }
 
 impl LayerTablePanel {
-    fn settings_line(&self, view: &View) -> String {
-        format!(
-            "in {} │ {} │ {}",
-            dims(view.table.input),
-            self.settings.convention.label(),
+    /// The settings in one line, in the longest wording that fits `width`.
+    fn settings_line(&self, view: &View, width: u16) -> String {
+        let input = dims(view.table.input);
+        let conv = self.settings.convention;
+        let long = format!(
+            "in {input} │ {} │ {}",
+            conv.label(),
             match self.settings.replace_pool {
                 ReplacePool::None => "pools kept".to_string(),
                 r => format!("pools → conv {}", r.name()),
             }
-        )
+        );
+        let short = format!(
+            "in {input} │ {} │ {}",
+            conv.name(),
+            match self.settings.replace_pool {
+                ReplacePool::None => "pools".to_string(),
+                r => format!("pool→{}", r.name()),
+            }
+        );
+        if long.width() <= usize::from(width) {
+            long
+        } else {
+            short
+        }
     }
 
     fn render_table(&self, view: &View, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>) {
@@ -325,10 +340,13 @@ impl LayerTablePanel {
             buf,
             area: Rect::new(area.x, area.y, text_w, area.height),
         };
-        c.put(
-            0,
-            0,
-            &format!(
+        // The text lines wrap at spaces; the map starts below them.
+        let mut text: Vec<(String, ratatui::style::Style)> = Vec::new();
+        let mut say = |s: String, style| {
+            text.extend(wrap_words(&s, text_w).into_iter().map(|l| (l, style)));
+        };
+        say(
+            format!(
                 "L{} {}: RF {}, jump {}",
                 p.layer, row.name, row.rf.size, row.rf.jump
             ),
@@ -341,10 +359,8 @@ impl LayerTablePanel {
             }
             _ => "no input pixel".to_string(),
         };
-        c.put(
-            1,
-            0,
-            &format!(
+        say(
+            format!(
                 "{} ({},{}): {}",
                 self.location.name(),
                 p.at[0],
@@ -366,7 +382,9 @@ impl LayerTablePanel {
         } else {
             (format!("{pixels} · layer not full ({first})"), theme.bad)
         };
-        c.put(2, 0, &verdict, style);
+        say(verdict, style);
+        // The legend is one line (its wording depends on the map's scale).
+        let text_rows = text.len() as u16 + 1;
         let map_area = if side_by_side {
             Rect::new(
                 area.x + text_w + 1,
@@ -374,14 +392,25 @@ impl LayerTablePanel {
                 area.width - text_w - 1,
                 area.height,
             )
-        } else if area.height >= 5 {
-            Rect::new(area.x, area.y + 4, area.width, area.height - 4)
+        } else if area.height > text_rows {
+            Rect::new(
+                area.x,
+                area.y + text_rows,
+                area.width,
+                area.height - text_rows,
+            )
         } else {
+            for (i, (line, style)) in text.iter().enumerate() {
+                c.put(i as u16, 0, line, *style);
+            }
             return;
         };
+        for (i, (line, style)) in text.iter().enumerate() {
+            c.put(i as u16, 0, line, *style);
+        }
         let grid = Grid::fit(t.input[0], t.input[1], map_area.width, map_area.height);
         c.put(
-            3,
+            text_rows - 1,
             0,
             &if grid.factor > 1 && text_w < 48 {
                 format!("1 cell={f}×{f}px █all ▒some ·none", f = grid.factor)

@@ -6,7 +6,6 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
 
 use super::{
     JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey,
@@ -314,14 +313,21 @@ impl Panel for Rnn2dPanel {
             height: area.height - hint_rows,
             ..area
         };
-        Paragraph::new(lines).render(body, buf);
+        for (row, line) in lines.iter().take(usize::from(body.height)).enumerate() {
+            let r = Rect {
+                y: body.y + row as u16,
+                height: 1,
+                ..body
+            };
+            super::canvas::put_line(buf, r, line);
+        }
         if hint_rows == 1 {
             let hint = Rect {
                 y: area.y + area.height - 1,
                 height: 1,
                 ..area
             };
-            Paragraph::new(Line::styled(self.hint(area.width), t.dim)).render(hint, buf);
+            super::canvas::put_line(buf, hint, &Line::styled(self.hint(area.width), t.dim));
         }
     }
 

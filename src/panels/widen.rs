@@ -213,15 +213,8 @@ fn draw_line(buf: &mut Buffer, area: Rect, y: u16, line: &Line) {
     if y >= area.height {
         return;
     }
-    let mut x = 0u16;
-    for (text, style) in line {
-        if x >= area.width {
-            return;
-        }
-        let room = (area.width - x) as usize;
-        let (end, _) = buf.set_stringn(area.x + x, area.y + y, text, room, *style);
-        x = end.saturating_sub(area.x);
-    }
+    let pieces: Vec<(&str, Style)> = line.iter().map(|(t, s)| (t.as_str(), *s)).collect();
+    super::canvas::put_clipped(buf, area.x, area.y + y, usize::from(area.width), &pieces);
 }
 
 fn width(line: &Line) -> usize {
@@ -289,26 +282,40 @@ impl WidenPanel {
             out.extend(table);
             out.extend(blocks);
         }
-        out
+        // Prose lines wrap at spaces rather than being cut mid-number.
+        out.into_iter()
+            .flat_map(|line| super::canvas::wrap_styled(&line, w))
+            .collect()
     }
 
     fn check_line(&self, e: &Experiment, wide: bool, theme: &Theme) -> Line {
         let err = e.check_wide.max_rel_error;
-        let mut line = vec![(format!("grad check: max rel err {} ", sci(err)), theme.text)];
         if e.check_at_kink() {
-            line.push((
-                format!("n/a: {} z exactly 0 (kink)", e.snapshot.at_kink),
-                theme.warning,
-            ));
-        } else if err < crate::compute::widen::CHECK_TOLERANCE {
+            // Finite differences straddle ReLU's kink here, so the error says
+            // nothing: lead with "n/a" so it cannot read as a failed check.
+            return vec![
+                ("grad check: ".into(), theme.text),
+                ("n/a".into(), theme.warning),
+                (
+                    format!(
+                        " ({} pre-activations exactly 0, at ReLU's kink; max rel err {})",
+                        e.snapshot.at_kink,
+                        sci(err)
+                    ),
+                    theme.dim,
+                ),
+            ];
+        }
+        let mut line = vec![(format!("grad check: max rel err {} ", sci(err)), theme.text)];
+        if err < crate::compute::widen::CHECK_TOLERANCE {
             line.push(("✓".into(), theme.good));
         } else {
             line.push(("✗".into(), theme.bad));
         }
-        if wide && !e.check_at_kink() {
+        if wide {
             line.push((
                 format!(
-                    "  ({} entries; before widening rel err {})",
+                    "  ({} entries; narrow net rel err {})",
                     e.check_wide.checked,
                     sci(e.check_narrow.max_rel_error)
                 ),

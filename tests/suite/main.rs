@@ -22,6 +22,7 @@ mod p5_content;
 mod p6_content;
 mod panel_activations;
 mod panel_bptt;
+mod panel_fit;
 mod panel_layer_table;
 mod panel_rnn2d;
 mod panel_seqnorm;

@@ -228,3 +228,19 @@ fn the_experiment_job_reports_progress_and_stops_when_told() {
     p.job_finished(Err(message));
     assert!(p.outcome().is_none());
 }
+
+/// With the experiment's results on screen, no line is cut at 40, 60, 80 or
+/// 120 columns (the panel_fit test covers every other state).
+#[test]
+fn experiment_results_fit_every_width() {
+    let p = with_experiment();
+    for w in [40u16, 60, 80, 120] {
+        let before = nnbook::panels::canvas::cuts();
+        let text = draw(&p, w, 60, None);
+        assert_eq!(
+            nnbook::panels::canvas::cuts(),
+            before,
+            "{w} columns:\n{text}"
+        );
+    }
+}
