@@ -153,7 +153,7 @@ impl Panel for ActivationsPanel {
 
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[
-            ("a ←→", "activation"),
+            ("c ←→ h/l", "cycle the activation (1)-(5)"),
             ("[ ]", "γ ∓"),
             ("{ }", "β ∓"),
             ("< >", "shift c ∓"),
@@ -166,11 +166,19 @@ impl Panel for ActivationsPanel {
     fn handle(&mut self, key: PanelKey) -> PanelEffect {
         let c = &mut self.config;
         let effect = match key {
-            PanelKey::Char('a') | PanelKey::Right => {
+            PanelKey::Char('c' | 'l') | PanelKey::Right => {
                 self.selected = (self.selected + 1) % ALL.len();
                 return PanelEffect::Redraw;
             }
-            PanelKey::Left => {
+            PanelKey::Top => {
+                self.scroll = 0;
+                return PanelEffect::Redraw;
+            }
+            PanelKey::Bottom => {
+                self.scroll = self.full_height(40);
+                return PanelEffect::Redraw;
+            }
+            PanelKey::Char('h') | PanelKey::Left => {
                 self.selected = (self.selected + ALL.len() - 1) % ALL.len();
                 return PanelEffect::Redraw;
             }
@@ -234,10 +242,10 @@ impl Panel for ActivationsPanel {
         let hint = Rect::new(area.x, area.y + content_h, area.width, 1);
         let scrolls = full > content_h;
         let hint_text = match (area.width >= 56, scrolls) {
-            (true, true) => "a/←→ act  [ ] γ  { } β  < > c  e run  s seed ↑↓ scroll",
-            (true, false) => "a/←→ act  [ ] γ  { } β  < > c  e run  s seed",
-            (false, true) => "a←→ []γ {}β <>c e run s seed ↑↓",
-            (false, false) => "a←→ []γ {}β <>c e run s seed",
+            (true, true) => "c/←→ act  [ ] γ  { } β  < > shift  e run  s seed  ↑↓ scroll",
+            (true, false) => "c/←→ act  [ ] γ  { } β  < > shift  e run  s seed",
+            (false, true) => "c←→ []γ {}β <>shift e s ↑↓",
+            (false, false) => "c←→ []γ {}β <>shift e run s seed",
         };
         super::canvas::put_line(buf, hint, &Line::styled(hint_text, ctx.theme.dim));
     }

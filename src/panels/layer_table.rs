@@ -47,8 +47,8 @@ const SIDES: [u64; 3] = [32, 64, 224];
 
 const KEYS: &[(&str, &str)] = &[
     ("j/k ↑/↓", "select layer"),
-    ("c", "FLOP convention: all ops / MACs"),
-    ("r", "pools: keep / 2x2 s2 conv / 3x3 s2 p1 conv"),
+    ("c", "cycle the pools: keep / 2x2 s2 conv / 3x3 s2 p1 conv"),
+    ("f", "FLOP convention: all ops / MACs"),
     ("i", "input 32 → 64 → 224"),
     ("o", "receptive field of corner / centre output"),
 ];
@@ -130,10 +130,10 @@ impl Panel for LayerTablePanel {
             PanelKey::Char('k') | PanelKey::Up => self.selected = self.selected.saturating_sub(1),
             PanelKey::Top => self.selected = 0,
             PanelKey::Bottom => self.selected = self.rows() - 1,
-            PanelKey::Char('c') => {
+            PanelKey::Char('f') => {
                 self.settings.convention = self.settings.convention.toggled();
             }
-            PanelKey::Char('r') => self.settings.replace_pool = self.settings.replace_pool.next(),
+            PanelKey::Char('c') => self.settings.replace_pool = self.settings.replace_pool.next(),
             PanelKey::Char('i') => {
                 let side = self.settings.input[0];
                 let next = SIDES
@@ -457,9 +457,9 @@ fn scroll(selected: usize, len: usize, visible: usize) -> usize {
 
 fn hint(width: u16) -> &'static str {
     const HINTS: [&str; 3] = [
-        "j/k layer  c FLOPs  r pool→conv  i input  o corner/centre",
-        "j/k layer c flops r pool i input o loc",
-        "j/k c r i o",
+        "j/k layer  c pool→conv  f FLOPs  i input  o corner/centre",
+        "j/k layer c pool f flops i input o loc",
+        "j/k c f i o",
     ];
     pick_hint(&HINTS, width)
 }
@@ -784,7 +784,7 @@ mod tests {
         assert_eq!(p.selected, first - 1);
         p.handle(PanelKey::Char('i'));
         assert_eq!(p.settings.input[0], 64);
-        p.handle(PanelKey::Char('r'));
+        p.handle(PanelKey::Char('c'));
         assert_eq!(p.settings.replace_pool, ReplacePool::K2S2);
         assert!(matches!(
             p.handle(PanelKey::Char('x')),

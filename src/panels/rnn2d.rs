@@ -44,7 +44,8 @@ const KEYS: &[(&str, &str)] = &[
     ("x", "select H, W or C"),
     ("+/-", "grow / shrink the selected size"),
     ("s", "new seed"),
-    ("e", "receptive-field mode"),
+    ("c", "cycle: forward / backward / receptive field"),
+    ("g/G", "first / last step"),
     ("arrows", "choose the output cell (receptive field)"),
 ];
 
@@ -269,13 +270,26 @@ impl Panel for Rnn2dPanel {
                 self.ticks = 0;
                 PanelEffect::Redraw
             }
-            PanelKey::Char('e' | 'o') => {
+            PanelKey::Char('c') => {
                 self.playing = false;
-                self.mode = if self.mode == Mode::Receptive {
-                    self.last_trace
-                } else {
-                    Mode::Receptive
+                self.mode = match self.mode {
+                    Mode::Forward => Mode::Backward,
+                    Mode::Backward => Mode::Receptive,
+                    Mode::Receptive => Mode::Forward,
                 };
+                if self.mode != Mode::Receptive {
+                    self.last_trace = self.mode;
+                }
+                PanelEffect::Redraw
+            }
+            PanelKey::Top if in_trace => {
+                self.playing = false;
+                self.set_position(0);
+                PanelEffect::Redraw
+            }
+            PanelKey::Bottom if in_trace => {
+                self.playing = false;
+                self.set_position(usize::MAX);
                 PanelEffect::Redraw
             }
             PanelKey::Char('x') => {
@@ -427,15 +441,15 @@ impl Rnn2dPanel {
     fn hint(&self, width: u16) -> &'static str {
         let options: &[&str] = if self.mode == Mode::Receptive {
             &[
-                "arrows choose output cell · e/f/b back to trace · x select, +/- size · s seed",
-                "arrows cell · e/f/b trace · x +/- size · s seed",
-                "arrows · e/f/b · x +/- · s",
+                "arrows choose output cell · c/f/b back to a trace · x select, +/- size · s seed",
+                "arrows cell · c/f/b trace · x +/- size · s seed",
+                "arrows · c/f/b · x +/- · s",
             ]
         } else {
             &[
-                "space/l step · h back · r restart · f/b pass · a play · x +/- size · s seed · e RF",
-                "spc/l step·h back·r restart·f/b pass·a play·x +/- size·s seed·e RF",
-                "spc/l h step·r·f/b·a play·x +/-·s·e RF",
+                "space/l step · h back · r restart · c mode · a play · x +/- size · s seed",
+                "spc/l step·h back·r restart·c mode·a play·x +/- size·s seed",
+                "spc/l h step·r·c mode·a play·x +/-·s",
             ]
         };
         let fits = |o: &&&str| o.chars().count() <= usize::from(width);
@@ -697,10 +711,11 @@ impl Rnn2dPanel {
                     )),
                 }
                 if pos == len && len > 0 {
-                    let done = if self.mode == Mode::Forward {
-                        "forward done: H^B is the module's output"
-                    } else {
-                        "backward done: dX and all four dW accumulated"
+                    let done = match (self.mode == Mode::Forward, width >= 46) {
+                        (true, true) => "forward done: H^B is the module's output",
+                        (true, false) => "forward done: H^B is the output",
+                        (false, true) => "backward done: dX and all four dW accumulated",
+                        (false, false) => "backward done: dX, all four dW",
                     };
                     lines.push(Line::styled(done, t.good));
                 }

@@ -29,7 +29,11 @@ pub const KIND: PanelKind = PanelKind {
 };
 
 const KEYS: &[(&str, &str)] = &[
-    ("f", "forward: full (4a) / running (4b)"),
+    (
+        "c",
+        "cycle the view: full (4a) / running exact / running stop-gradient",
+    ),
+    ("f", "full (4a) ↔ running (4b)"),
     (
         "b",
         "backward: full / running exact / running stop-gradient",
@@ -190,10 +194,12 @@ impl Panel for SeqNormPanel {
                 };
                 return PanelEffect::Redraw;
             }
-            PanelKey::Char('b') => {
+            PanelKey::Char('b' | 'c') => {
                 self.backward = self.backward.next();
                 return PanelEffect::Redraw;
             }
+            PanelKey::Top => self.step = 0,
+            PanelKey::Bottom => self.step = DEFAULT_T - 1,
             PanelKey::Left | PanelKey::Char('h') => self.step = self.step.saturating_sub(1),
             PanelKey::Right | PanelKey::Char('l') => {
                 self.step = (self.step + 1).min(DEFAULT_T - 1);
@@ -574,9 +580,9 @@ fn bar(d: f64, top: f64) -> &'static str {
 
 fn hint(width: u16) -> &'static str {
     const HINTS: [&str; 3] = [
-        "f full/running  b backward  ←/→ step  [ ] α  s seed",
-        "f fwd b bwd ←→ step [] α s seed",
-        "f b ←→ [] s",
+        "c view  f full/running  ←/→ step  [ ] α  s seed",
+        "c view f full ←→ step [] α s seed",
+        "c f ←→ [] s",
     ];
     pick_hint(&HINTS, width)
 }

@@ -42,10 +42,10 @@ const SIDE_BY_SIDE: u16 = 74;
 
 const KEYS: &[(&str, &str)] = &[
     (
-        "s",
-        "strategy: zero / random-in zero-out / zero-in random-out / Net2Net",
+        "c",
+        "cycle the strategy: zero / random-in zero-out / zero-in random-out / Net2Net",
     ),
-    ("r", "new seed (weights, batch, targets, new blocks)"),
+    ("s", "new seed (weights, batch, targets, new blocks)"),
     ("t", "SGD steps after widening: 30 → 100 → 300"),
     ("z", "ReLU'(0): 0 ↔ 1"),
     ("j/k ↑/↓", "select weight matrix"),
@@ -123,8 +123,8 @@ impl Panel for WidenPanel {
                 self.selected = self.config.depth;
                 return PanelEffect::Redraw;
             }
-            PanelKey::Char('s') => self.config.strategy = self.config.strategy.next(),
-            PanelKey::Char('r') => self.config.seed = self.config.seed.wrapping_add(1),
+            PanelKey::Char('c') => self.config.strategy = self.config.strategy.next(),
+            PanelKey::Char('s') => self.config.seed = self.config.seed.wrapping_add(1),
             PanelKey::Char('t') => {
                 let i = STEPS.iter().position(|s| *s == self.config.steps);
                 self.config.steps = STEPS[i.map_or(0, |i| (i + 1) % STEPS.len())];
@@ -561,9 +561,9 @@ fn sparkline(values: &[f64], width: usize) -> String {
 
 fn hint(width: u16) -> &'static str {
     const HINTS: [&str; 3] = [
-        "s strategy  r seed  t steps  z ReLU'(0)  j/k matrix",
-        "s strat r seed t steps z relu' j/k",
-        "s r t z j/k",
+        "c strategy  s seed  t steps  z ReLU'(0)  j/k matrix",
+        "c strat s seed t steps z relu' j/k",
+        "c s t z j/k",
     ];
     pick_hint(&HINTS, width)
 }
@@ -596,7 +596,7 @@ mod tests {
     fn keys_change_the_view() {
         let mut p = WidenPanel::new();
         assert_eq!(p.config.strategy, Strategy::RandomInZeroOut);
-        press(&mut p, PanelKey::Char('s'));
+        press(&mut p, PanelKey::Char('c'));
         assert_eq!(p.config.strategy, Strategy::ZeroInRandomOut);
         press(&mut p, PanelKey::Char('z'));
         assert_eq!(p.config.relu0, 1.0);
@@ -614,11 +614,11 @@ mod tests {
     #[test]
     fn a_result_for_old_settings_is_dropped() {
         let mut p = WidenPanel::new();
-        let PanelEffect::Run(first) = p.handle(PanelKey::Char('s')) else {
-            panic!("s starts a job");
+        let PanelEffect::Run(first) = p.handle(PanelKey::Char('c')) else {
+            panic!("c starts a job");
         };
-        let PanelEffect::Run(second) = p.handle(PanelKey::Char('s')) else {
-            panic!("s starts a job");
+        let PanelEffect::Run(second) = p.handle(PanelKey::Char('c')) else {
+            panic!("c starts a job");
         };
         assert!(p.stale());
         p.job_finished(first.run_inline());

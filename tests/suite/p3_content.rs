@@ -409,7 +409,7 @@ fn panel_keys_in_the_prose_exist() {
     assert!(text.contains("`t` cycles"));
     let p = nnbook::panels::create("widen").unwrap();
     let keys: Vec<&str> = p.keys().iter().map(|(k, _)| *k).collect();
-    for k in ["s", "r", "t", "z"] {
+    for k in ["c", "s", "t", "z"] {
         assert!(keys.contains(&k), "{k}");
     }
     assert!(

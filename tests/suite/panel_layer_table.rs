@@ -40,7 +40,7 @@ fn conv96_corner_and_centre_80x24() {
 
 #[test]
 fn macs_and_3x3_replacement_160x48() {
-    insta::assert_snapshot!(draw(&*panel_after("crr"), 160, 48));
+    insta::assert_snapshot!(draw(&*panel_after("fcc"), 160, 48));
 }
 
 /// 224x224 input: the map is downsampled and says so.

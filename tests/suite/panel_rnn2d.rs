@@ -116,7 +116,7 @@ fn backward_snapshots() {
 #[test]
 fn receptive_field_snapshots() {
     let mut p = ready();
-    press(&mut p, "e");
+    press(&mut p, "cc");
     assert_eq!(p.mode(), Mode::Receptive);
     p.handle(PanelKey::Up);
     p.handle(PanelKey::Left);
@@ -126,7 +126,7 @@ fn receptive_field_snapshots() {
     let text = draw(&p, 80, 24);
     assert!(text.contains("12 positions, 24 of 40 entries"), "{text}");
     assert!(text.contains("= 12 ✓ agree"), "{text}");
-    press(&mut p, "e");
+    press(&mut p, "c");
     assert_eq!(p.mode(), Mode::Forward);
 }
 

@@ -61,21 +61,21 @@ fn narrow_40x22() {
     insta::assert_snapshot!(masked(&draw(&*panel_after(""), 40, 22)));
 }
 
-/// `s` from the default (random in, zero out) visits zero-in-random-out,
+/// `c` from the default (random in, zero out) visits zero-in-random-out,
 /// Net2Net, then the midterm's all-zero strategy.
 #[test]
 fn every_strategy_80x24() {
     insta::assert_snapshot!(
         "zero_in_random_out",
-        masked(&draw(&*panel_after("s"), 80, 24))
+        masked(&draw(&*panel_after("c"), 80, 24))
     );
-    insta::assert_snapshot!("net2net", masked(&draw(&*panel_after("ss"), 80, 24)));
-    insta::assert_snapshot!("all_zero", masked(&draw(&*panel_after("sss"), 80, 24)));
+    insta::assert_snapshot!("net2net", masked(&draw(&*panel_after("cc"), 80, 24)));
+    insta::assert_snapshot!("all_zero", masked(&draw(&*panel_after("ccc"), 80, 24)));
 }
 
 #[test]
 fn zero_strategy_says_the_new_units_never_train() {
-    let text = draw(&*panel_after("sss"), 80, 24);
+    let text = draw(&*panel_after("ccc"), 80, 24);
     assert!(text.contains("all new blocks zero"), "{text}");
     assert!(text.contains("✓ function preserved"), "{text}");
     assert!(text.contains("never trains"), "{text}");
@@ -86,13 +86,13 @@ fn zero_strategy_says_the_new_units_never_train() {
 
 #[test]
 fn zero_in_random_out_depends_on_relu_prime_at_zero() {
-    let dead = draw(&*panel_after("s"), 80, 24);
+    let dead = draw(&*panel_after("c"), 80, 24);
     assert!(dead.contains("never trains"), "{dead}");
     assert!(
         dead.contains("grad check: n/a") && dead.contains("kink"),
         "the check is flagged, not failed: {dead}"
     );
-    let alive = draw(&*panel_after("sz"), 80, 24);
+    let alive = draw(&*panel_after("cz"), 80, 24);
     assert!(alive.contains("ReLU'(0)=1"), "{alive}");
     assert!(alive.contains("from the start"), "{alive}");
     let default = draw(&*panel_after(""), 80, 24);
@@ -130,8 +130,8 @@ proptest! {
 #[test]
 fn running_job_is_shown() {
     let mut p = create("widen").unwrap();
-    let PanelEffect::Run(job) = p.handle(PanelKey::Char('s')) else {
-        panic!("s starts a job");
+    let PanelEffect::Run(job) = p.handle(PanelKey::Char('c')) else {
+        panic!("c starts a job");
     };
     let area = Rect::new(0, 0, 80, 24);
     let mut buf = Buffer::empty(area);
