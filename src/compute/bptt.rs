@@ -9,6 +9,7 @@
 //! executes any [`schedule::Schedule`] op by op (recomputing states from
 //! checkpoints) and must reproduce the baseline's gradients bit for bit.
 
+pub mod optimal;
 pub mod schedule;
 
 use std::ops::ControlFlow;
@@ -143,9 +144,42 @@ impl Grads {
     }
 }
 
-/// One backward step `t`: given `dh = ∂L/∂h_t` (upstream `g_t` included),
-/// `da = dh ⊙ (1 − h_t²)`; `dW_hh += da h_{t−1}ᵀ`, `dW_xh += da x_tᵀ`,
-/// `dx_t = W_xhᵀ da`; returns `∂L/∂h_{t−1} = W_hhᵀ da`.
+/// `g += a vᵀ`, as loops: at K = 4 this is much cheaper than ndarray's
+/// general matrix products.
+fn add_outer(g: &mut Array2<f64>, a: &Array1<f64>, v: ArrayView1<'_, f64>) {
+    for (i, d) in a.iter().enumerate() {
+        for (g, v) in g.row_mut(i).iter_mut().zip(&v) {
+            *g += d * v;
+        }
+    }
+}
+
+/// The part of backward step `t` that needs `h_t` alone: given
+/// `dh = ∂L/∂h_t` (upstream `g_t` included), `a_t = dh ⊙ (1 − h_t²)`;
+/// `dW_xh += a_t x_tᵀ`, `dx_t = W_xhᵀ a_t`. Returns `a_t` and
+/// `∂L/∂h_{t−1} = W_hhᵀ a_t` (without `g_{t−1}`). The remaining term,
+/// `dW_hh += a_t h_{t−1}ᵀ`, is the caller's.
+fn reverse_step(
+    p: &Problem,
+    t: usize,
+    h: ArrayView1<'_, f64>,
+    dh: &Array1<f64>,
+    grads: &mut Grads,
+) -> (Array1<f64>, Array1<f64>) {
+    let a = Array1::from_shape_fn(h.len(), |i| dh[i] * (1.0 - h[i] * h[i]));
+    add_outer(&mut grads.w_xh, &a, p.x.row(t - 1));
+    let transpose_times = |w: &Array2<f64>| {
+        Array1::from_shape_fn(w.ncols(), |j| {
+            w.column(j).iter().zip(&a).map(|(w, d)| w * d).sum()
+        })
+    };
+    grads.x.row_mut(t - 1).assign(&transpose_times(&p.w_xh));
+    let dh_prev = transpose_times(&p.w_hh);
+    (a, dh_prev)
+}
+
+/// One whole backward step `t`, as textbook BPTT does it with `h_{t−1}` and
+/// `h_t` both at hand: [`reverse_step`], then `dW_hh += a_t h_{t−1}ᵀ`.
 fn backward_step(
     p: &Problem,
     t: usize,
@@ -154,25 +188,9 @@ fn backward_step(
     dh: &Array1<f64>,
     grads: &mut Grads,
 ) -> Array1<f64> {
-    let da = Array1::from_shape_fn(h.len(), |i| dh[i] * (1.0 - h[i] * h[i]));
-    let x = p.x.row(t - 1);
-    // Outer products and transposed products as loops: at K = 4 this is
-    // much cheaper than ndarray's general matrix products.
-    for (i, d) in da.iter().enumerate() {
-        for (g, v) in grads.w_hh.row_mut(i).iter_mut().zip(&h_prev) {
-            *g += d * v;
-        }
-        for (g, v) in grads.w_xh.row_mut(i).iter_mut().zip(&x) {
-            *g += d * v;
-        }
-    }
-    let transpose_times = |w: &Array2<f64>| {
-        Array1::from_shape_fn(w.ncols(), |j| {
-            w.column(j).iter().zip(&da).map(|(w, d)| w * d).sum()
-        })
-    };
-    grads.x.row_mut(t - 1).assign(&transpose_times(&p.w_xh));
-    transpose_times(&p.w_hh)
+    let (a, dh_prev) = reverse_step(p, t, h, dh, grads);
+    add_outer(&mut grads.w_hh, &a, h_prev);
+    dh_prev
 }
 
 /// All states `h_0 … h_T` as rows of a `[T+1][K]` array.
@@ -207,6 +225,8 @@ pub fn baseline(p: &Problem) -> Grads {
 
 /// Execute `schedule` op by op with real vectors: checkpoints live in a
 /// map, the cursor in one vector, and every op is checked by a [`Tracker`].
+/// Each backward op sees `h_t` only; per gradient entry the additions happen
+/// in the baseline's order, so the gradients are the baseline's bit for bit.
 pub fn run_schedule(
     p: &Problem,
     schedule: Schedule,
@@ -220,6 +240,8 @@ pub fn run_schedule(
     let mut cursor: (u64, Array1<f64>) = (0, zero.clone());
     let mut grads = Grads::zeros(p);
     let mut carry = Array1::<f64>::zeros(p.hidden());
+    // a_{t+1}, carried until h_t is visited (the only use of h_t in step t+1).
+    let mut pending: Option<Array1<f64>> = None;
     let mut cancelled = false;
     let total = schedule::forward_closed_form(schedule, t_max as u64, slots);
     let mut ops = 0u64;
@@ -258,10 +280,16 @@ pub fn run_schedule(
                 stored.remove(&t);
             }
             Op::Backward { t } => {
+                // h_t finishes step t+1 (its dW_hh term) and does step t's
+                // own part; a_t waits for h_{t−1}.
                 let h = get(&stored, &cursor, t);
-                let h_prev = get(&stored, &cursor, t - 1);
+                if let Some(a_next) = &pending {
+                    add_outer(&mut grads.w_hh, a_next, h.view());
+                }
                 let dh = &carry + &p.g.row(t as usize - 1);
-                carry = backward_step(p, t as usize, h_prev.view(), h.view(), &dh, &mut grads);
+                let (a, dh_prev) = reverse_step(p, t as usize, h.view(), &dh, &mut grads);
+                pending = Some(a);
+                carry = dh_prev;
             }
         }
         ops += 1;
@@ -280,6 +308,11 @@ pub fn run_schedule(
     }
     if let Some(e) = tracker.error {
         return Err(ComputeError::Shape(format!("schedule: {e}")));
+    }
+    // Step 1's dW_hh term uses h_0 = 0: added all the same, so the floating
+    // point operations are exactly the baseline's.
+    if let Some(a) = &pending {
+        add_outer(&mut grads.w_hh, a, zero.view());
     }
     grads.h0 = carry;
     Ok((grads, tracker.counts))
@@ -449,14 +482,10 @@ impl Settings {
     /// Resolve a memory budget for `schedule` at `t` steps; an error names
     /// `memory` when the budget is too small for the schedule.
     pub fn resolve_slots(schedule: Schedule, t: u64, memory: Memory) -> Result<u64, ParamError> {
-        let needed = match schedule {
-            Schedule::StoreAll => t,
-            Schedule::Recursive => schedule::recursive_peak(t),
-            Schedule::Fixed => 2,
-        };
+        let needed = schedule.min_slots(t);
         let slots = match memory {
             Memory::Log if schedule == Schedule::StoreAll => t,
-            Memory::Log => schedule::recursive_peak(t).max(2),
+            Memory::Log => schedule::recursive_peak(t),
             Memory::Slots(m) => m,
         };
         if slots < needed {
@@ -464,8 +493,9 @@ impl Settings {
                 name: "memory".into(),
                 value: slots.to_string(),
                 range: format!(
-                    "{needed}..={MAX_T_COUNTS} ({} needs {needed} slots at t={t})",
-                    schedule.name()
+                    "{needed}..={MAX_T_COUNTS} ({} needs {needed} slot{} at t={t})",
+                    schedule.name(),
+                    if needed == 1 { "" } else { "s" }
                 ),
             });
         }
@@ -495,7 +525,7 @@ impl Settings {
             return Err(ParamError::OutOfRange {
                 name: "memory".into(),
                 value: m.to_string(),
-                range: format!("2..={MAX_T_COUNTS}"),
+                range: format!("1..={MAX_T_COUNTS}"),
             });
         }
         let slots = Settings::resolve_slots(schedule, t, memory)?;
@@ -534,20 +564,27 @@ impl Settings {
     }
 }
 
-/// Counts of every schedule at `t` steps (fixed and revolve at `slots`).
+/// Counts of every schedule at `t` steps, each beside the optimum at the
+/// memory it actually uses.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Comparison {
     pub t: u64,
+    /// The constant budget `M` of the fixed and optimal columns.
     pub slots: u64,
     pub store_all: u64,
     pub recursive: u64,
+    /// `1 + ⌈log₂ T⌉`.
     pub recursive_peak: u64,
+    /// The optimum at the recursive schedule's memory.
+    pub optimal_at_log: Option<u64>,
+    /// Evenly spaced checkpoints with `slots` slots.
     pub fixed: u64,
     pub fixed_peak: u64,
-    /// The optimum at `slots` (count only).
-    pub revolve: Option<u64>,
-    /// The optimum at the recursive schedule's memory.
-    pub revolve_at_log: Option<u64>,
+    /// The optimum at `slots`.
+    pub optimal: Option<u64>,
+    /// Griewank's classic count at `slots` (reverse steps re-evaluate their
+    /// forward step): the number the literature prints, another model.
+    pub classic_revolve: Option<u64>,
 }
 
 pub fn compare(t: u64, slots: u64) -> Comparison {
@@ -558,11 +595,46 @@ pub fn compare(t: u64, slots: u64) -> Comparison {
         store_all: t,
         recursive: schedule::recursive_forward(t),
         recursive_peak: rp,
+        optimal_at_log: schedule::optimal_forward(t, rp),
         fixed: schedule::fixed_forward(t, slots),
         fixed_peak: schedule::fixed_peak(t, slots),
-        revolve: schedule::revolve_forward(t, slots),
-        revolve_at_log: schedule::revolve_forward(t, rp.max(2)),
+        optimal: schedule::optimal_forward(t, slots),
+        classic_revolve: schedule::classic_revolve_forward(t, slots),
     }
+}
+
+/// One point of the cost-versus-memory chart.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CostPoint {
+    pub memory: u64,
+    pub optimal: u64,
+    pub fixed: u64,
+}
+
+/// Budgets the chart shows for `t` steps: 1 … 8, then doubling, and `t`.
+pub fn chart_budgets(t: u64) -> Vec<u64> {
+    let mut m: Vec<u64> = (1..=8).collect();
+    let mut next = 12;
+    while next < t {
+        m.push(next);
+        next = if next < 16 { 16 } else { next * 2 };
+    }
+    m.push(t);
+    m.retain(|&x| x <= t);
+    m.dedup();
+    m
+}
+
+/// Forward steps of the optimal and the evenly spaced schedules against `M`.
+pub fn cost_versus_memory(t: u64) -> Vec<CostPoint> {
+    chart_budgets(t)
+        .into_iter()
+        .map(|m| CostPoint {
+            memory: m,
+            optimal: schedule::optimal_forward(t, m).unwrap_or(u64::MAX),
+            fixed: schedule::fixed_forward(t, m),
+        })
+        .collect()
 }
 
 /// Ratio to the baseline's `T` forward steps.
@@ -594,12 +666,12 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec {
         name: "schedule",
         default: "recursive",
-        help: "store-all (baseline, M = T) | recursive (5a, log memory) | fixed (5b, M slots)",
+        help: "store-all (baseline, M = T) | recursive (5a, log memory) | fixed (5b, evenly spaced, M slots) | optimal (5b, M slots)",
     },
     ParamSpec {
         name: "memory",
         default: "log",
-        help: "slots M for hidden states: log (1 + ceil(log2 T)) or a number (fixed needs >= 2)",
+        help: "slots M for hidden states, the state being computed included: log (1 + ceil(log2 T)) or a number >= 1",
     },
 ];
 
@@ -639,30 +711,28 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
         thousands(counts.peak_memory),
         thousands(s.t),
     );
+    let row = |name: &str, steps: Option<u64>| match steps {
+        Some(n) => format!(
+            "  {name:<34} {:>16} forward steps  x{:.3}\n",
+            thousands(n),
+            ratio(n, s.t)
+        ),
+        None => format!("  {name:<34} (overflow)\n"),
+    };
     text += &format!(
-        "All schedules at T = {} (M = {} for fixed and revolve):\n",
+        "At the same memory, T = {} (baseline store-all: {} forward steps, {} slots):\n",
         thousands(s.t),
-        s.slots
+        thousands(s.t),
+        thousands(s.t)
     );
-    let rows = [
-        ("store-all", Some(cmp.store_all), s.t),
-        ("recursive", Some(cmp.recursive), cmp.recursive_peak),
-        ("fixed", Some(cmp.fixed), cmp.fixed_peak),
-        ("revolve (optimal, count only)", cmp.revolve, s.slots),
-    ];
-    for (name, steps, mem) in rows {
-        match steps {
-            Some(n) => {
-                text += &format!(
-                    "  {name:<30} {:>16} forward steps  x{:<10.3} {} slots\n",
-                    thousands(n),
-                    ratio(n, s.t),
-                    thousands(mem)
-                )
-            }
-            None => text += &format!("  {name:<30} (overflow)\n"),
-        }
-    }
+    text += &format!(" M = 1 + ceil(log2 T) = {} slots\n", cmp.recursive_peak);
+    text += &row("recursive halving (5a)", Some(cmp.recursive));
+    text += &row("optimal", cmp.optimal_at_log);
+    text += &format!(" M = {} slots\n", thousands(s.slots));
+    text += &row("fixed, evenly spaced checkpoints", Some(cmp.fixed));
+    text += &row("optimal", cmp.optimal);
+    text += &row("revolve, classic model (*)", cmp.classic_revolve);
+    text += " (*) Griewank's count where every reverse step re-evaluates its forward step\n";
     text.push('\n');
     let numeric_json = match &numeric {
         Ok((n, p)) => {
@@ -714,12 +784,14 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
         "counts": counts,
         "forward_ratio_to_baseline": ratio(counts.forward_steps, s.t),
         "comparison": cmp,
+        "cost_versus_memory": cost_versus_memory(s.t),
         "numeric": numeric_json,
         "notes": {
             "model": "h_t = tanh(W_hh h_{t-1} + W_xh x_t), h_0 = 0; weights [out][in]; x row t-1 is x_t; upstream_grad row t-1 is dL/dh_t; loss = sum_t upstream_grad[t-1] . h_t",
-            "memory": "hidden-state K-vectors held at once: checkpoints plus the freshly computed state when not stored; h_0 = 0 is free; gradient vectors not counted",
-            "forward_steps": "every evaluation of one RNN step; checkpointing schedules recompute h_t from h_{t-1} right before backward step t (as in revolve); store-all runs T",
-            "revolve": "Griewank's optimal binomial checkpointing count for the same budget; the schedule itself is not built",
+            "memory": "hidden-state K-vectors held at once: checkpoints plus the freshly computed state (the cursor) when not stored; h_0 = 0 is free; a forward step overwrites the cursor in place; gradient vectors and scratch not counted",
+            "forward_steps": "every evaluation of one RNN step; reverse step t needs h_t only (the dW_hh term a_t h_{t-1}^T is added when h_{t-1} is visited), so a schedule makes h_T, ..., h_1 available in turn; store-all runs T",
+            "optimal": "the optimal schedule for M slots in this model, executed: r(T+1) - C(M+r, M+1) forward steps, r = min{r : C(M+r, M) >= T+1}",
+            "classic_revolve": "Griewank's count in the classic model (reverse step t needs h_{t-1} and re-evaluates step t): T + rT - C(s+r, s+1), s = M-1, r = min{r : C(s+r, s) >= T}; another model, not run here",
         },
     });
     Ok(Report { text, json })
@@ -739,6 +811,32 @@ pub fn nested(a: &Array2<f64>) -> Vec<Vec<f64>> {
     a.rows().into_iter().map(|r| r.to_vec()).collect()
 }
 
+/// A ratio to the baseline as the text prints it: two decimals below 10,
+/// one below 1000, then whole numbers with thousands separators.
+pub fn fmt_ratio(r: f64) -> String {
+    if r < 10.0 {
+        format!("{r:.2}")
+    } else if r < 1000.0 {
+        format!("{r:.1}")
+    } else {
+        thousands(r.round() as u64)
+    }
+}
+
+/// The rough estimates of 5(b) at `t` steps and `m` slots: the repetition
+/// number's asymptote `(M!·T)^{1/M}`, and the cost ratio it gives,
+/// `(M!·T)^{1/M}·M/(M+1)`.
+pub fn optimal_estimates(t: u64, m: u64) -> (f64, f64) {
+    let ln_fact: f64 = (1..=m).map(|k| (k as f64).ln()).sum();
+    let r = ((ln_fact + (t as f64).ln()) / m as f64).exp();
+    (r, r * m as f64 / (m + 1) as f64)
+}
+
+/// Budgets of the 5(b) table at `T = 10⁶`.
+pub const TABLE_BUDGETS: [u64; 6] = [1, 2, 3, 4, 8, 16];
+/// The 5(b) panel opens on the optimal schedule with this budget.
+pub const PANEL_5B_M: u64 = 4;
+
 /// Figures the Problem 5 solution quotes.
 pub fn facts(out: &mut Facts) {
     let mut put = |k: &str, v: String| {
@@ -749,56 +847,71 @@ pub fn facts(out: &mut Facts) {
     put("default.c", DEFAULT_C.to_string());
     put("default.seed", DEFAULT_SEED.to_string());
     put("default.m", DEFAULT_M.to_string());
+    put("panel5b.m", PANEL_5B_M.to_string());
     put("max_t_numeric", thousands(MAX_T_NUMERIC));
     put("max_t_counts", thousands(MAX_T_COUNTS));
-    for (key, t) in [("t16", 16u64), ("t1024", 1024), ("t1e6", 1_000_000)] {
+    for (key, t) in [
+        ("t16", 16u64),
+        ("t100", 100),
+        ("t1024", 1024),
+        ("t1e6", 1_000_000),
+    ] {
         let c = compare(t, DEFAULT_M);
-        let lg = (t as f64).log2();
+        let r = |n: u64| fmt_ratio(ratio(n, t));
         put(&format!("{key}.t"), thousands(t));
-        put(
-            &format!("{key}.log2"),
-            format!("{lg:.2}").trim_end_matches(".00").into(),
-        );
         put(&format!("{key}.rec.fwd"), thousands(c.recursive));
-        put(
-            &format!("{key}.rec.ratio"),
-            format!("{:.2}", ratio(c.recursive, t)),
-        );
+        put(&format!("{key}.rec.ratio"), r(c.recursive));
         put(&format!("{key}.rec.peak"), c.recursive_peak.to_string());
-        put(
-            &format!("{key}.rec.formula"),
-            thousands((t as f64 * lg / 2.0 + t as f64).round() as u64),
-        );
-        if let Some(r) = c.revolve_at_log {
-            put(&format!("{key}.rev_log.fwd"), thousands(r));
-            put(
-                &format!("{key}.rev_log.ratio"),
-                format!("{:.2}", ratio(r, t)),
-            );
+        // The level-by-level bound (T/2)⌈log₂T⌉ + T.
+        let bound = t / 2 * schedule::ceil_log2(t) + t;
+        put(&format!("{key}.rec.bound"), thousands(bound));
+        let reeval = schedule::reevaluating_halving_forward(t);
+        put(&format!("{key}.reeval.fwd"), thousands(reeval));
+        if let Some(o) = c.optimal_at_log {
+            put(&format!("{key}.opt_log.fwd"), thousands(o));
+            put(&format!("{key}.opt_log.ratio"), r(o));
         }
         put(&format!("{key}.fix8.fwd"), thousands(c.fixed));
-        put(
-            &format!("{key}.fix8.ratio"),
-            format!("{:.1}", ratio(c.fixed, t)),
-        );
+        put(&format!("{key}.fix8.ratio"), r(c.fixed));
         put(&format!("{key}.fix8.peak"), c.fixed_peak.to_string());
-        if let Some(r) = c.revolve {
-            put(&format!("{key}.rev8.fwd"), thousands(r));
-            put(&format!("{key}.rev8.ratio"), format!("{:.1}", ratio(r, t)));
+        if let Some(o) = c.optimal {
+            put(&format!("{key}.opt8.fwd"), thousands(o));
+            put(&format!("{key}.opt8.ratio"), r(o));
         }
-        let two = schedule::fixed_forward(t, 2);
-        put(&format!("{key}.fix2.fwd"), thousands(two));
-        put(
-            &format!("{key}.fix2.ratio"),
-            format!("{:.1}", ratio(two, t)),
-        );
-        if let Some(r) = schedule::revolve_forward(t, 2) {
-            put(&format!("{key}.rev2.fwd"), thousands(r));
+        if let Some(o) = c.classic_revolve {
+            put(&format!("{key}.classic8.fwd"), thousands(o));
+            put(&format!("{key}.classic8.ratio"), r(o));
         }
+        let one = schedule::fixed_forward(t, 1);
+        put(&format!("{key}.fix1.fwd"), thousands(one));
+        put(&format!("{key}.fix1.ratio"), r(one));
     }
-    put("t16.half", (16u64 / 2).to_string());
+    // T = 10⁶: the repetition number and the estimates 5(b) quotes.
+    let big = 1_000_000u64;
+    for m in TABLE_BUDGETS {
+        let key = format!("t1e6.m{m}");
+        if let (Some(o), Some(rep)) = (
+            schedule::optimal_forward(big, m),
+            optimal::repetition(big, m),
+        ) {
+            put(&format!("{key}.opt.ratio"), fmt_ratio(ratio(o, big)));
+            put(&format!("{key}.r"), thousands(rep));
+        }
+        put(
+            &format!("{key}.fix.ratio"),
+            fmt_ratio(ratio(schedule::fixed_forward(big, m), big)),
+        );
+        put(&format!("{key}.m"), m.to_string());
+    }
+    let (r_est, cost_est) = optimal_estimates(big, DEFAULT_M);
+    put("t1e6.opt8.r_estimate", format!("{r_est:.1}"));
+    put("t1e6.opt8.estimate", format!("{cost_est:.1}"));
+    put(
+        "t1e6.fix8.estimate",
+        thousands(big / (2 * DEFAULT_M)),
+    );
     // The checkpoints held at the first backward step of the recursion (the
-    // panel's opening frame), without building the trace.
+    // 5(a) panel's opening frame), without building the trace.
     let mut tracker = Tracker::new(16);
     let mut deepest = None;
     schedule::emit(Schedule::Recursive, 16, 0, &mut |op| {
@@ -816,19 +929,19 @@ pub fn facts(out: &mut Facts) {
             .collect();
         put("t16.deepest_tex", held.join(", "));
     }
-    // T²/(2(M−1)) / T = T/(2(M−1)) at T = 10⁶, M = 8: the estimate 5(b) gives.
-    put(
-        "t1e6.fix8.estimate",
-        format!("{:.1}", 1e6 / (2.0 * (DEFAULT_M - 1) as f64)),
-    );
     let s = Settings::default();
     let p = s.problem();
     let base = baseline(&p);
-    if let Ok((g, counts)) = run_schedule(&p, Schedule::Recursive, s.slots, &mut super::no_progress)
-    {
+    let run = |schedule, slots| run_schedule(&p, schedule, slots, &mut super::no_progress);
+    if let Ok((g, counts)) = run(Schedule::Recursive, s.slots) {
         put("default.rec.diff", fmt_diff(g.max_abs_diff(&base)));
         put("default.rec.fwd", counts.forward_steps.to_string());
         put("default.rec.peak", counts.peak_memory.to_string());
+    }
+    if let Ok((g, counts)) = run(Schedule::Optimal, PANEL_5B_M) {
+        put("default.opt.diff", fmt_diff(g.max_abs_diff(&base)));
+        put("default.opt.fwd", counts.forward_steps.to_string());
+        put("default.opt.peak", counts.peak_memory.to_string());
     }
     let gc = grad_check(&p, &base);
     put("default.gradcheck", format!("{:.1e}", gc.max_rel_error));
@@ -874,8 +987,8 @@ mod tests {
             let p = Problem::seeded(seed, t, 4, 3);
             let base = baseline(&p);
             for schedule in Schedule::ALL {
-                for slots in [2, 3, 5, 8] {
-                    let slots = slots.max(schedule.slots_needed(t as u64, slots));
+                for slots in [1, 2, 3, 5, 8] {
+                    let slots = slots.max(schedule.min_slots(t as u64));
                     let (g, counts) = run_schedule(&p, schedule, slots, &mut no_progress).unwrap();
                     // Same float operations in the same order: identical bits.
                     assert_eq!(g.max_abs_diff(&base), 0.0, "{schedule:?} t={t} m={slots}");
@@ -883,6 +996,21 @@ mod tests {
                     assert_eq!(counts, schedule::count(schedule, t as u64, slots).unwrap());
                 }
             }
+        }
+    }
+
+    /// The executed optimal schedule at every budget: the store-all run's
+    /// gradients, bit for bit, which pass the finite-difference check.
+    #[test]
+    fn optimal_schedule_gradients_are_store_alls() {
+        let p = Problem::seeded(5, 24, 4, 3);
+        let (store_all, _) = run_schedule(&p, Schedule::StoreAll, 24, &mut no_progress).unwrap();
+        assert!(grad_check(&p, &store_all).max_rel_error < 1e-7);
+        for m in 1..=25 {
+            let (g, counts) = run_schedule(&p, Schedule::Optimal, m, &mut no_progress).unwrap();
+            assert_eq!(g, store_all, "m={m}");
+            assert_eq!(Some(counts.forward_steps), schedule::optimal_forward(24, m));
+            assert!(counts.peak_memory <= m);
         }
     }
 
@@ -907,7 +1035,9 @@ mod tests {
             (&["k=65"][..], "`k`"),
             (&["c=x"][..], "`c`"),
             (&["memory=lots"][..], "`memory`"),
-            (&["schedule=fixed", "memory=1"][..], "`memory`"),
+            (&["schedule=fixed", "memory=0"][..], "`memory`"),
+            (&["schedule=optimal", "memory=0"][..], "`memory`"),
+            (&["schedule=optimal", "memory=1000001"][..], "`memory`"),
             (&["schedule=recursive", "memory=4"][..], "`memory`"),
             (&["schedule=store-all", "memory=3"][..], "`memory`"),
             (&["schedule=revolve"][..], "`schedule`"),
@@ -926,7 +1056,7 @@ mod tests {
         assert!(s.numeric_fits().is_err());
         s.t = 4096;
         s.schedule = Schedule::Fixed;
-        s.slots = 2;
+        s.slots = 1;
         s.k = 64;
         s.c = 64;
         assert!(s.numeric_fits().is_err());
@@ -937,8 +1067,13 @@ mod tests {
     fn facts_are_built() {
         let mut f = Facts::new();
         facts(&mut f);
-        assert_eq!(f["p5.t16.rec.fwd"], "48");
+        assert_eq!(f["p5.t16.rec.fwd"], "30");
+        assert_eq!(f["p5.t16.reeval.fwd"], "48");
+        assert_eq!(f["p5.t100.rec.fwd"], "300");
+        assert_eq!(f["p5.t100.reeval.fwd"], "416");
         assert_eq!(f["p5.t16.rec.peak"], "5");
         assert_eq!(f["p5.default.rec.diff"], "0");
+        assert_eq!(f["p5.default.opt.diff"], "0");
+        assert_eq!(f["p5.t1e6.m8.r"], "17");
     }
 }
