@@ -514,7 +514,7 @@ impl BpttPanel {
                 ),
             ],
         ];
-        let label_w = 3usize;
+        let label_w = 4usize;
         let nums = |p: &CostPoint| {
             format!(
                 "{:>6} {:>6}",
@@ -523,7 +523,18 @@ impl BpttPanel {
             )
         };
         let num_w = 13usize;
-        let bar_w = w.saturating_sub(label_w + num_w + 2).max(1);
+        // Wide panels keep the bars short enough to read across to the numbers.
+        let bar_w = w.saturating_sub(label_w + num_w + 2).clamp(1, 40);
+        out.push(vec![(
+            format!(
+                "{:>3} {} {:>6} {:>6}",
+                "M",
+                " ".repeat(bar_w),
+                "opt",
+                "even"
+            ),
+            theme.table_header,
+        )]);
         let top = view
             .chart
             .iter()
@@ -539,8 +550,10 @@ impl BpttPanel {
             let current = self.schedule.takes_budget() && p.memory == view.slots
                 || self.schedule == Schedule::Recursive && p.memory == rec_m;
             let label_style = if current { theme.accent } else { theme.text };
+            // ▸ marks the panel's own M (also without colour).
+            let mark = if current { "▸" } else { " " };
             out.push(vec![
-                (format!("{:>2} ", p.memory), label_style),
+                (format!("{mark}{:>2} ", p.memory), label_style),
                 ("█".repeat(opt), theme.good),
                 ("░".repeat(fix - opt), theme.warning),
                 (" ".repeat(bar_w - fix), theme.text),
@@ -637,8 +650,10 @@ impl BpttPanel {
             }
         };
         let mut out: Vec<Line> = vec![vec![(
-            if w >= 48 {
-                "forward steps ÷ T at equal memory; log: M = 1+⌈log₂T⌉".to_string()
+            if w >= 56 {
+                "forward steps ÷ T at equal memory, M = 1+⌈log₂T⌉:".to_string()
+            } else if w >= 38 {
+                "fwd ÷ T at equal memory, M = 1+⌈log₂T⌉:".to_string()
             } else {
                 "fwd ÷ T, M = 1+⌈log₂T⌉".to_string()
             },
@@ -649,7 +664,7 @@ impl BpttPanel {
             out.push(vec![(join(r), row_style(c))]);
         }
         out.push(vec![(
-            if w >= 48 {
+            if w >= 30 {
                 format!("constant memory: M = {m} slots")
             } else {
                 format!("constant M = {m}")
