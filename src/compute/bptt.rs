@@ -906,10 +906,7 @@ pub fn facts(out: &mut Facts) {
     let (r_est, cost_est) = optimal_estimates(big, DEFAULT_M);
     put("t1e6.opt8.r_estimate", format!("{r_est:.1}"));
     put("t1e6.opt8.estimate", format!("{cost_est:.1}"));
-    put(
-        "t1e6.fix8.estimate",
-        thousands(big / (2 * DEFAULT_M)),
-    );
+    put("t1e6.fix8.estimate", thousands(big / (2 * DEFAULT_M)));
     // The checkpoints held at the first backward step of the recursion (the
     // 5(a) panel's opening frame), without building the trace.
     let mut tracker = Tracker::new(16);

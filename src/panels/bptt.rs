@@ -778,7 +778,10 @@ mod tests {
         );
         // The chart's points are the closed forms at the panel's T.
         for c in &view.chart {
-            assert_eq!(Some(c.optimal), schedule::optimal_forward(DEFAULT_T, c.memory));
+            assert_eq!(
+                Some(c.optimal),
+                schedule::optimal_forward(DEFAULT_T, c.memory)
+            );
             assert!(c.optimal <= c.fixed);
         }
     }

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use nnbook::compute::bptt::optimal::repetition;
 use nnbook::compute::bptt::schedule::{
-    self, Op, Schedule, ceil_log2, classic_revolve_forward, count, fixed_forward,
-    optimal_forward, recursive_forward, reevaluating_halving_forward,
+    self, Op, Schedule, ceil_log2, classic_revolve_forward, count, fixed_forward, optimal_forward,
+    recursive_forward, reevaluating_halving_forward,
 };
 use nnbook::compute::bptt::{
     DEFAULT_M, DEFAULT_T, PANEL_5B_M, Settings, TABLE_BUDGETS, baseline, fmt_diff, fmt_ratio,
@@ -171,10 +171,7 @@ fn facts_equal_the_computation() {
             g("opt.ratio"),
             fmt_ratio(ratio(optimal_forward(big, m).unwrap(), big))
         );
-        assert_eq!(
-            g("fix.ratio"),
-            fmt_ratio(ratio(fixed_forward(big, m), big))
-        );
+        assert_eq!(g("fix.ratio"), fmt_ratio(ratio(fixed_forward(big, m), big)));
     }
     let (r_est, cost_est) = optimal_estimates(big, DEFAULT_M);
     assert_eq!(f["p5.t1e6.opt8.r_estimate"], format!("{r_est:.1}"));
@@ -216,14 +213,25 @@ fn prose_claims_hold() {
     assert_eq!((n("t16.rec.fwd"), n("t16.reeval.fwd")), (30.0, 48.0));
     assert_eq!((n("t100.rec.fwd"), n("t100.reeval.fwd")), (300.0, 416.0));
     for t in ["t16", "t100", "t1024", "t1e6"] {
-        assert!(n(&format!("{t}.rec.fwd")) <= n(&format!("{t}.rec.bound")), "{t}");
+        assert!(
+            n(&format!("{t}.rec.fwd")) <= n(&format!("{t}.rec.bound")),
+            "{t}"
+        );
         // "not the exact optimum for its number of slots"
-        assert!(n(&format!("{t}.opt_log.fwd")) < n(&format!("{t}.rec.fwd")), "{t}");
+        assert!(
+            n(&format!("{t}.opt_log.fwd")) < n(&format!("{t}.rec.fwd")),
+            "{t}"
+        );
     }
     for t in 1..=2000u64 {
-        assert!(recursive_forward(t) <= t / 2 * ceil_log2(t) + t, "bound at {t}");
+        assert!(
+            recursive_forward(t) <= t / 2 * ceil_log2(t) + t,
+            "bound at {t}"
+        );
         assert_eq!(
-            count(Schedule::Recursive, t.min(300), 0).unwrap().peak_memory,
+            count(Schedule::Recursive, t.min(300), 0)
+                .unwrap()
+                .peak_memory,
             1 + ceil_log2(t.min(300))
         );
     }
@@ -264,7 +272,10 @@ fn prose_claims_hold() {
             let exact = ratio(optimal_forward(t, m).unwrap(), t);
             (exact / optimal_estimates(t, m).1 - 1.0).abs()
         };
-        assert!(off(1_000_000) < off(10_000) && off(1_000_000) < 0.1, "m={m}");
+        assert!(
+            off(1_000_000) < off(10_000) && off(1_000_000) < 0.1,
+            "m={m}"
+        );
     }
     // "(r + (M+1)/2)^M / M!" is nearer C(M+r, M) than r^M / M!.
     let (m, r) = (8u64, n("t1e6.m8.r") as u64);
@@ -276,7 +287,10 @@ fn prose_claims_hold() {
     // The table's budgets are the facts' rows.
     let text = content();
     for m in TABLE_BUDGETS {
-        assert!(text.contains(&format!("| {{{{p5.t1e6.m{m}.m}}}} |")), "row M={m}");
+        assert!(
+            text.contains(&format!("| {{{{p5.t1e6.m{m}.m}}}} |")),
+            "row M={m}"
+        );
     }
     // The panel opens where the checkpoints named in the text are held.
     let frames = schedule::trace(Schedule::Recursive, 16, 0).unwrap();
@@ -330,7 +344,10 @@ fn pseudocode_follows_the_code() {
             .unwrap_or_else(|| panic!("`{line}` in order"));
         at += i + line.len();
     }
-    assert!(!code.contains("del "), "memory is the slot array, not `del`");
+    assert!(
+        !code.contains("del "),
+        "memory is the slot array, not `del`"
+    );
     // The slot array's size is the schedule's peak.
     for t in 1..=200 {
         assert_eq!(schedule::recursive_peak(t), 1 + ceil_log2(t));

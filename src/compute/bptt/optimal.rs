@@ -154,7 +154,10 @@ pub fn emit(t: u64, m: u64, sink: &mut dyn FnMut(Op)) -> usize {
                 let r = repetition_below(n, m, r);
                 let a = first_split(n, m, r);
                 let j = a + 1;
-                sink(Op::Forward { from: lo, to: lo + j });
+                sink(Op::Forward {
+                    from: lo,
+                    to: lo + j,
+                });
                 // The left part is within repetition r − 1 (a ≤ N(m, r − 1)).
                 let left = Task::Reverse {
                     lo,
