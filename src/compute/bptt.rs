@@ -717,7 +717,8 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
             thousands(n),
             ratio(n, s.t)
         ),
-        None => format!("  {name:<34} (overflow)\n"),
+        // Only the classic model has no count: it needs M >= 2 (h_{t-1} and h_t).
+        None => format!("  {name:<34} (needs M >= 2)\n"),
     };
     text += &format!(
         "At the same memory, T = {} (baseline store-all: {} forward steps, {} slots):\n",
@@ -728,7 +729,11 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
     text += &format!(" M = 1 + ceil(log2 T) = {} slots\n", cmp.recursive_peak);
     text += &row("recursive halving (5a)", Some(cmp.recursive));
     text += &row("optimal", cmp.optimal_at_log);
-    text += &format!(" M = {} slots\n", thousands(s.slots));
+    text += &format!(
+        " M = {} slot{}\n",
+        thousands(s.slots),
+        if s.slots == 1 { "" } else { "s" }
+    );
     text += &row("fixed, evenly spaced checkpoints", Some(cmp.fixed));
     text += &row("optimal", cmp.optimal);
     text += &row("revolve, classic model (*)", cmp.classic_revolve);

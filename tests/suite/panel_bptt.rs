@@ -137,8 +137,17 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
-    fn never_panics(w in 0u16..=200, h in 0u16..=70, keys in "[ lhareos+\\-\\[\\]]{0,8}") {
-        let p = panel_after(&keys);
+    fn never_panics(
+        w in 0u16..=200,
+        h in 0u16..=70,
+        keys in "[ lhareos+\\-\\[\\]]{0,8}",
+        budget: bool,
+    ) {
+        let mut p = if budget { budget_panel() } else { panel_after("") };
+        for ch in keys.chars() {
+            p.handle(PanelKey::Char(ch));
+        }
+        p.handle(PanelKey::Down);
         draw(&*p, w, h);
     }
 }
