@@ -224,7 +224,6 @@ pub fn kinds() -> &'static [PanelKind] {
         widen::KIND,
         seqnorm::KIND,
         bptt::KIND,
-        bptt::KIND_BUDGET,
         rnn2d::KIND,
     ];
     KINDS

@@ -16,29 +16,32 @@ use unicode_width::UnicodeWidthStr;
 
 use super::canvas::Canvas;
 use super::canvas::pick_hint;
-use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
+use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey, StateValues};
 use crate::compute::bptt::schedule::{self, Frame, Op, Schedule};
 use crate::compute::bptt::{
     self as bptt, Comparison, CostPoint, DEFAULT_C, DEFAULT_K, DEFAULT_M, DEFAULT_SEED, DEFAULT_T,
-    Numeric, PANEL_5B_M, Problem, compare, cost_versus_memory, fmt_ratio, ratio,
+    Numeric, Problem, compare, cost_versus_memory, fmt_ratio, ratio,
 };
 use crate::compute::layer_table::thousands;
 use crate::compute::no_progress;
 
-/// The 5(a) panel: the recursive halving, opened at its deepest point.
+/// Opens on the recursive halving at its deepest point (5(a)); a part may
+/// open it on another schedule and budget (5(b): `schedule = "optimal"`,
+/// `memory = 4`).
 pub const KIND: PanelKind = PanelKind {
     name: "bptt",
-    summary: "Problem 5(a): checkpointed BPTT schedules, step by step",
+    summary: "Problem 5: checkpointed BPTT schedules step by step, cost against memory",
     create: || Box::new(BpttPanel::new()),
-    states: &[],
-};
-
-/// The 5(b) panel: the optimal schedule for a constant budget, with the
-/// cost-versus-memory chart. Same panel, its own state.
-pub const KIND_BUDGET: PanelKind = PanelKind {
-    name: "bptt-budget",
-    summary: "Problem 5(b): the optimal schedule for M slots and its cost against M",
-    create: || Box::new(BpttPanel::budget()),
+    states: &[
+        StateKey {
+            key: "schedule",
+            values: StateValues::OneOf(Schedule::NAMES),
+        },
+        StateKey {
+            key: "memory",
+            values: StateValues::Int { min: 1, max: 64 },
+        },
+    ],
 };
 
 /// Sequence lengths `+`/`-` step through.
@@ -89,11 +92,6 @@ impl BpttPanel {
     /// 5(a): the recursive halving at `T = 16`.
     pub fn new() -> Self {
         Self::opened(Schedule::Recursive, DEFAULT_M)
-    }
-
-    /// 5(b): the optimal schedule at `T = 16` with a few slots.
-    pub fn budget() -> Self {
-        Self::opened(Schedule::Optimal, PANEL_5B_M)
     }
 
     fn opened(schedule: Schedule, m: u64) -> Self {
@@ -245,6 +243,15 @@ impl Panel for BpttPanel {
                 self.scroll = self.scroll.saturating_add(1);
                 return PanelEffect::Redraw;
             }
+            PanelKey::Top => {
+                self.scroll = 0;
+                return PanelEffect::Redraw;
+            }
+            PanelKey::Bottom => {
+                // Clamped to the content when drawn.
+                self.scroll = u16::MAX;
+                return PanelEffect::Redraw;
+            }
             _ => return PanelEffect::Ignored,
         }
         // Settings changed: a new trace, played from the start.
@@ -255,6 +262,30 @@ impl Panel for BpttPanel {
 
     fn animating(&self) -> bool {
         self.playing
+    }
+
+    fn apply_state(&mut self, key: &str, value: &str) {
+        match key {
+            "schedule" => match Schedule::parse(value) {
+                Some(s) => self.schedule = s,
+                None => return,
+            },
+            "memory" => match value.parse::<u64>() {
+                Ok(m) if M_RANGE.contains(&m) => self.m = m.min(self.t),
+                _ => return,
+            },
+            _ => return,
+        }
+        self.recompute();
+        self.pos = self.first_backward();
+    }
+
+    fn state_value(&self, key: &str) -> Option<String> {
+        match key {
+            "schedule" => Some(self.schedule.name().to_string()),
+            "memory" => Some(self.m.to_string()),
+            _ => None,
+        }
     }
 
     fn tick(&mut self) -> bool {
@@ -649,16 +680,12 @@ impl BpttPanel {
                 theme.text
             }
         };
-        let mut out: Vec<Line> = vec![vec![(
-            if w >= 56 {
-                "forward steps ÷ T at equal memory, M = 1+⌈log₂T⌉:".to_string()
-            } else if w >= 38 {
-                "fwd ÷ T at equal memory, M = 1+⌈log₂T⌉:".to_string()
-            } else {
-                "fwd ÷ T, M = 1+⌈log₂T⌉".to_string()
-            },
-            theme.dim,
-        )]];
+        const TITLES: [&str; 3] = [
+            "forward steps ÷ T at equal memory, M = 1+⌈log₂T⌉:",
+            "fwd ÷ T at equal memory, M = 1+⌈log₂T⌉:",
+            "fwd ÷ T, M = 1+⌈log₂T⌉",
+        ];
+        let mut out: Vec<Line> = vec![vec![(pick_hint(&TITLES, w as u16).into(), theme.dim)]];
         out.push(vec![(join(&log_header), theme.table_header)]);
         for (r, c) in log_rows.iter().zip(&view.table) {
             out.push(vec![(join(r), row_style(c))]);
@@ -675,17 +702,12 @@ impl BpttPanel {
         for (r, c) in const_rows.iter().zip(&view.table) {
             out.push(vec![(join(r), row_style(c))]);
         }
-        out.push(vec![(
-            if w >= 60 {
-                "† revolve's classic model: each reverse step re-evaluates its step"
-            } else if w >= 40 {
-                "† classic model: reverse re-evaluates"
-            } else {
-                "† classic model"
-            }
-            .into(),
-            theme.dim,
-        )]);
+        const FOOTNOTES: [&str; 3] = [
+            "† revolve's classic model: each reverse step re-evaluates its step",
+            "† classic model: reverse re-evaluates",
+            "† classic model",
+        ];
+        out.push(vec![(pick_hint(&FOOTNOTES, w as u16).into(), theme.dim)]);
         out
     }
 }
@@ -716,6 +738,7 @@ fn hint(width: u16, scrolls: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compute::bptt::PANEL_5B_M;
 
     #[test]
     fn opens_at_the_deepest_point() {
@@ -768,7 +791,10 @@ mod tests {
 
     #[test]
     fn the_5b_panel_opens_on_the_optimum() {
-        let p = BpttPanel::budget();
+        let mut p = BpttPanel::new();
+        p.apply_state("schedule", "optimal");
+        p.apply_state("memory", &PANEL_5B_M.to_string());
+        assert_eq!(p.state_value("schedule").as_deref(), Some("optimal"));
         assert_eq!((p.schedule, p.slots()), (Schedule::Optimal, PANEL_5B_M));
         let view = p.view.as_ref().unwrap();
         assert_eq!(view.numeric.max_abs_diff_to_baseline, 0.0);

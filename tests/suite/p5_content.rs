@@ -64,12 +64,26 @@ fn front_matter_and_parts() {
     let parts = v["parts"].as_array().unwrap();
     let ids: Vec<_> = parts.iter().map(|p| p["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["5a", "5b"]);
-    let panels: Vec<_> = parts.iter().map(|p| p["panel"].as_str().unwrap()).collect();
-    // Each part has its own panel state: 5(a) the recursion, 5(b) the optimum.
-    assert_eq!(panels, ["bptt", "bptt-budget"]);
-    for name in panels {
-        assert!(nnbook::panels::names().contains(&name));
+    for p in parts {
+        assert_eq!(p["panel"].as_str(), Some("bptt"));
     }
+    assert!(nnbook::panels::names().contains(&"bptt"));
+    // 5(a) opens on the recursion (the panel's default), 5(b) on the optimum
+    // at the budget its text quotes.
+    assert!(parts[0].get("panel_state").is_none());
+    let state = &parts[1]["panel_state"];
+    assert_eq!(state["schedule"].as_str(), Some("optimal"));
+    assert_eq!(state["memory"].as_integer(), Some(PANEL_5B_M as i64));
+    let nb = common::embedded_notebook();
+    let part = nb
+        .problems
+        .iter()
+        .flat_map(|p| &p.parts)
+        .find(|p| p.id == "5b")
+        .expect("5b");
+    let panel = nnbook::panels::create_in("bptt", &part.panel_state).unwrap();
+    assert_eq!(panel.state_value("schedule").as_deref(), Some("optimal"));
+    assert_eq!(panel.state_value("memory"), Some(PANEL_5B_M.to_string()));
     for (id, question) in [
         (
             "5a",

@@ -1,7 +1,7 @@
 //! The bptt panel drawn alone into a buffer: snapshots at the two reference
 //! sizes at several trace positions and schedules, and no panic at any size.
 
-use nnbook::panels::{Panel, PanelKey, create};
+use nnbook::panels::{Panel, PanelKey, create, create_in};
 use proptest::prelude::*;
 
 use crate::common;
@@ -78,8 +78,10 @@ fn t64_wraps_at_40_columns() {
     insta::assert_snapshot!(text);
 }
 
+/// The panel as 5(b) opens it (its front matter's `panel_state`).
 fn budget_panel() -> Box<dyn Panel> {
-    create("bptt-budget").expect("bptt-budget is registered")
+    let state = [("schedule", "optimal"), ("memory", "4")].map(|(k, v)| (k.into(), v.into()));
+    create_in("bptt", &state).expect("bptt is registered")
 }
 
 /// 5(b)'s panel opens on the executed optimum at M = 4, with the chart of
