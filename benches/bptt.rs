@@ -1,6 +1,8 @@
 //! Speed of Problem 5: the facts built at every start, one panel recompute
-//! (trace + numeric run + grad check), exact counts at the largest T, and the
-//! worst numeric run the CLI allows.
+//! (trace + numeric run + grad check), exact counts at the largest T, the
+//! optimal schedule built and counted at T = 10⁶ (with the allocation
+//! profiler showing its memory depends on M, not T), and the worst numeric
+//! run the CLI allows.
 
 use divan::{Bencher, black_box};
 use nnbook::compute::bptt::schedule::{Schedule, count};
@@ -8,8 +10,27 @@ use nnbook::compute::bptt::{Problem, facts, numeric};
 use nnbook::compute::no_progress;
 use nnbook::panels::{PanelKey, create};
 
+/// Counts allocations and the most bytes held at once, per bench: the
+/// optimal schedule's should not grow with T.
+#[global_allocator]
+static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
+
 fn main() {
     divan::main();
+}
+
+/// Build the optimal schedule for T = 10⁶ with M slots and count it through
+/// the checking tracker: the generator's task stack and the tracker's
+/// stored set are both O(M).
+#[divan::bench(args = [1, 8, 64, 1024], sample_count = 5, sample_size = 1)]
+fn optimal_t1e6_build_and_count(b: Bencher, m: u64) {
+    b.bench_local(|| count(Schedule::Optimal, black_box(1_000_000), m));
+}
+
+/// The same at M = 8 for growing T: time grows like T·r, memory stays put.
+#[divan::bench(args = [10_000, 100_000, 1_000_000], sample_count = 5, sample_size = 1)]
+fn optimal_m8_build_and_count(b: Bencher, t: u64) {
+    b.bench_local(|| count(Schedule::Optimal, black_box(t), 8));
 }
 
 /// All p5 figures.

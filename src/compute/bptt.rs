@@ -8,24 +8,28 @@
 //! [`baseline`] is plain BPTT that stores every state. [`run_schedule`]
 //! executes any [`schedule::Schedule`] op by op (recomputing states from
 //! checkpoints) and must reproduce the baseline's gradients bit for bit.
+//! The schedules are in [`schedule`] and [`optimal`]; the parameters, the
+//! report and the facts the text quotes in `report`.
 
+pub mod optimal;
+mod report;
 pub mod schedule;
+
+pub use report::{
+    COMPUTATION, Comparison, CostPoint, Memory, PANEL_5B_M, Settings, TABLE_BUDGETS, chart_budgets,
+    compare, cost_versus_memory, facts, fmt_diff, fmt_ratio, nested, optimal_estimates, ratio,
+};
 
 use std::ops::ControlFlow;
 
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::Serialize;
-use serde_json::json;
 
 use super::gradcheck::{self, GradCheck};
-use super::layer_table::thousands;
-use super::{
-    Computation, ComputeError, Facts, ParamError, ParamSpec, Params, Progress, ProgressFn, Report,
-    rng,
-};
-use schedule::{Counts, MAX_T_COUNTS, Op, Schedule, Tracker};
+use super::{ComputeError, Progress, ProgressFn, rng};
+use schedule::{Counts, Op, Schedule, Tracker};
 
-/// Largest `T` for the numeric run (counts go up to [`MAX_T_COUNTS`]).
+/// Largest `T` for the numeric run (counts go up to [`schedule::MAX_T_COUNTS`]).
 pub const MAX_T_NUMERIC: u64 = 4096;
 /// Largest hidden size `K` and input size `C`.
 pub const MAX_K: usize = 64;
@@ -143,9 +147,42 @@ impl Grads {
     }
 }
 
-/// One backward step `t`: given `dh = ∂L/∂h_t` (upstream `g_t` included),
-/// `da = dh ⊙ (1 − h_t²)`; `dW_hh += da h_{t−1}ᵀ`, `dW_xh += da x_tᵀ`,
-/// `dx_t = W_xhᵀ da`; returns `∂L/∂h_{t−1} = W_hhᵀ da`.
+/// `g += a vᵀ`, as loops: at K = 4 this is much cheaper than ndarray's
+/// general matrix products.
+fn add_outer(g: &mut Array2<f64>, a: &Array1<f64>, v: ArrayView1<'_, f64>) {
+    for (i, d) in a.iter().enumerate() {
+        for (g, v) in g.row_mut(i).iter_mut().zip(&v) {
+            *g += d * v;
+        }
+    }
+}
+
+/// The part of backward step `t` that needs `h_t` alone: given
+/// `dh = ∂L/∂h_t` (upstream `g_t` included), `a_t = dh ⊙ (1 − h_t²)`;
+/// `dW_xh += a_t x_tᵀ`, `dx_t = W_xhᵀ a_t`. Returns `a_t` and
+/// `∂L/∂h_{t−1} = W_hhᵀ a_t` (without `g_{t−1}`). The remaining term,
+/// `dW_hh += a_t h_{t−1}ᵀ`, is the caller's.
+fn reverse_step(
+    p: &Problem,
+    t: usize,
+    h: ArrayView1<'_, f64>,
+    dh: &Array1<f64>,
+    grads: &mut Grads,
+) -> (Array1<f64>, Array1<f64>) {
+    let a = Array1::from_shape_fn(h.len(), |i| dh[i] * (1.0 - h[i] * h[i]));
+    add_outer(&mut grads.w_xh, &a, p.x.row(t - 1));
+    let transpose_times = |w: &Array2<f64>| {
+        Array1::from_shape_fn(w.ncols(), |j| {
+            w.column(j).iter().zip(&a).map(|(w, d)| w * d).sum()
+        })
+    };
+    grads.x.row_mut(t - 1).assign(&transpose_times(&p.w_xh));
+    let dh_prev = transpose_times(&p.w_hh);
+    (a, dh_prev)
+}
+
+/// One whole backward step `t`, as textbook BPTT does it with `h_{t−1}` and
+/// `h_t` both at hand: [`reverse_step`], then `dW_hh += a_t h_{t−1}ᵀ`.
 fn backward_step(
     p: &Problem,
     t: usize,
@@ -154,25 +191,9 @@ fn backward_step(
     dh: &Array1<f64>,
     grads: &mut Grads,
 ) -> Array1<f64> {
-    let da = Array1::from_shape_fn(h.len(), |i| dh[i] * (1.0 - h[i] * h[i]));
-    let x = p.x.row(t - 1);
-    // Outer products and transposed products as loops: at K = 4 this is
-    // much cheaper than ndarray's general matrix products.
-    for (i, d) in da.iter().enumerate() {
-        for (g, v) in grads.w_hh.row_mut(i).iter_mut().zip(&h_prev) {
-            *g += d * v;
-        }
-        for (g, v) in grads.w_xh.row_mut(i).iter_mut().zip(&x) {
-            *g += d * v;
-        }
-    }
-    let transpose_times = |w: &Array2<f64>| {
-        Array1::from_shape_fn(w.ncols(), |j| {
-            w.column(j).iter().zip(&da).map(|(w, d)| w * d).sum()
-        })
-    };
-    grads.x.row_mut(t - 1).assign(&transpose_times(&p.w_xh));
-    transpose_times(&p.w_hh)
+    let (a, dh_prev) = reverse_step(p, t, h, dh, grads);
+    add_outer(&mut grads.w_hh, &a, h_prev);
+    dh_prev
 }
 
 /// All states `h_0 … h_T` as rows of a `[T+1][K]` array.
@@ -207,6 +228,8 @@ pub fn baseline(p: &Problem) -> Grads {
 
 /// Execute `schedule` op by op with real vectors: checkpoints live in a
 /// map, the cursor in one vector, and every op is checked by a [`Tracker`].
+/// Each backward op sees `h_t` only; per gradient entry the additions happen
+/// in the baseline's order, so the gradients are the baseline's bit for bit.
 pub fn run_schedule(
     p: &Problem,
     schedule: Schedule,
@@ -220,6 +243,8 @@ pub fn run_schedule(
     let mut cursor: (u64, Array1<f64>) = (0, zero.clone());
     let mut grads = Grads::zeros(p);
     let mut carry = Array1::<f64>::zeros(p.hidden());
+    // a_{t+1}, carried until h_t is visited (the only use of h_t in step t+1).
+    let mut pending: Option<Array1<f64>> = None;
     let mut cancelled = false;
     let total = schedule::forward_closed_form(schedule, t_max as u64, slots);
     let mut ops = 0u64;
@@ -258,10 +283,16 @@ pub fn run_schedule(
                 stored.remove(&t);
             }
             Op::Backward { t } => {
+                // h_t finishes step t+1 (its dW_hh term) and does step t's
+                // own part; a_t waits for h_{t−1}.
                 let h = get(&stored, &cursor, t);
-                let h_prev = get(&stored, &cursor, t - 1);
+                if let Some(a_next) = &pending {
+                    add_outer(&mut grads.w_hh, a_next, h.view());
+                }
                 let dh = &carry + &p.g.row(t as usize - 1);
-                carry = backward_step(p, t as usize, h_prev.view(), h.view(), &dh, &mut grads);
+                let (a, dh_prev) = reverse_step(p, t as usize, h.view(), &dh, &mut grads);
+                pending = Some(a);
+                carry = dh_prev;
             }
         }
         ops += 1;
@@ -280,6 +311,11 @@ pub fn run_schedule(
     }
     if let Some(e) = tracker.error {
         return Err(ComputeError::Shape(format!("schedule: {e}")));
+    }
+    // Step 1's dW_hh term uses h_0 = 0: added all the same, so the floating
+    // point operations are exactly the baseline's.
+    if let Some(a) = &pending {
+        add_outer(&mut grads.w_hh, a, zero.view());
     }
     grads.h0 = carry;
     Ok((grads, tracker.counts))
@@ -413,428 +449,6 @@ pub fn numeric(
     })
 }
 
-/// The memory budget as given: `log` (the recursive schedule's) or slots.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Memory {
-    Log,
-    Slots(u64),
-}
-
-/// Parameters of one run, as read from the command line or set in the panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Settings {
-    pub seed: u64,
-    pub t: u64,
-    pub k: usize,
-    pub c: usize,
-    pub schedule: Schedule,
-    /// Slots the schedule runs with (validated).
-    pub slots: u64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            seed: DEFAULT_SEED,
-            t: DEFAULT_T,
-            k: DEFAULT_K,
-            c: DEFAULT_C,
-            schedule: Schedule::Recursive,
-            slots: schedule::recursive_peak(DEFAULT_T),
-        }
-    }
-}
-
-impl Settings {
-    /// Resolve a memory budget for `schedule` at `t` steps; an error names
-    /// `memory` when the budget is too small for the schedule.
-    pub fn resolve_slots(schedule: Schedule, t: u64, memory: Memory) -> Result<u64, ParamError> {
-        let needed = match schedule {
-            Schedule::StoreAll => t,
-            Schedule::Recursive => schedule::recursive_peak(t),
-            Schedule::Fixed => 2,
-        };
-        let slots = match memory {
-            Memory::Log if schedule == Schedule::StoreAll => t,
-            Memory::Log => schedule::recursive_peak(t).max(2),
-            Memory::Slots(m) => m,
-        };
-        if slots < needed {
-            return Err(ParamError::OutOfRange {
-                name: "memory".into(),
-                value: slots.to_string(),
-                range: format!(
-                    "{needed}..={MAX_T_COUNTS} ({} needs {needed} slots at t={t})",
-                    schedule.name()
-                ),
-            });
-        }
-        Ok(slots)
-    }
-
-    pub fn from_params(params: &mut Params) -> Result<Settings, ParamError> {
-        let seed = params.u64("seed", DEFAULT_SEED, 0..=u64::MAX)?;
-        let t = params.u64("t", DEFAULT_T, 1..=MAX_T_COUNTS)?;
-        let k = params.usize("k", DEFAULT_K, 1..=MAX_K)?;
-        let c = params.usize("c", DEFAULT_C, 1..=MAX_C)?;
-        let name = params.choice("schedule", "recursive", Schedule::NAMES)?;
-        // `name` comes from the fixed option list.
-        let schedule = Schedule::parse(name).unwrap_or(Schedule::Recursive);
-        let memory = match params.raw("memory") {
-            None => Memory::Log,
-            Some(raw) if raw == "log" => Memory::Log,
-            Some(raw) => Memory::Slots(raw.parse().map_err(|_| ParamError::Invalid {
-                name: "memory".into(),
-                value: raw.clone(),
-                expected: "`log` or a whole number of slots".into(),
-            })?),
-        };
-        if let Memory::Slots(m) = memory
-            && m > MAX_T_COUNTS
-        {
-            return Err(ParamError::OutOfRange {
-                name: "memory".into(),
-                value: m.to_string(),
-                range: format!("2..={MAX_T_COUNTS}"),
-            });
-        }
-        let slots = Settings::resolve_slots(schedule, t, memory)?;
-        Ok(Settings {
-            seed,
-            t,
-            k,
-            c,
-            schedule,
-            slots,
-        })
-    }
-
-    pub fn problem(&self) -> Problem {
-        Problem::seeded(self.seed, self.t as usize, self.k, self.c)
-    }
-
-    /// Whether the numeric run fits the bounds (else counts only).
-    pub fn numeric_fits(&self) -> Result<(), String> {
-        if self.t > MAX_T_NUMERIC {
-            return Err(format!(
-                "counts only: the numeric run is limited to t <= {MAX_T_NUMERIC}"
-            ));
-        }
-        let steps = schedule::forward_closed_form(self.schedule, self.t, self.slots);
-        let work = steps.saturating_mul((self.k * (self.k + self.c)) as u64);
-        if work > MAX_NUMERIC_WORK {
-            return Err(format!(
-                "counts only: {} forward steps of K(K+C) = {} multiply-adds exceed the numeric limit of {}",
-                thousands(steps),
-                self.k * (self.k + self.c),
-                thousands(MAX_NUMERIC_WORK)
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Counts of every schedule at `t` steps (fixed and revolve at `slots`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Comparison {
-    pub t: u64,
-    pub slots: u64,
-    pub store_all: u64,
-    pub recursive: u64,
-    pub recursive_peak: u64,
-    pub fixed: u64,
-    pub fixed_peak: u64,
-    /// The optimum at `slots` (count only).
-    pub revolve: Option<u64>,
-    /// The optimum at the recursive schedule's memory.
-    pub revolve_at_log: Option<u64>,
-}
-
-pub fn compare(t: u64, slots: u64) -> Comparison {
-    let rp = schedule::recursive_peak(t);
-    Comparison {
-        t,
-        slots,
-        store_all: t,
-        recursive: schedule::recursive_forward(t),
-        recursive_peak: rp,
-        fixed: schedule::fixed_forward(t, slots),
-        fixed_peak: schedule::fixed_peak(t, slots),
-        revolve: schedule::revolve_forward(t, slots),
-        revolve_at_log: schedule::revolve_forward(t, rp.max(2)),
-    }
-}
-
-/// Ratio to the baseline's `T` forward steps.
-pub fn ratio(steps: u64, t: u64) -> f64 {
-    steps as f64 / t.max(1) as f64
-}
-
-const PARAMS: &[ParamSpec] = &[
-    ParamSpec {
-        name: "seed",
-        default: "5",
-        help: "seed of W_hh, W_xh, X and the upstream gradients",
-    },
-    ParamSpec {
-        name: "t",
-        default: "16",
-        help: "sequence length T (1..=1000000; numeric run up to 4096, counts beyond)",
-    },
-    ParamSpec {
-        name: "k",
-        default: "4",
-        help: "hidden size K (1..=64)",
-    },
-    ParamSpec {
-        name: "c",
-        default: "3",
-        help: "input size C (1..=64)",
-    },
-    ParamSpec {
-        name: "schedule",
-        default: "recursive",
-        help: "store-all (baseline, M = T) | recursive (5a, log memory) | fixed (5b, M slots)",
-    },
-    ParamSpec {
-        name: "memory",
-        default: "log",
-        help: "slots M for hidden states: log (1 + ceil(log2 T)) or a number (fixed needs >= 2)",
-    },
-];
-
-pub const COMPUTATION: Computation = Computation {
-    name: "bptt",
-    summary: "Problem 5: checkpointed BPTT schedules, exact recomputation counts and gradients",
-    params: PARAMS,
-    run,
-};
-
-fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, ComputeError> {
-    let s = Settings::from_params(params)?;
-    let counts = schedule::count(s.schedule, s.t, s.slots).map_err(ComputeError::Shape)?;
-    let cmp = compare(s.t, s.slots);
-    let numeric = match s.numeric_fits() {
-        Ok(()) => {
-            let p = s.problem();
-            Ok((numeric(&p, s.schedule, s.slots, progress)?, p))
-        }
-        Err(why) => Err(why),
-    };
-    let mut text = format!(
-        "BPTT, {} schedule: T = {}, memory M = {} slots (K = {}, C = {}, seed {})\n\n",
-        s.schedule.name(),
-        thousands(s.t),
-        thousands(s.slots),
-        s.k,
-        s.c,
-        s.seed
-    );
-    text += &format!(
-        "forward steps   {} ({:.3} x the baseline's {})\nbackward steps  {}\npeak memory     {} hidden states (baseline {})\n\n",
-        thousands(counts.forward_steps),
-        ratio(counts.forward_steps, s.t),
-        thousands(s.t),
-        thousands(counts.backward_steps),
-        thousands(counts.peak_memory),
-        thousands(s.t),
-    );
-    text += &format!(
-        "All schedules at T = {} (M = {} for fixed and revolve):\n",
-        thousands(s.t),
-        s.slots
-    );
-    let rows = [
-        ("store-all", Some(cmp.store_all), s.t),
-        ("recursive", Some(cmp.recursive), cmp.recursive_peak),
-        ("fixed", Some(cmp.fixed), cmp.fixed_peak),
-        ("revolve (optimal, count only)", cmp.revolve, s.slots),
-    ];
-    for (name, steps, mem) in rows {
-        match steps {
-            Some(n) => {
-                text += &format!(
-                    "  {name:<30} {:>16} forward steps  x{:<10.3} {} slots\n",
-                    thousands(n),
-                    ratio(n, s.t),
-                    thousands(mem)
-                )
-            }
-            None => text += &format!("  {name:<30} (overflow)\n"),
-        }
-    }
-    text.push('\n');
-    let numeric_json = match &numeric {
-        Ok((n, p)) => {
-            let gc = &n.grad_check;
-            text += &format!(
-                "gradients vs baseline: max |diff| = {:e}\ngrad check (central differences, {} entries): max rel err {:.1e} {}\n",
-                n.max_abs_diff_to_baseline,
-                gc.checked,
-                gc.max_rel_error,
-                if gc.max_rel_error < 1e-6 {
-                    "ok"
-                } else {
-                    "FAILED"
-                }
-            );
-            text += &format!("dL/dh_0 = {:.6}\n", n.grads.h0);
-            json!({
-                "inputs": {
-                    "w_hh": nested(&p.w_hh),
-                    "w_xh": nested(&p.w_xh),
-                    "x": nested(&p.x),
-                    "upstream_grad": nested(&p.g),
-                },
-                "grads": {
-                    "w_hh": nested(&n.grads.w_hh),
-                    "w_xh": nested(&n.grads.w_xh),
-                    "x": nested(&n.grads.x),
-                    "h0": n.grads.h0.to_vec(),
-                },
-                "max_abs_diff_to_baseline": n.max_abs_diff_to_baseline,
-                "grad_check": gc,
-                "loss": loss(p),
-            })
-        }
-        Err(why) => {
-            text += why;
-            text.push('\n');
-            json!({ "skipped": why })
-        }
-    };
-    let json = json!({
-        "computation": "bptt",
-        "seed": s.seed,
-        "t": s.t,
-        "k": s.k,
-        "c": s.c,
-        "schedule": s.schedule.name(),
-        "memory_slots": s.slots,
-        "counts": counts,
-        "forward_ratio_to_baseline": ratio(counts.forward_steps, s.t),
-        "comparison": cmp,
-        "numeric": numeric_json,
-        "notes": {
-            "model": "h_t = tanh(W_hh h_{t-1} + W_xh x_t), h_0 = 0; weights [out][in]; x row t-1 is x_t; upstream_grad row t-1 is dL/dh_t; loss = sum_t upstream_grad[t-1] . h_t",
-            "memory": "hidden-state K-vectors held at once: checkpoints plus the freshly computed state when not stored; h_0 = 0 is free; gradient vectors not counted",
-            "forward_steps": "every evaluation of one RNN step; checkpointing schedules recompute h_t from h_{t-1} right before backward step t (as in revolve); store-all runs T",
-            "revolve": "Griewank's optimal binomial checkpointing count for the same budget; the schedule itself is not built",
-        },
-    });
-    Ok(Report { text, json })
-}
-
-/// `0` when exactly zero (the schedules' usual result), else `1.2e-15`.
-pub fn fmt_diff(d: f64) -> String {
-    if d == 0.0 {
-        "0".into()
-    } else {
-        format!("{d:.1e}")
-    }
-}
-
-/// Row-major nested rows, the JSON convention (ndarray's own serde form is flat).
-pub fn nested(a: &Array2<f64>) -> Vec<Vec<f64>> {
-    a.rows().into_iter().map(|r| r.to_vec()).collect()
-}
-
-/// Figures the Problem 5 solution quotes.
-pub fn facts(out: &mut Facts) {
-    let mut put = |k: &str, v: String| {
-        out.insert(format!("p5.{k}"), v);
-    };
-    put("default.t", DEFAULT_T.to_string());
-    put("default.k", DEFAULT_K.to_string());
-    put("default.c", DEFAULT_C.to_string());
-    put("default.seed", DEFAULT_SEED.to_string());
-    put("default.m", DEFAULT_M.to_string());
-    put("max_t_numeric", thousands(MAX_T_NUMERIC));
-    put("max_t_counts", thousands(MAX_T_COUNTS));
-    for (key, t) in [("t16", 16u64), ("t1024", 1024), ("t1e6", 1_000_000)] {
-        let c = compare(t, DEFAULT_M);
-        let lg = (t as f64).log2();
-        put(&format!("{key}.t"), thousands(t));
-        put(
-            &format!("{key}.log2"),
-            format!("{lg:.2}").trim_end_matches(".00").into(),
-        );
-        put(&format!("{key}.rec.fwd"), thousands(c.recursive));
-        put(
-            &format!("{key}.rec.ratio"),
-            format!("{:.2}", ratio(c.recursive, t)),
-        );
-        put(&format!("{key}.rec.peak"), c.recursive_peak.to_string());
-        put(
-            &format!("{key}.rec.formula"),
-            thousands((t as f64 * lg / 2.0 + t as f64).round() as u64),
-        );
-        if let Some(r) = c.revolve_at_log {
-            put(&format!("{key}.rev_log.fwd"), thousands(r));
-            put(
-                &format!("{key}.rev_log.ratio"),
-                format!("{:.2}", ratio(r, t)),
-            );
-        }
-        put(&format!("{key}.fix8.fwd"), thousands(c.fixed));
-        put(
-            &format!("{key}.fix8.ratio"),
-            format!("{:.1}", ratio(c.fixed, t)),
-        );
-        put(&format!("{key}.fix8.peak"), c.fixed_peak.to_string());
-        if let Some(r) = c.revolve {
-            put(&format!("{key}.rev8.fwd"), thousands(r));
-            put(&format!("{key}.rev8.ratio"), format!("{:.1}", ratio(r, t)));
-        }
-        let two = schedule::fixed_forward(t, 2);
-        put(&format!("{key}.fix2.fwd"), thousands(two));
-        put(
-            &format!("{key}.fix2.ratio"),
-            format!("{:.1}", ratio(two, t)),
-        );
-        if let Some(r) = schedule::revolve_forward(t, 2) {
-            put(&format!("{key}.rev2.fwd"), thousands(r));
-        }
-    }
-    put("t16.half", (16u64 / 2).to_string());
-    // The checkpoints held at the first backward step of the recursion (the
-    // panel's opening frame), without building the trace.
-    let mut tracker = Tracker::new(16);
-    let mut deepest = None;
-    schedule::emit(Schedule::Recursive, 16, 0, &mut |op| {
-        if deepest.is_none() {
-            if matches!(op, Op::Backward { .. }) {
-                deepest = Some(tracker.stored());
-            }
-            tracker.apply(op);
-        }
-    });
-    if let Some(held) = deepest {
-        let held: Vec<String> = held
-            .iter()
-            .map(|t| format!("\\mathbf{{h}}_{{{t}}}"))
-            .collect();
-        put("t16.deepest_tex", held.join(", "));
-    }
-    // T²/(2(M−1)) / T = T/(2(M−1)) at T = 10⁶, M = 8: the estimate 5(b) gives.
-    put(
-        "t1e6.fix8.estimate",
-        format!("{:.1}", 1e6 / (2.0 * (DEFAULT_M - 1) as f64)),
-    );
-    let s = Settings::default();
-    let p = s.problem();
-    let base = baseline(&p);
-    if let Ok((g, counts)) = run_schedule(&p, Schedule::Recursive, s.slots, &mut super::no_progress)
-    {
-        put("default.rec.diff", fmt_diff(g.max_abs_diff(&base)));
-        put("default.rec.fwd", counts.forward_steps.to_string());
-        put("default.rec.peak", counts.peak_memory.to_string());
-    }
-    let gc = grad_check(&p, &base);
-    put("default.gradcheck", format!("{:.1e}", gc.max_rel_error));
-    put("default.gradcheck_entries", gc.checked.to_string());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -874,8 +488,8 @@ mod tests {
             let p = Problem::seeded(seed, t, 4, 3);
             let base = baseline(&p);
             for schedule in Schedule::ALL {
-                for slots in [2, 3, 5, 8] {
-                    let slots = slots.max(schedule.slots_needed(t as u64, slots));
+                for slots in [1, 2, 3, 5, 8] {
+                    let slots = slots.max(schedule.min_slots(t as u64));
                     let (g, counts) = run_schedule(&p, schedule, slots, &mut no_progress).unwrap();
                     // Same float operations in the same order: identical bits.
                     assert_eq!(g.max_abs_diff(&base), 0.0, "{schedule:?} t={t} m={slots}");
@@ -886,59 +500,25 @@ mod tests {
         }
     }
 
+    /// The executed optimal schedule at every budget: the store-all run's
+    /// gradients, bit for bit, which pass the finite-difference check.
+    #[test]
+    fn optimal_schedule_gradients_are_store_alls() {
+        let p = Problem::seeded(5, 24, 4, 3);
+        let (store_all, _) = run_schedule(&p, Schedule::StoreAll, 24, &mut no_progress).unwrap();
+        assert!(grad_check(&p, &store_all).max_rel_error < 1e-7);
+        for m in 1..=25 {
+            let (g, counts) = run_schedule(&p, Schedule::Optimal, m, &mut no_progress).unwrap();
+            assert_eq!(g, store_all, "m={m}");
+            assert_eq!(Some(counts.forward_steps), schedule::optimal_forward(24, m));
+            assert!(counts.peak_memory <= m);
+        }
+    }
+
     #[test]
     fn cancel_stops_the_run() {
         let p = Problem::seeded(1, 200, 2, 2);
         let r = run_schedule(&p, Schedule::Fixed, 2, &mut |_| ControlFlow::Break(()));
         assert_eq!(r.unwrap_err(), ComputeError::Cancelled);
-    }
-
-    #[test]
-    fn settings_validate_and_name_the_parameter() {
-        let parse = |args: &[&str]| Settings::from_params(&mut Params::parse(args).unwrap());
-        let s = parse(&[]).unwrap();
-        assert_eq!(s, Settings::default());
-        assert_eq!(s.slots, 5);
-        let s = parse(&["schedule=fixed", "memory=3", "t=100"]).unwrap();
-        assert_eq!((s.schedule, s.slots), (Schedule::Fixed, 3));
-        for (args, name) in [
-            (&["t=0"][..], "`t`"),
-            (&["t=1000001"][..], "`t`"),
-            (&["k=65"][..], "`k`"),
-            (&["c=x"][..], "`c`"),
-            (&["memory=lots"][..], "`memory`"),
-            (&["schedule=fixed", "memory=1"][..], "`memory`"),
-            (&["schedule=recursive", "memory=4"][..], "`memory`"),
-            (&["schedule=store-all", "memory=3"][..], "`memory`"),
-            (&["schedule=revolve"][..], "`schedule`"),
-        ] {
-            let e = parse(args).unwrap_err().to_string();
-            assert!(e.contains(name), "{args:?}: {e}");
-        }
-    }
-
-    #[test]
-    fn large_runs_are_counts_only() {
-        let mut s = Settings {
-            t: 100_000,
-            ..Settings::default()
-        };
-        assert!(s.numeric_fits().is_err());
-        s.t = 4096;
-        s.schedule = Schedule::Fixed;
-        s.slots = 2;
-        s.k = 64;
-        s.c = 64;
-        assert!(s.numeric_fits().is_err());
-        assert!(Settings::default().numeric_fits().is_ok());
-    }
-
-    #[test]
-    fn facts_are_built() {
-        let mut f = Facts::new();
-        facts(&mut f);
-        assert_eq!(f["p5.t16.rec.fwd"], "48");
-        assert_eq!(f["p5.t16.rec.peak"], "5");
-        assert_eq!(f["p5.default.rec.diff"], "0");
     }
 }

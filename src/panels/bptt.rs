@@ -1,8 +1,9 @@
 //! Problem 5's panel: a checkpointing schedule played step by step on a
 //! timeline of the states `h_0 … h_T` (which are stored, which was just
 //! recomputed, which are backpropagated), with its counters, the comparison
-//! with the baseline gradients and the live grad check, and a table of
-//! forward-step counts for every schedule at larger `T`.
+//! with the baseline gradients and the live grad check, a chart of the
+//! forward steps against the memory `M`, and a table comparing schedules at
+//! equal memory for larger `T`.
 //!
 //! Everything is computed in `compute::bptt` when a key changes the settings
 //! (the trace and a numeric run at `T ≤ 64` take well under a millisecond in
@@ -15,26 +16,38 @@ use unicode_width::UnicodeWidthStr;
 
 use super::canvas::Canvas;
 use super::canvas::pick_hint;
-use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
+use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey, StateValues};
 use crate::compute::bptt::schedule::{self, Frame, Op, Schedule};
 use crate::compute::bptt::{
-    self as bptt, Comparison, DEFAULT_C, DEFAULT_K, DEFAULT_M, DEFAULT_SEED, DEFAULT_T, Numeric,
-    Problem, compare, ratio,
+    self as bptt, Comparison, CostPoint, DEFAULT_C, DEFAULT_K, DEFAULT_M, DEFAULT_SEED, DEFAULT_T,
+    Numeric, Problem, compare, cost_versus_memory, fmt_ratio, ratio,
 };
 use crate::compute::layer_table::thousands;
 use crate::compute::no_progress;
 
+/// Opens on the recursive halving at its deepest point (5(a)); a part may
+/// open it on another schedule and budget (5(b): `schedule = "optimal"`,
+/// `memory = 4`).
 pub const KIND: PanelKind = PanelKind {
     name: "bptt",
-    summary: "Problem 5: checkpointed BPTT schedules, step by step",
+    summary: "Problem 5: checkpointed BPTT schedules step by step, cost against memory",
     create: || Box::new(BpttPanel::new()),
-    states: &[],
+    states: &[
+        StateKey {
+            key: "schedule",
+            values: StateValues::OneOf(Schedule::NAMES),
+        },
+        StateKey {
+            key: "memory",
+            values: StateValues::Int { min: 1, max: 64 },
+        },
+    ],
 };
 
 /// Sequence lengths `+`/`-` step through.
 pub const T_VALUES: [u64; 8] = [4, 8, 12, 16, 24, 32, 48, 64];
-/// Budgets `[`/`]` step through for the fixed schedule.
-pub const M_RANGE: std::ops::RangeInclusive<u64> = 2..=16;
+/// Budgets `[`/`]` step through for the fixed and optimal schedules (up to `T`).
+pub const M_RANGE: std::ops::RangeInclusive<u64> = 1..=64;
 /// Ticks (~100 ms each) between animation steps.
 const TICKS_PER_STEP: u8 = 2;
 
@@ -44,20 +57,22 @@ const KEYS: &[(&str, &str)] = &[
     ("a", "play / pause"),
     ("r", "restart"),
     ("e", "jump to the end"),
-    ("s", "schedule: store-all / recursive / fixed M"),
+    ("s", "schedule: store-all / recursive / fixed M / optimal M"),
     ("+/-", "sequence length T"),
-    ("[/]", "memory M of the fixed schedule"),
+    ("[/]", "memory M of the fixed and optimal schedules"),
+    ("↑/↓", "scroll"),
 ];
 
 pub struct BpttPanel {
     schedule: Schedule,
     t: u64,
-    /// Budget of the fixed schedule.
+    /// Budget of the fixed and optimal schedules.
     m: u64,
     /// Frames applied so far (0 = before the first action).
     pos: usize,
     playing: bool,
     ticks: u8,
+    scroll: u16,
     view: Result<View, String>,
 }
 
@@ -69,31 +84,40 @@ struct View {
     numeric: Numeric,
     /// Count table rows: `T`, then the larger reference lengths.
     table: Vec<Comparison>,
+    /// Forward steps against `M` at the panel's `T`.
+    chart: Vec<CostPoint>,
 }
 
 impl BpttPanel {
+    /// 5(a): the recursive halving at `T = 16`.
     pub fn new() -> Self {
+        Self::opened(Schedule::Recursive, DEFAULT_M)
+    }
+
+    fn opened(schedule: Schedule, m: u64) -> Self {
         let mut panel = BpttPanel {
-            schedule: Schedule::Recursive,
+            schedule,
             t: DEFAULT_T,
-            m: DEFAULT_M,
+            m,
             pos: 0,
             playing: false,
             ticks: 0,
+            scroll: 0,
             view: Err(String::new()),
         };
         panel.recompute();
-        // Open at the deepest point of the recursion, just before the first
-        // backward step: every checkpoint of the descent and the recomputed
-        // h_T are held at once.
+        // Open just before the first backward step: the deepest point, where
+        // every checkpoint of the descent and the freshly computed h_T are
+        // held at once.
         panel.pos = panel.first_backward();
         panel
     }
 
     fn slots(&self) -> u64 {
-        match self.schedule {
-            Schedule::Fixed => self.m,
-            other => other.slots_needed(self.t, self.m),
+        if self.schedule.takes_budget() {
+            self.m
+        } else {
+            self.schedule.slots_needed(self.t, self.m)
         }
     }
 
@@ -126,6 +150,7 @@ impl BpttPanel {
                 frames,
                 numeric,
                 table,
+                chart: cost_versus_memory(t),
             })
         });
         self.pos = self.pos.min(self.len());
@@ -152,6 +177,7 @@ impl BpttPanel {
             i.saturating_sub(1)
         };
         self.t = T_VALUES[i];
+        self.m = self.m.min(self.t);
     }
 }
 
@@ -207,8 +233,25 @@ impl Panel for BpttPanel {
             PanelKey::Char('s') => self.schedule = self.schedule.next(),
             PanelKey::Char('+' | '=') => self.step_t(true),
             PanelKey::Char('-' | '_') => self.step_t(false),
-            PanelKey::Char(']') => self.m = (self.m + 1).min(*M_RANGE.end()),
-            PanelKey::Char('[') => self.m = (self.m - 1).max(*M_RANGE.start()),
+            PanelKey::Char(']') => self.m = (self.m + 1).min(*M_RANGE.end()).min(self.t),
+            PanelKey::Char('[') => self.m = self.m.saturating_sub(1).max(*M_RANGE.start()),
+            PanelKey::Up => {
+                self.scroll = self.scroll.saturating_sub(1);
+                return PanelEffect::Redraw;
+            }
+            PanelKey::Down => {
+                self.scroll = self.scroll.saturating_add(1);
+                return PanelEffect::Redraw;
+            }
+            PanelKey::Top => {
+                self.scroll = 0;
+                return PanelEffect::Redraw;
+            }
+            PanelKey::Bottom => {
+                // Clamped to the content when drawn.
+                self.scroll = u16::MAX;
+                return PanelEffect::Redraw;
+            }
             _ => return PanelEffect::Ignored,
         }
         // Settings changed: a new trace, played from the start.
@@ -219,6 +262,30 @@ impl Panel for BpttPanel {
 
     fn animating(&self) -> bool {
         self.playing
+    }
+
+    fn apply_state(&mut self, key: &str, value: &str) {
+        match key {
+            "schedule" => match Schedule::parse(value) {
+                Some(s) => self.schedule = s,
+                None => return,
+            },
+            "memory" => match value.parse::<u64>() {
+                Ok(m) if M_RANGE.contains(&m) => self.m = m.min(self.t),
+                _ => return,
+            },
+            _ => return,
+        }
+        self.recompute();
+        self.pos = self.first_backward();
+    }
+
+    fn state_value(&self, key: &str) -> Option<String> {
+        match key {
+            "schedule" => Some(self.schedule.name().to_string()),
+            "memory" => Some(self.m.to_string()),
+            _ => None,
+        }
     }
 
     fn tick(&mut self) -> bool {
@@ -256,14 +323,17 @@ impl Panel for BpttPanel {
         let w = area.width;
         let lines = self.lines(view, w, ctx);
         let body = area.height.saturating_sub(1);
-        for (y, line) in lines.iter().take(body as usize).enumerate() {
+        // Scrolled with ↑/↓ when the panel is shorter than its content.
+        let max_scroll = (lines.len() as u16).saturating_sub(body);
+        let scroll = self.scroll.min(max_scroll) as usize;
+        for (y, line) in lines.iter().skip(scroll).take(body as usize).enumerate() {
             let mut x = 0u16;
             for (text, style) in line {
                 c.put(y as u16, x, text, *style);
                 x = x.saturating_add(text.width() as u16);
             }
         }
-        c.put(area.height - 1, 0, hint(w), theme.dim);
+        c.put(area.height - 1, 0, hint(w, max_scroll > 0), theme.dim);
     }
 
     fn full_height(&self, width: u16) -> u16 {
@@ -304,7 +374,8 @@ impl BpttPanel {
         let what = match self.schedule {
             Schedule::StoreAll => "store-all (baseline)".to_string(),
             Schedule::Recursive => "recursive halving (5a)".to_string(),
-            Schedule::Fixed => format!("fixed M={} (5b)", view.slots),
+            Schedule::Fixed => format!("evenly spaced M={} (5b)", view.slots),
+            Schedule::Optimal => format!("optimal M={} (5b)", view.slots),
         };
         out.push(one(
             format!("{what} · T={t} · {} slots", view.slots),
@@ -429,6 +500,8 @@ impl BpttPanel {
             if ok { theme.good } else { theme.bad },
         ));
         out.push(Vec::new());
+        out.extend(self.chart_lines(view, w, ctx));
+        out.push(Vec::new());
         out.extend(self.table_lines(view, w, ctx));
         out
     }
@@ -443,52 +516,144 @@ impl BpttPanel {
             .any(|f| matches!(f.op, Op::Forward { to: t2, .. } if t2 == to))
     }
 
+    /// Forward steps ÷ T against M at the panel's T, on a log scale: █ up to
+    /// the optimum, ░ on to the evenly spaced schedule at the same M.
+    fn chart_lines(&self, view: &View, w: usize, ctx: &PanelContext<'_>) -> Vec<Line> {
+        let theme = ctx.theme;
+        let t = view.t;
+        let mut out: Vec<Line> = vec![
+            vec![(
+                if w >= 48 {
+                    format!("forward steps ÷ T against memory M, T={t}:")
+                } else {
+                    format!("fwd ÷ T against M, T={t}:")
+                },
+                theme.dim,
+            )],
+            vec![
+                ("█".into(), theme.good),
+                (" optimal  ".into(), theme.dim),
+                ("░".into(), theme.warning),
+                (
+                    if w >= 40 {
+                        " evenly spaced  (log scale)"
+                    } else {
+                        " evenly spaced"
+                    }
+                    .into(),
+                    theme.dim,
+                ),
+            ],
+        ];
+        let label_w = 4usize;
+        let nums = |p: &CostPoint| {
+            format!(
+                "{:>6} {:>6}",
+                fmt_ratio(ratio(p.optimal, t)),
+                fmt_ratio(ratio(p.fixed, t))
+            )
+        };
+        let num_w = 13usize;
+        // Wide panels keep the bars short enough to read across to the numbers.
+        let bar_w = w.saturating_sub(label_w + num_w + 2).clamp(1, 40);
+        out.push(vec![(
+            format!(
+                "{:>3} {} {:>6} {:>6}",
+                "M",
+                " ".repeat(bar_w),
+                "opt",
+                "even"
+            ),
+            theme.table_header,
+        )]);
+        let top = view
+            .chart
+            .iter()
+            .map(|p| ratio(p.fixed, t))
+            .fold(1.0, f64::max)
+            .ln()
+            .max(f64::MIN_POSITIVE);
+        let cells = |r: f64| ((r.ln() / top) * bar_w as f64).round() as usize;
+        let rec_m = schedule::recursive_peak(t);
+        for p in &view.chart {
+            let opt = cells(ratio(p.optimal, t)).min(bar_w);
+            let fix = cells(ratio(p.fixed, t)).clamp(opt, bar_w);
+            let current = self.schedule.takes_budget() && p.memory == view.slots
+                || self.schedule == Schedule::Recursive && p.memory == rec_m;
+            let label_style = if current { theme.accent } else { theme.text };
+            // ▸ marks the panel's own M (also without colour).
+            let mark = if current { "▸" } else { " " };
+            out.push(vec![
+                (format!("{mark}{:>2} ", p.memory), label_style),
+                ("█".repeat(opt), theme.good),
+                ("░".repeat(fix - opt), theme.warning),
+                (" ".repeat(bar_w - fix), theme.text),
+                (format!(" {}", nums(p)), label_style),
+            ]);
+        }
+        out
+    }
+
+    /// Counts at larger T, each schedule beside the optimum at the memory it
+    /// uses: the log-memory recursion against the optimum at 1+⌈log₂T⌉ slots,
+    /// and the constant-M schedules against the optimum at M.
     fn table_lines(&self, view: &View, w: usize, ctx: &PanelContext<'_>) -> Vec<Line> {
         let theme = ctx.theme;
         let m = self.m;
-        // Wide: counts and ratios; narrow: ratios to the baseline only.
-        let wide = w >= 66;
+        let t_label = |t: u64| {
+            if w >= 48 || t < 1_000_000 {
+                short(t)
+            } else {
+                format!("{:.0e}", t as f64)
+            }
+        };
         let cell = |steps: Option<u64>, t: u64| match steps {
             None => "—".to_string(),
-            Some(s) if wide => format!("{} ×{}", short(s), fmt_ratio(ratio(s, t))),
             Some(s) => format!("×{}", fmt_ratio(ratio(s, t))),
         };
-        let header = if w >= 48 {
-            [
-                "T".to_string(),
-                "recursive".into(),
-                format!("fixed M={m}"),
-                format!("optimal M={m}"),
-            ]
-        } else {
-            [
-                "T".to_string(),
-                "rec".into(),
-                format!("fix{m}"),
-                format!("opt{m}"),
-            ]
-        };
-        let rows: Vec<[String; 4]> = view
+        let log_rows: Vec<[String; 4]> = view
             .table
             .iter()
             .map(|c| {
                 [
-                    if w >= 48 || c.t < 1_000_000 {
-                        short(c.t)
-                    } else {
-                        format!("{:.0e}", c.t as f64)
-                    },
+                    t_label(c.t),
+                    c.recursive_peak.to_string(),
                     cell(Some(c.recursive), c.t),
-                    cell(Some(c.fixed), c.t),
-                    cell(c.revolve, c.t),
+                    cell(c.optimal_at_log, c.t),
                 ]
             })
             .collect();
+        let const_rows: Vec<[String; 4]> = view
+            .table
+            .iter()
+            .map(|c| {
+                [
+                    t_label(c.t),
+                    cell(Some(c.fixed), c.t),
+                    cell(c.optimal, c.t),
+                    cell(c.classic_revolve, c.t),
+                ]
+            })
+            .collect();
+        let log_header = [
+            "T".to_string(),
+            "M".into(),
+            "recursive".into(),
+            "optimal".into(),
+        ];
+        let const_header = [
+            "T".to_string(),
+            if w >= 44 { "evenly" } else { "even" }.into(),
+            "optimal".into(),
+            "classic†".into(),
+        ];
         let widths: Vec<usize> = (0..4)
             .map(|i| {
-                rows.iter()
+                log_rows
+                    .iter()
+                    .chain(&const_rows)
                     .map(|r| r[i].width())
-                    .chain([header[i].width()])
+                    .chain([log_header[i].width(), const_header[i].width()])
                     .max()
                     .unwrap_or(1)
             })
@@ -508,30 +673,46 @@ impl BpttPanel {
             }
             s
         };
-        let mut out: Vec<Line> = vec![vec![("forward steps ÷ baseline T:".into(), theme.dim)]];
-        out.push(vec![(join(&header), theme.table_header)]);
-        for (r, c) in rows.iter().zip(&view.table) {
-            let style = if c.t == self.t {
+        let row_style = |c: &Comparison| {
+            if c.t == self.t {
                 theme.accent
             } else {
                 theme.text
-            };
-            out.push(vec![(join(r), style)]);
+            }
+        };
+        const TITLES: [&str; 3] = [
+            "forward steps ÷ T at equal memory, M = 1+⌈log₂T⌉:",
+            "fwd ÷ T at equal memory, M = 1+⌈log₂T⌉:",
+            "fwd ÷ T, M = 1+⌈log₂T⌉",
+        ];
+        let mut out: Vec<Line> = vec![vec![(pick_hint(&TITLES, w as u16).into(), theme.dim)]];
+        out.push(vec![(join(&log_header), theme.table_header)]);
+        for (r, c) in log_rows.iter().zip(&view.table) {
+            out.push(vec![(join(r), row_style(c))]);
         }
-        let rec = view.table.first().map_or(0, |c| c.recursive_peak);
         out.push(vec![(
-            if w >= 48 {
-                format!("recursive uses 1+⌈log₂T⌉ slots ({rec} at T={})", self.t)
+            if w >= 30 {
+                format!("constant memory: M = {m} slots")
             } else {
-                format!("rec: 1+⌈log₂T⌉ = {rec} slots")
+                format!("constant M = {m}")
             },
             theme.dim,
         )]);
+        out.push(vec![(join(&const_header), theme.table_header)]);
+        for (r, c) in const_rows.iter().zip(&view.table) {
+            out.push(vec![(join(r), row_style(c))]);
+        }
+        const FOOTNOTES: [&str; 3] = [
+            "† revolve's classic model: each reverse step re-evaluates its step",
+            "† classic model: reverse re-evaluates",
+            "† classic model",
+        ];
+        out.push(vec![(pick_hint(&FOOTNOTES, w as u16).into(), theme.dim)]);
         out
     }
 }
 
-/// `12,345` up to a million, then `1.2e9`-style.
+/// `12,345` up to ten million, then `1.2e9`-style.
 fn short(n: u64) -> String {
     if n <= 9_999_999 {
         thousands(n)
@@ -540,26 +721,24 @@ fn short(n: u64) -> String {
     }
 }
 
-fn fmt_ratio(r: f64) -> String {
-    if r < 100.0 {
-        format!("{r:.1}")
-    } else {
-        format!("{}", r.round() as u64)
-    }
-}
-
-fn hint(width: u16) -> &'static str {
+fn hint(width: u16, scrolls: bool) -> &'static str {
     const HINTS: [&str; 3] = [
         "␣/l step  h back  a play  r restart  s schedule  +/- T  [/] M",
         "␣ step h back a play s sched +/- T [/] M",
         "␣ h a r s +- []",
     ];
-    pick_hint(&HINTS, width)
+    const SCROLL_HINTS: [&str; 3] = [
+        "␣/l step  h back  a play  r restart  s schedule  +/- T  [/] M  ↑↓ scroll",
+        "␣ step h back a play s sched +- T [] M ↑↓",
+        "␣ h a r s +- [] ↑↓",
+    ];
+    pick_hint(if scrolls { &SCROLL_HINTS } else { &HINTS }, width)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compute::bptt::PANEL_5B_M;
 
     #[test]
     fn opens_at_the_deepest_point() {
@@ -589,7 +768,15 @@ mod tests {
             p.handle(PanelKey::Char('['));
             p.handle(PanelKey::Char('+'));
         }
-        assert_eq!((p.m, p.t), (2, 64));
+        assert_eq!((p.m, p.t), (1, 64));
+        p.handle(PanelKey::Char('s'));
+        assert_eq!(p.schedule, Schedule::Optimal);
+        for _ in 0..70 {
+            p.handle(PanelKey::Char(']'));
+        }
+        // M stops at T; there the optimum is store-all's T steps.
+        assert_eq!(p.slots(), 64);
+        assert_eq!(p.view.as_ref().unwrap().numeric.counts.forward_steps, 64);
         // The cached grad check is the one of the current T.
         let problem = Problem::seeded(DEFAULT_SEED, 64, DEFAULT_K, DEFAULT_C);
         let fresh = bptt::grad_check(&problem, &bptt::baseline(&problem));
@@ -600,6 +787,29 @@ mod tests {
             p.handle(PanelKey::Char('x')),
             PanelEffect::Ignored
         ));
+    }
+
+    #[test]
+    fn the_5b_panel_opens_on_the_optimum() {
+        let mut p = BpttPanel::new();
+        p.apply_state("schedule", "optimal");
+        p.apply_state("memory", &PANEL_5B_M.to_string());
+        assert_eq!(p.state_value("schedule").as_deref(), Some("optimal"));
+        assert_eq!((p.schedule, p.slots()), (Schedule::Optimal, PANEL_5B_M));
+        let view = p.view.as_ref().unwrap();
+        assert_eq!(view.numeric.max_abs_diff_to_baseline, 0.0);
+        assert_eq!(
+            Some(view.numeric.counts.forward_steps),
+            schedule::optimal_forward(DEFAULT_T, PANEL_5B_M)
+        );
+        // The chart's points are the closed forms at the panel's T.
+        for c in &view.chart {
+            assert_eq!(
+                Some(c.optimal),
+                schedule::optimal_forward(DEFAULT_T, c.memory)
+            );
+            assert!(c.optimal <= c.fixed);
+        }
     }
 
     #[test]

@@ -38,11 +38,17 @@ fn default_json_has_every_input_and_output() {
     assert_eq!(n["grads"]["h0"].as_array().unwrap().len(), 4);
     assert_eq!(n["max_abs_diff_to_baseline"], 0.0);
     assert!(n["grad_check"]["max_rel_error"].as_f64().unwrap() < 1e-6);
-    // F(16) = 8·4 + 16, peak 1 + log2 16, T backward steps.
-    assert_eq!(v["counts"]["forward_steps"], 48);
+    // F(16) = 8 + F(8) + F(7) = 8 + 12 + 10, peak 1 + log2 16, T backward steps.
+    assert_eq!(v["counts"]["forward_steps"], 30);
     assert_eq!(v["counts"]["backward_steps"], 16);
     assert_eq!(v["counts"]["peak_memory"], 5);
-    assert_eq!(v["forward_ratio_to_baseline"], 3.0);
+    assert_eq!(v["forward_ratio_to_baseline"], 30.0 / 16.0);
+    // The comparison and the chart are in the JSON too.
+    assert_eq!(v["comparison"]["optimal_at_log"], 27);
+    let chart = v["cost_versus_memory"].as_array().unwrap();
+    assert_eq!(chart[0]["memory"], 1);
+    assert_eq!(chart[0]["optimal"], 16 * 17 / 2);
+    assert_eq!(chart.last().unwrap()["optimal"], 16);
 }
 
 /// The JSON is enough to recheck the forward pass outside nnbook: recompute
@@ -72,10 +78,10 @@ fn loss_can_be_recomputed_from_the_json() {
 
 #[test]
 fn fixed_and_store_all_counts() {
-    // M = 2: T(T+1)/2.
-    let v = json(&["schedule=fixed", "memory=2", "t=100"]);
+    // M = 1: T(T+1)/2.
+    let v = json(&["schedule=fixed", "memory=1", "t=100"]);
     assert_eq!(v["counts"]["forward_steps"], 5050);
-    assert_eq!(v["counts"]["peak_memory"], 2);
+    assert_eq!(v["counts"]["peak_memory"], 1);
     assert_eq!(v["numeric"]["max_abs_diff_to_baseline"], 0.0);
     let v = json(&["schedule=store-all", "t=50"]);
     assert_eq!(v["counts"]["forward_steps"], 50);
@@ -83,6 +89,25 @@ fn fixed_and_store_all_counts() {
     // memory=log for fixed uses the recursive budget.
     let v = json(&["schedule=fixed", "t=16"]);
     assert_eq!(v["memory_slots"], 5);
+}
+
+/// `schedule=optimal memory=M` runs the optimal schedule: store-all's exact
+/// gradients, the closed-form count, T forward steps once M ≥ T.
+#[test]
+fn optimal_schedule_runs() {
+    let base = json(&["schedule=store-all", "t=40", "seed=2"]);
+    for m in ["1", "3", "6", "40", "50"] {
+        let v = json(&["schedule=optimal", "t=40", "seed=2", &format!("memory={m}")]);
+        assert_eq!(v["schedule"], "optimal");
+        assert_eq!(v["numeric"]["max_abs_diff_to_baseline"], 0.0, "M={m}");
+        assert_eq!(v["numeric"]["grads"], base["numeric"]["grads"], "M={m}");
+        assert_eq!(v["counts"]["forward_steps"], v["comparison"]["optimal"]);
+        assert!(v["counts"]["peak_memory"].as_u64() <= m.parse().ok());
+    }
+    let v = json(&["schedule=optimal", "t=40", "memory=40"]);
+    assert_eq!(v["counts"]["forward_steps"], 40);
+    let v = json(&["schedule=optimal", "t=40", "memory=1"]);
+    assert_eq!(v["counts"]["forward_steps"], 40 * 41 / 2);
 }
 
 #[test]
@@ -101,7 +126,12 @@ fn large_t_is_counts_only() {
     );
     let v = json(&["t=1000000", "schedule=fixed", "memory=8"]);
     assert_eq!(v["counts"]["forward_steps"], v["comparison"]["fixed"]);
-    assert!(v["comparison"]["revolve"].as_u64() < v["comparison"]["fixed"].as_u64());
+    let v = json(&["t=1000000", "schedule=optimal", "memory=8"]);
+    assert_eq!(v["counts"]["forward_steps"], v["comparison"]["optimal"]);
+    assert_eq!(v["counts"]["peak_memory"], 8);
+    let c = &v["comparison"];
+    assert!(c["optimal"].as_u64() < c["classic_revolve"].as_u64());
+    assert!(c["classic_revolve"].as_u64() < c["fixed"].as_u64());
 }
 
 #[test]
@@ -111,7 +141,8 @@ fn text_output_names_the_schedule() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("fixed schedule"), "{text}");
     assert!(text.contains("grad check"), "{text}");
-    assert!(text.contains("revolve"), "{text}");
+    assert!(text.contains("revolve, classic model"), "{text}");
+    assert!(text.contains("M = 1 + ceil(log2 T) = 5 slots"), "{text}");
 }
 
 #[test]
@@ -122,8 +153,12 @@ fn bad_parameters_are_named() {
         (&["k=0"][..], "`k`"),
         (&["c=65"][..], "`c`"),
         (&["seed=-1"][..], "`seed`"),
-        (&["memory=1", "schedule=fixed"][..], "`memory`"),
+        (&["memory=0", "schedule=fixed"][..], "`memory`"),
+        (&["memory=0", "schedule=optimal"][..], "`memory`"),
+        (&["memory=-3", "schedule=optimal"][..], "`memory`"),
+        (&["memory=2000000", "schedule=optimal"][..], "`memory`"),
         (&["memory=3"][..], "`memory`"),
+        (&["t=99999999999999999999"][..], "`t`"),
         (&["memory=abc"][..], "`memory`"),
         (&["schedule=revolve"][..], "`schedule`"),
         (&["bogus=1"][..], "`bogus`"),
