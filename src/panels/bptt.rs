@@ -55,9 +55,12 @@ const KEYS: &[(&str, &str)] = &[
     ("space/l", "next action"),
     ("h", "previous action"),
     ("a", "play / pause"),
-    ("r", "restart"),
-    ("e", "jump to the end"),
-    ("s", "schedule: store-all / recursive / fixed M / optimal M"),
+    ("r g", "restart (first action)"),
+    ("G", "jump to the end"),
+    (
+        "c",
+        "cycle the schedule: store-all / recursive / fixed M / optimal M",
+    ),
     ("+/-", "sequence length T"),
     ("[/]", "memory M of the fixed and optimal schedules"),
     ("↑/↓", "scroll"),
@@ -221,16 +224,16 @@ impl Panel for BpttPanel {
                 self.ticks = 0;
                 return PanelEffect::Redraw;
             }
-            PanelKey::Char('r') => {
+            PanelKey::Char('r') | PanelKey::Top => {
                 self.pos = 0;
                 return PanelEffect::Redraw;
             }
-            PanelKey::Char('e') => {
+            PanelKey::Bottom => {
                 self.pos = len;
                 self.playing = false;
                 return PanelEffect::Redraw;
             }
-            PanelKey::Char('s') => self.schedule = self.schedule.next(),
+            PanelKey::Char('c') => self.schedule = self.schedule.next(),
             PanelKey::Char('+' | '=') => self.step_t(true),
             PanelKey::Char('-' | '_') => self.step_t(false),
             PanelKey::Char(']') => self.m = (self.m + 1).min(*M_RANGE.end()).min(self.t),
@@ -241,15 +244,6 @@ impl Panel for BpttPanel {
             }
             PanelKey::Down => {
                 self.scroll = self.scroll.saturating_add(1);
-                return PanelEffect::Redraw;
-            }
-            PanelKey::Top => {
-                self.scroll = 0;
-                return PanelEffect::Redraw;
-            }
-            PanelKey::Bottom => {
-                // Clamped to the content when drawn.
-                self.scroll = u16::MAX;
                 return PanelEffect::Redraw;
             }
             _ => return PanelEffect::Ignored,
@@ -723,14 +717,14 @@ fn short(n: u64) -> String {
 
 fn hint(width: u16, scrolls: bool) -> &'static str {
     const HINTS: [&str; 3] = [
-        "␣/l step  h back  a play  r restart  s schedule  +/- T  [/] M",
-        "␣ step h back a play s sched +/- T [/] M",
-        "␣ h a r s +- []",
+        "␣/l step  h back  a play  r restart  c schedule  +/- T  [/] M",
+        "␣ step h back a play c sched +/- T [/] M",
+        "␣ h a r c +- []",
     ];
     const SCROLL_HINTS: [&str; 3] = [
-        "␣/l step  h back  a play  r restart  s schedule  +/- T  [/] M  ↑↓ scroll",
-        "␣ step h back a play s sched +- T [] M ↑↓",
-        "␣ h a r s +- [] ↑↓",
+        "␣/l step  h back  a play  r restart  c schedule  +/- T  [/] M  ↑↓ scroll",
+        "␣ step h back a play c sched +- T [] M ↑↓",
+        "␣ h a r c +- [] ↑↓",
     ];
     pick_hint(if scrolls { &SCROLL_HINTS } else { &HINTS }, width)
 }
@@ -759,7 +753,7 @@ mod tests {
         assert_eq!(p.pos, at + 1);
         p.handle(PanelKey::Char('h'));
         assert_eq!(p.pos, at);
-        p.handle(PanelKey::Char('s'));
+        p.handle(PanelKey::Char('c'));
         assert_eq!(p.schedule, Schedule::Fixed);
         assert_eq!(p.pos, 0);
         p.handle(PanelKey::Char('['));
@@ -769,7 +763,7 @@ mod tests {
             p.handle(PanelKey::Char('+'));
         }
         assert_eq!((p.m, p.t), (1, 64));
-        p.handle(PanelKey::Char('s'));
+        p.handle(PanelKey::Char('c'));
         assert_eq!(p.schedule, Schedule::Optimal);
         for _ in 0..70 {
             p.handle(PanelKey::Char(']'));
@@ -781,7 +775,7 @@ mod tests {
         let problem = Problem::seeded(DEFAULT_SEED, 64, DEFAULT_K, DEFAULT_C);
         let fresh = bptt::grad_check(&problem, &bptt::baseline(&problem));
         assert_eq!(p.view.as_ref().unwrap().numeric.grad_check, fresh);
-        p.handle(PanelKey::Char('e'));
+        p.handle(PanelKey::Bottom);
         assert_eq!(p.pos, p.len());
         assert!(matches!(
             p.handle(PanelKey::Char('x')),
