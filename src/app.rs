@@ -67,6 +67,22 @@ impl RunningJob {
 pub struct DocLayout {
     key: Option<(usize, u16, MathSettings)>,
     pub lines: Vec<Line<'static>>,
+    /// First line of each top-level block (where a search hit is scrolled to).
+    pub starts: Vec<usize>,
+}
+
+/// Search: the prompt while it is open, then the query and its hits until
+/// Esc clears them (while hits are shown, `n`/`N` move between them).
+#[derive(Default)]
+pub struct Search {
+    /// The line being typed; `None` once Enter or Esc closed it.
+    pub prompt: Option<tui_input::Input>,
+    pub query: String,
+    pub hits: Vec<crate::search::Hit>,
+    /// Index into `hits` of the one shown.
+    pub current: Option<usize>,
+    /// Where the reader was when the prompt opened (Esc returns there).
+    origin: (usize, usize),
 }
 
 pub struct App {
@@ -79,6 +95,9 @@ pub struct App {
     pub area: Rect,
     pub doc_scroll: usize,
     pub overlay: Option<Overlay>,
+    pub search: Search,
+    /// Built on the first search (math rendering makes it the costly part).
+    search_index: std::cell::OnceCell<crate::search::Index>,
     /// First key row shown in the help overlay.
     pub help_scroll: usize,
     /// Whether the contents pane is shown (toggled with `T`).
@@ -142,6 +161,8 @@ impl App {
             overlay: None,
             toc: layout::TocMode::Auto,
             help_scroll: 0,
+            search: Search::default(),
+            search_index: std::cell::OnceCell::new(),
             math: MathSettings::default(),
             doc: DocLayout::default(),
             panels: BTreeMap::new(),
@@ -280,9 +301,15 @@ impl App {
                 Effect::None
             }
             Action::Search => {
-                self.message = Some("search is not built yet".into());
+                self.search = Search {
+                    prompt: Some(tui_input::Input::default()),
+                    origin: (self.entry, self.doc_scroll),
+                    ..Search::default()
+                };
                 Effect::None
             }
+            Action::SearchEdit(key) => self.search_edit(key),
+            Action::SearchNext(forward) => self.search_step(forward),
             Action::ToggleMath => {
                 self.math.rendered = !self.math.rendered;
                 self.message = Some(
@@ -402,6 +429,112 @@ impl App {
     /// Whether the loop should send `Tick`s.
     pub fn animating(&self) -> bool {
         self.current_panel().is_some_and(|p| p.animating())
+    }
+
+    /// A key typed while the search prompt is open: editing keys go to the
+    /// input line, Enter keeps the hits for `n`/`N`, Esc goes back.
+    fn search_edit(&mut self, key: ratatui::crossterm::event::KeyEvent) -> Effect {
+        use ratatui::crossterm::event::{Event, KeyCode};
+        use tui_input::backend::crossterm::EventHandler;
+        match key.code {
+            KeyCode::Esc if self.search.prompt.is_none() => {
+                // After Enter, Esc only clears the hits (n is next part again).
+                self.search = Search::default();
+                return Effect::None;
+            }
+            KeyCode::Esc => {
+                let (entry, scroll) = self.search.origin;
+                self.search = Search::default();
+                let effect = self.go_to(entry);
+                self.refresh_doc();
+                self.doc_scroll = scroll.min(self.max_doc_scroll());
+                return effect;
+            }
+            KeyCode::Enter => {
+                self.search.prompt = None;
+                if self.search.hits.is_empty() {
+                    self.message = Some(format!("no match for “{}”", self.search.query));
+                    self.search = Search::default();
+                }
+                return Effect::None;
+            }
+            _ => {}
+        }
+        let Some(prompt) = self.search.prompt.as_mut() else {
+            return Effect::None;
+        };
+        prompt.handle_event(&Event::Key(key));
+        let query = prompt.value().to_string();
+        if query == self.search.query {
+            return Effect::None;
+        }
+        let index = self
+            .search_index
+            .get_or_init(|| crate::search::Index::new(&self.notebook));
+        self.search.hits = index.find(&query);
+        self.search.query = query;
+        // Incremental: show the first hit at or after where the search began.
+        let (origin, _) = self.search.origin;
+        let first = self.search.hits.iter().position(|h| h.entry >= origin).or(
+            if self.search.hits.is_empty() {
+                None
+            } else {
+                Some(0)
+            },
+        );
+        self.search.current = first;
+        match first {
+            Some(i) => self.show_hit(i),
+            None => Effect::None,
+        }
+    }
+
+    /// `n` / `N` with hits shown: the next or previous hit, across parts.
+    fn search_step(&mut self, forward: bool) -> Effect {
+        let n = self.search.hits.len();
+        if n == 0 {
+            return Effect::None;
+        }
+        let i = match self.search.current {
+            Some(i) if forward => (i + 1) % n,
+            Some(i) => (i + n - 1) % n,
+            None => 0,
+        };
+        self.search.current = Some(i);
+        self.show_hit(i)
+    }
+
+    /// Open the hit's entry and scroll so its block is in view.
+    fn show_hit(&mut self, i: usize) -> Effect {
+        let Some(hit) = self.search.hits.get(i).cloned() else {
+            return Effect::None;
+        };
+        let effect = self.go_to(hit.entry);
+        self.refresh_doc();
+        let line = hit
+            .block
+            .and_then(|b| self.doc.starts.get(b).copied())
+            .unwrap_or(0);
+        // A little context above the hit.
+        self.doc_scroll = line.saturating_sub(2).min(self.max_doc_scroll());
+        effect
+    }
+
+    /// "match 3 of 17 · 4b" for the status line, while hits are shown.
+    pub fn search_status(&self) -> Option<String> {
+        let i = self.search.current?;
+        let hit = self.search.hits.get(i)?;
+        let id = self
+            .notebook
+            .entries
+            .get(hit.entry)
+            .map(|e| self.notebook.entry_id(*e))
+            .unwrap_or_default();
+        Some(format!(
+            "match {} of {} · {id}",
+            i + 1,
+            self.search.hits.len()
+        ))
     }
 
     fn cycle_focus(&self, step: i32) -> Pane {
@@ -563,10 +696,9 @@ impl App {
         let width = layout::doc_text_width(doc_rect);
         let key = Some((self.entry, width, self.math));
         if self.doc.key != key {
-            self.doc = DocLayout {
-                key,
-                lines: doc::entry_lines(&self.notebook, entry, width, self.math, &self.theme),
-            };
+            let (lines, starts) =
+                doc::entry_layout(&self.notebook, entry, width, self.math, &self.theme);
+            self.doc = DocLayout { key, lines, starts };
         }
         self.doc_scroll = self.doc_scroll.min(self.max_doc_scroll());
     }

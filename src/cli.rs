@@ -47,6 +47,15 @@ pub enum Command {
     Compute(ComputeArgs),
     /// Print one LaTeX expression as the notebook shows it (exit 2 if it fell back to source).
     Math(MathArgs),
+    /// Print every match of QUERY as `PART:LINE: text` (exit 1 when nothing matches):
+    /// the same matcher as `/` in the notebook, case-insensitive unless QUERY has a capital.
+    Search(SearchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The text to find in titles, prose, math (rendered or LaTeX) and code.
+    pub query: String,
 }
 
 #[derive(Debug, Args)]
@@ -152,13 +161,17 @@ pub fn main() -> ExitCode {
         Some(Command::Compute(args)) => run_compute(&args),
         Some(Command::Render(args)) => run_render(&source, &args, math),
         Some(Command::Check) => run_check(&source),
+        Some(Command::Search(args)) => run_search(&source, &args),
         Some(Command::Math(args)) => run_math(&args, math.glyphs),
         None => run_tui(&source, math),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("nnbook: {}", f.message);
+            // `search` finding nothing exits 1 silently, as grep does.
+            if !f.message.is_empty() {
+                eprintln!("nnbook: {}", f.message);
+            }
             ExitCode::from(f.code)
         }
     }
@@ -230,6 +243,34 @@ fn run_check(source: &Source) -> Result<(), Failure> {
             p.points,
             p.parts.len(),
             written
+        );
+    }
+    print(&text)
+}
+
+fn run_search(source: &Source, args: &SearchArgs) -> Result<(), Failure> {
+    let notebook = load_known(source)?;
+    let hits = crate::search::Index::new(&notebook).find(&args.query);
+    if hits.is_empty() {
+        return Err(Failure {
+            code: 1,
+            message: String::new(),
+        });
+    }
+    let mut text = String::new();
+    for hit in &hits {
+        let id = notebook.entry_id(notebook.entries[hit.entry]);
+        // One line per hit, like grep: the block's text cut to a screenful.
+        let shown: String = hit.text.chars().take(160).collect();
+        let more = if hit.text.chars().count() > 160 {
+            "…"
+        } else {
+            ""
+        };
+        text += &format!(
+            "{id}:{}: {}{more}\n",
+            hit.line,
+            crate::content::sanitize::visible(&shown, 1)
         );
     }
     print(&text)

@@ -35,8 +35,12 @@ pub enum Action {
     ToggleHelp,
     /// Close whatever overlay is open.
     CloseOverlay,
-    /// Search (reserved: not built yet).
+    /// Open the search prompt.
     Search,
+    /// A key typed into the open search prompt.
+    SearchEdit(KeyEvent),
+    /// Next (`true`) or previous search hit, while hits are shown.
+    SearchNext(bool),
     /// Switch the derivation between rendered math and LaTeX source.
     ToggleMath,
     /// Cycle the glyph set used for math.
@@ -62,6 +66,10 @@ pub enum Action {
 pub struct KeyContext {
     pub focus: Pane,
     pub overlay_open: bool,
+    /// The search prompt is open: every key edits it (none runs a command).
+    pub prompt_open: bool,
+    /// A search's hits are shown: `n` / `N` move between them.
+    pub searching: bool,
 }
 
 /// Every global binding, for the help overlay (and README).
@@ -81,7 +89,11 @@ pub const GLOBAL_KEYS: &[(&str, &str)] = &[
     ("T", "show / hide the contents pane"),
     ("m", "math: rendered or LaTeX source"),
     ("u", "math glyphs: unicode, unicode-math, ascii"),
-    ("/", "search (not built yet)"),
+    (
+        "/",
+        "search all parts (Enter keeps the hits, Esc goes back)",
+    ),
+    ("n / N", "next / previous hit while a search is shown"),
     ("mouse wheel", "scroll the pane under the pointer"),
     ("?", "this help"),
     ("q / Ctrl-C", "quit"),
@@ -120,6 +132,21 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         return None;
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctx.prompt_open {
+        // Ctrl-C still quits: a prompt must never lock the reader in.
+        if ctrl && key.code == KeyCode::Char('c') {
+            return Some(Action::Quit);
+        }
+        return Some(Action::SearchEdit(key));
+    }
+    if ctx.searching && !ctrl {
+        match key.code {
+            KeyCode::Char('n') => return Some(Action::SearchNext(true)),
+            KeyCode::Char('N') => return Some(Action::SearchNext(false)),
+            KeyCode::Esc => return Some(Action::SearchEdit(key)),
+            _ => {}
+        }
+    }
     if ctrl {
         return match key.code {
             KeyCode::Char('c') => Some(Action::Quit),
@@ -203,6 +230,8 @@ mod tests {
     const DOC: KeyContext = KeyContext {
         focus: Pane::Doc,
         overlay_open: false,
+        prompt_open: false,
+        searching: false,
     };
 
     #[test]
@@ -234,6 +263,8 @@ mod tests {
         let panel = KeyContext {
             focus: Pane::Panel,
             overlay_open: false,
+            prompt_open: false,
+            searching: false,
         };
         assert_eq!(
             from_key(key(KeyCode::Char('j')), panel),
@@ -254,6 +285,8 @@ mod tests {
         let ctx = KeyContext {
             focus: Pane::Doc,
             overlay_open: true,
+            prompt_open: false,
+            searching: false,
         };
         assert_eq!(from_key(key(KeyCode::Char('n')), ctx), None);
         assert_eq!(from_key(key(KeyCode::Esc), ctx), Some(Action::CloseOverlay));

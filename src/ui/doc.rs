@@ -39,11 +39,24 @@ pub fn entry_lines(
     math: MathSettings,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
+    entry_layout(notebook, entry, width, math, theme).0
+}
+
+/// The entry's lines and, for each top-level block of its body, the line it
+/// starts on (so a search hit, which names a block, can be scrolled to).
+pub fn entry_layout(
+    notebook: &Notebook,
+    entry: EntryRef,
+    width: u16,
+    math: MathSettings,
+    theme: &Theme,
+) -> (Vec<Line<'static>>, Vec<usize>) {
     let mut r = Renderer {
         width: usize::from(width).max(1),
         math,
         theme,
         out: Vec::new(),
+        starts: Vec::new(),
     };
     let problem = notebook.problem(entry);
     match notebook.part(entry) {
@@ -75,7 +88,7 @@ pub fn entry_lines(
             }
         }
     }
-    r.out
+    (r.out, r.starts)
 }
 
 #[derive(Clone)]
@@ -114,6 +127,8 @@ struct Renderer<'a> {
     math: MathSettings,
     theme: &'a Theme,
     out: Vec<Line<'static>>,
+    /// First line of each top-level block, in order.
+    starts: Vec<usize>,
 }
 
 impl Renderer<'_> {
@@ -142,6 +157,9 @@ impl Renderer<'_> {
             };
             if i > 0 && spaced {
                 self.out.push(Line::from(p.first.clone()));
+            }
+            if prefix.first.is_empty() && prefix.rest.is_empty() && spaced {
+                self.starts.push(self.out.len());
             }
             self.block(block, &p);
         }

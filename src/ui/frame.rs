@@ -98,10 +98,9 @@ fn doc_pane(app: &App, area: Rect, buf: &mut Buffer) {
         .skip(app.doc_scroll)
         .take(text_area.height as usize);
     for (row, line) in visible.enumerate() {
-        line.render(
-            Rect::new(text_area.x, text_area.y + row as u16, text_area.width, 1),
-            buf,
-        );
+        let r = Rect::new(text_area.x, text_area.y + row as u16, text_area.width, 1);
+        line.render(r, buf);
+        highlight_hits(app, line, r, buf);
     }
     if lines.len() > inner.height as usize && inner.width > 0 {
         let mut state = ScrollbarState::new(lines.len().saturating_sub(inner.height as usize))
@@ -114,6 +113,24 @@ fn doc_pane(app: &App, area: Rect, buf: &mut Buffer) {
             .thumb_symbol("┃")
             .thumb_style(app.theme.accent)
             .render(inner, buf, &mut state);
+    }
+}
+
+/// Mark the search query where it occurs in a drawn line (drawing only: the
+/// laid-out lines stay as they are).
+fn highlight_hits(app: &App, line: &Line<'_>, area: Rect, buf: &mut Buffer) {
+    if app.search.query.trim().is_empty() || app.search.hits.is_empty() {
+        return;
+    }
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    for (start, end) in crate::search::occurrences(&text, &app.search.query) {
+        let col = unicode_width::UnicodeWidthStr::width(&text[..start]) as u16;
+        let w = unicode_width::UnicodeWidthStr::width(&text[start..end]) as u16;
+        if col >= area.width {
+            continue;
+        }
+        let r = Rect::new(area.x + col, area.y, w.min(area.width - col), 1);
+        buf.set_style(r, app.theme.selected);
     }
 }
 
@@ -165,8 +182,40 @@ fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
     Line::from(spans).render(area, buf);
 }
 
+/// The search prompt on the status line: `/` and the query, with the cursor
+/// shown as a reversed cell, and the hit count so far.
+fn search_prompt(app: &App, prompt: &tui_input::Input, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    buf.set_style(area, theme.status);
+    let count = match (app.search.query.is_empty(), app.search.hits.len()) {
+        (true, _) => "type to search all parts · Enter keep · Esc back".to_string(),
+        (false, 0) => "no match".to_string(),
+        (false, _) => app.search_status().unwrap_or_default(),
+    };
+    let value = crate::content::sanitize::visible(prompt.value(), 1).into_owned();
+    let cursor = prompt.visual_cursor();
+    let before: String = value.chars().take(cursor).collect();
+    let at: String = value.chars().skip(cursor).take(1).collect();
+    let after: String = value.chars().skip(cursor + 1).collect();
+    let line = Line::from(vec![
+        Span::styled(" /", theme.accent),
+        Span::raw(before),
+        Span::styled(
+            if at.is_empty() { " ".to_string() } else { at },
+            theme.selected,
+        ),
+        Span::raw(after),
+        Span::styled(format!("   {count}"), theme.dim),
+    ]);
+    crate::panels::canvas::put_line(buf, area, &line);
+}
+
 fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
+    if let Some(prompt) = &app.search.prompt {
+        search_prompt(app, prompt, area, buf);
+        return;
+    }
     let mut left = match app.current() {
         Some(entry) => {
             let problem = app.notebook.problem(entry);
@@ -191,6 +240,9 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             }
             left.push(' ');
         }
+    }
+    if let Some(status) = app.search_status() {
+        left += &format!("│ {status} (n/N, Esc clears) ");
     }
     if let Some(message) = &app.message {
         left += &format!("│ {message} ");

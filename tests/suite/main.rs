@@ -29,6 +29,7 @@ mod panel_seqnorm;
 mod panel_state;
 mod panel_widen;
 mod pty;
+mod search;
 mod sizes;
 mod snapshots;
 mod tables;
