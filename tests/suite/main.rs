@@ -2,6 +2,7 @@
 //! crate, and every crate linked the whole library again (about 30 links per
 //! `cargo test`). One binary links once and runs all tests on all cores.
 
+mod answers;
 mod cli;
 mod cli_activations;
 mod cli_bptt;
