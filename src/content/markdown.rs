@@ -563,7 +563,10 @@ mod tests {
     #[test]
     fn answer_marker_makes_an_answer_box_in_any_case() {
         for marker in ["[!answer]", "[!ANSWER]", "[!Answer]"] {
-            let doc = parse(&format!("> {marker}\n> Row 18, the **Pool**.\n>\n> - more\n"), 5);
+            let doc = parse(
+                &format!("> {marker}\n> Row 18, the **Pool**.\n>\n> - more\n"),
+                5,
+            );
             let Block::Answer { blocks, line: 5 } = &doc[0] else {
                 panic!("{marker}: {doc:?}")
             };
@@ -581,7 +584,11 @@ mod tests {
         // The marker only counts on its own first line; elsewhere it is text.
         let doc = parse("> [!answer]\n", 1);
         assert!(matches!(&doc[0], Block::Answer { blocks, .. } if blocks.is_empty()));
-        for md in ["> [!answer] row 18\n", "> see [!answer]\n> x\n", "> plain\n"] {
+        for md in [
+            "> [!answer] row 18\n",
+            "> see [!answer]\n> x\n",
+            "> plain\n",
+        ] {
             let doc = parse(md, 1);
             assert!(matches!(doc[0], Block::Quote { .. }), "{md}: {doc:?}");
             assert_eq!(answer_box(&doc), None);

@@ -15,7 +15,9 @@ fn every_part_has_an_answer_box_first_under_its_solution() {
     for part in parts {
         let first = part.solution().first();
         match (first, part.answer()) {
-            (Some(Block::Answer { blocks, .. }), Some(found)) if std::ptr::eq(first.unwrap(), found) => {
+            (Some(Block::Answer { blocks, .. }), Some(found))
+                if std::ptr::eq(first.unwrap(), found) =>
+            {
                 let text: String = blocks
                     .iter()
                     .filter_map(|b| match b {
@@ -32,5 +34,8 @@ fn every_part_has_an_answer_box_first_under_its_solution() {
             _ => missing.push(part.id.clone()),
         }
     }
-    assert!(missing.is_empty(), "no answer box first under Solution: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "no answer box first under Solution: {missing:?}"
+    );
 }
