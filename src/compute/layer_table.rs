@@ -7,6 +7,7 @@
 //! [`MAX_CHANNELS`], [`MAX_LAYERS`], [`MAX_WINDOW`]) so the worst case stays
 //! small. A layer that does not fit is a [`ShapeError`] naming it.
 
+pub mod autograd_rf;
 pub mod receptive_field;
 
 use std::fmt;
@@ -956,6 +957,7 @@ pub fn facts(out: &mut Facts) {
         .map(|(i, _)| base.rows[i - 1].out.iter().product::<u64>())
         .sum();
     let ptflops = base.total_ops.macs + conv_outputs + relu + pool_inputs;
+    autograd_facts(&mut f, &base);
     let all = base.total_ops.all;
     for (k, v) in [
         ("p1.alt.no_bias", all - conv_outputs),
@@ -977,6 +979,34 @@ pub fn facts(out: &mut Facts) {
     ] {
         f.num(k.into(), v);
     }
+}
+
+/// The seed of the random network behind the autograd receptive-field check.
+pub const AUTOGRAD_SEED: u64 = 1;
+
+/// 1(b)'s warning: an autograd check through the real max pools, against the
+/// same check with average pools, from the corner output of each row from the
+/// first full one down. Runs the network forward, so it is computed once.
+fn autograd_facts(f: &mut Sink<'_>, base: &Table) {
+    use autograd_rf::{PoolMode, pixels_with_gradient};
+    let Some(first) = base.first_full_rf_layer else {
+        return;
+    };
+    let rows: Vec<usize> = (first..base.rows.len()).collect();
+    static COUNTS: std::sync::OnceLock<(Vec<usize>, Vec<usize>)> = std::sync::OnceLock::new();
+    let (max, avg) = COUNTS.get_or_init(|| {
+        let run = |mode| pixels_with_gradient(MIDTERM_INPUT, MIDTERM, &rows, mode, AUTOGRAD_SEED);
+        (run(PoolMode::Max), run(PoolMode::Average))
+    });
+    let all = (MIDTERM_INPUT[0] * MIDTERM_INPUT[1]) as usize;
+    f.num("p1.autograd.maxpool_seen".into(), max[0] as u64);
+    f.num("p1.autograd.avgpool_seen".into(), avg[0] as u64);
+    f.num("p1.autograd.seed".into(), AUTOGRAD_SEED);
+    let wrong = rows.iter().zip(max).find(|(_, n)| **n == all);
+    f.text(
+        "p1.autograd.wrong_row".into(),
+        wrong.map_or("none".into(), |(r, _)| r.to_string()),
+    );
 }
 
 /// Totals, the answer to 1(b) and the pool rows of one network.
