@@ -428,16 +428,7 @@ pub fn sci(v: f64) -> String {
         return format!("{:.*}", (1 - e) as usize, v);
     }
     let unit = 10f64.powi(e - 1);
-    let r = ((v / unit).round() * unit) as u64;
-    let digits = r.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    super::layer_table::thousands(((v / unit).round() * unit) as u64)
 }
 
 /// `v` with `digits` decimals, never "-0.000".
