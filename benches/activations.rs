@@ -3,38 +3,34 @@
 //! statistics (recomputed on every key press) and the facts (built on every
 //! start) well under a millisecond.
 
-use std::hint::black_box;
-use std::time::Duration;
-
-use criterion::{Criterion, criterion_group, criterion_main};
+use divan::{Bencher, black_box};
 use nnbook::compute::activations::{self, experiment, stats};
 use nnbook::compute::{Facts, no_progress};
 
-fn bench(c: &mut Criterion) {
-    c.bench_function("p2 statistics at defaults", |b| {
-        b.iter(|| stats::compute(black_box(stats::StatsConfig::default())))
-    });
-    c.bench_function("p2 facts", |b| {
-        b.iter(|| {
-            let mut f = Facts::new();
-            activations::facts(&mut f);
-            f
-        })
-    });
-    let mut slow = c.benchmark_group("p2 experiment");
-    slow.sample_size(10)
-        .measurement_time(Duration::from_secs(12))
-        .warm_up_time(Duration::from_secs(1));
-    slow.bench_function("defaults (depth 20, width 64, 5x60 steps)", |b| {
-        b.iter(|| {
-            experiment::run(
-                black_box(experiment::ExperimentConfig::default()),
-                &mut no_progress,
-            )
-        })
-    });
-    slow.finish();
+fn main() {
+    divan::main();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+#[divan::bench]
+fn statistics_at_defaults(b: Bencher) {
+    b.bench_local(|| stats::compute(black_box(stats::StatsConfig::default())));
+}
+
+#[divan::bench]
+fn facts(b: Bencher) {
+    b.bench_local(|| {
+        let mut f = Facts::new();
+        activations::facts(&mut f);
+        f
+    });
+}
+
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn experiment_defaults(b: Bencher) {
+    b.bench_local(|| {
+        experiment::run(
+            black_box(experiment::ExperimentConfig::default()),
+            &mut no_progress,
+        )
+    });
+}

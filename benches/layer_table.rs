@@ -1,9 +1,7 @@
 //! Speed of the layer table: the facts built at every start, one recompute per
 //! panel key press, and the bounded worst case of the exact receptive field.
 
-use std::hint::black_box;
-
-use criterion::{Criterion, criterion_group, criterion_main};
+use divan::{Bencher, black_box};
 use nnbook::compute::layer_table::{
     Conv, Layer, MIDTERM, Pool, ReplacePool, facts, table, table_replaced,
 };
@@ -12,21 +10,29 @@ use nnbook::ui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-fn benches(c: &mut Criterion) {
-    c.bench_function("facts (all p1 figures)", |b| {
-        b.iter(|| {
-            let mut f = nnbook::compute::Facts::new();
-            facts(&mut f);
-            black_box(f.len())
-        })
+fn main() {
+    divan::main();
+}
+
+/// All p1 figures.
+#[divan::bench]
+fn all_facts(b: Bencher) {
+    b.bench_local(|| {
+        let mut f = nnbook::compute::Facts::new();
+        facts(&mut f);
+        black_box(f.len())
     });
-    for side in [32, 224] {
-        c.bench_function(&format!("table midterm {side}x{side}"), |b| {
-            b.iter(|| table_replaced(black_box([side, side, 3]), MIDTERM, ReplacePool::K3S2P1))
-        });
-    }
-    // The largest spatial size with the most layers: 64 layers on 4096x4096,
-    // exact receptive-field bitsets at every layer.
+}
+
+#[divan::bench(args = [32, 224])]
+fn table_midterm(b: Bencher, side: u64) {
+    b.bench_local(|| table_replaced(black_box([side, side, 3]), MIDTERM, ReplacePool::K3S2P1));
+}
+
+/// The largest spatial size with the most layers: 64 layers on 4096x4096,
+/// exact receptive-field bitsets at every layer.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn worst_case_4096_64_layers(b: Bencher) {
     let worst: Vec<Layer> = (0..64)
         .map(|i| {
             if i % 2 == 0 {
@@ -40,13 +46,11 @@ fn benches(c: &mut Criterion) {
             }
         })
         .collect();
-    let mut group = c.benchmark_group("worst case");
-    group.sample_size(10);
-    group.bench_function("table 4096x4096, 64 layers", |b| {
-        b.iter(|| table(black_box([4096, 4096, 3]), &worst))
-    });
-    group.finish();
+    b.bench_local(|| table(black_box([4096, 4096, 3]), &worst));
+}
 
+#[divan::bench]
+fn panel_key_and_render_80x24_input_224(b: Bencher) {
     let theme = Theme::default();
     let ctx = PanelContext {
         theme: &theme,
@@ -56,15 +60,10 @@ fn benches(c: &mut Criterion) {
     let mut panel = create("layer-table").expect("registered");
     panel.handle(PanelKey::Char('i'));
     panel.handle(PanelKey::Char('i'));
-    c.bench_function("panel key + render 80x24 (224 input)", |b| {
-        let area = Rect::new(0, 0, 80, 24);
-        let mut buf = Buffer::empty(area);
-        b.iter(|| {
-            panel.handle(PanelKey::Char('o'));
-            panel.render(area, &mut buf, &ctx);
-        })
+    let area = Rect::new(0, 0, 80, 24);
+    let mut buf = Buffer::empty(area);
+    b.bench_local(|| {
+        panel.handle(PanelKey::Char('o'));
+        panel.render(area, &mut buf, &ctx);
     });
 }
-
-criterion_group!(layer_table_benches, benches);
-criterion_main!(layer_table_benches);

@@ -1,9 +1,13 @@
 //! Rendering every math expression in `content/` once, inline and as display blocks at 80
 //! columns (what a cold cache costs for one frame that shows all the content's math).
-use criterion::{Criterion, criterion_group, criterion_main};
+
+use divan::{Bencher, black_box};
 use nnbook::math::corpus::math_in_markdown;
 use nnbook::math::{Glyphs, render_display, render_inline};
-use std::hint::black_box;
+
+fn main() {
+    divan::main();
+}
 
 fn corpus() -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
@@ -20,29 +24,29 @@ fn corpus() -> Vec<String> {
         .collect()
 }
 
-fn bench(c: &mut Criterion) {
+#[divan::bench]
+fn content_inline_and_display_80(b: Bencher) {
     let exprs = corpus();
-    eprintln!("math bench: {} expressions in content/", exprs.len());
-    c.bench_function("math/content_inline_and_display_80", |b| {
-        b.iter(|| {
-            for e in &exprs {
-                black_box(render_inline(e, Glyphs::Unicode));
-                black_box(render_display(e, 80, Glyphs::Unicode));
-            }
-        })
-    });
-    c.bench_function("math/content_inline_only", |b| {
-        b.iter(|| {
-            for e in &exprs {
-                black_box(render_inline(e, Glyphs::Unicode));
-            }
-        })
-    });
-    let aligned = r"\begin{aligned}\mathbf{h}_t^A &= \tanh \left( \mathbf{W}_{(hh)}^A \mathbf{h}_{t-1}^A + \mathbf{W}_{(xh)}^A \mathbf{x}_t \right) \\ \mathbf{h}_t^B &= \tanh \left( \mathbf{W}_{(hh)}^B \mathbf{h}_{t-1}^B + \mathbf{W}_{(yh)}^B \mathbf{y}_t \right)\end{aligned}";
-    c.bench_function("math/one_aligned_display_80", |b| {
-        b.iter(|| black_box(render_display(black_box(aligned), 80, Glyphs::Unicode)))
+    b.bench_local(|| {
+        for e in &exprs {
+            black_box(render_inline(e, Glyphs::Unicode));
+            black_box(render_display(e, 80, Glyphs::Unicode));
+        }
     });
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+#[divan::bench]
+fn content_inline_only(b: Bencher) {
+    let exprs = corpus();
+    b.bench_local(|| {
+        for e in &exprs {
+            black_box(render_inline(e, Glyphs::Unicode));
+        }
+    });
+}
+
+#[divan::bench]
+fn one_aligned_display_80(b: Bencher) {
+    let aligned = r"\begin{aligned}\mathbf{h}_t^A &= \tanh \left( \mathbf{W}_{(hh)}^A \mathbf{h}_{t-1}^A + \mathbf{W}_{(xh)}^A \mathbf{x}_t \right) \\ \mathbf{h}_t^B &= \tanh \left( \mathbf{W}_{(hh)}^B \mathbf{h}_{t-1}^B + \mathbf{W}_{(yh)}^B \mathbf{y}_t \right)\end{aligned}";
+    b.bench_local(|| black_box(render_display(black_box(aligned), 80, Glyphs::Unicode)));
+}

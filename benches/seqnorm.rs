@@ -2,42 +2,47 @@
 //! 0.3 ms), one panel recompute per key press, and the CLI's bounded worst
 //! case (T=64, K=16 with all three grad checks).
 
-use std::hint::black_box;
-
-use criterion::{Criterion, criterion_group, criterion_main};
+use divan::{Bencher, black_box};
 use nnbook::compute::seqnorm::{
     DEFAULT_EPS, DEFAULT_K, DEFAULT_T, Inputs, MAX_K, MAX_T, Rate, Solution, facts,
 };
 use nnbook::panels::{PanelKey, create};
 
-fn benches(c: &mut Criterion) {
-    c.bench_function("facts (all p4 figures)", |b| {
-        b.iter(|| {
-            let mut f = nnbook::compute::Facts::new();
-            facts(&mut f);
-            black_box(f.len())
-        })
-    });
-    let rate = Rate::Ema { alpha: 0.25 };
-    c.bench_function("solution T=8 K=3 (panel recompute)", |b| {
-        b.iter(|| {
-            Solution::new(
-                Inputs::seeded(black_box(1), DEFAULT_T, DEFAULT_K, DEFAULT_EPS, rate),
-                4,
-            )
-        })
-    });
-    c.bench_function("panel key press (s: reseed)", |b| {
-        let mut p = create("seqnorm").expect("registered");
-        b.iter(|| black_box(p.handle(PanelKey::Char('s'))))
-    });
-    let mut g = c.benchmark_group("worst case");
-    g.sample_size(10);
-    g.bench_function("solution T=64 K=16", |b| {
-        b.iter(|| Solution::new(Inputs::seeded(1, MAX_T, MAX_K, DEFAULT_EPS, rate), 0))
-    });
-    g.finish();
+const RATE: Rate = Rate::Ema { alpha: 0.25 };
+
+fn main() {
+    divan::main();
 }
 
-criterion_group!(group, benches);
-criterion_main!(group);
+/// All p4 figures.
+#[divan::bench]
+fn all_facts(b: Bencher) {
+    b.bench_local(|| {
+        let mut f = nnbook::compute::Facts::new();
+        facts(&mut f);
+        black_box(f.len())
+    });
+}
+
+/// The panel's recompute: T=8, K=3.
+#[divan::bench]
+fn solution_t8_k3(b: Bencher) {
+    b.bench_local(|| {
+        Solution::new(
+            Inputs::seeded(black_box(1), DEFAULT_T, DEFAULT_K, DEFAULT_EPS, RATE),
+            4,
+        )
+    });
+}
+
+/// A panel key press (s: reseed).
+#[divan::bench]
+fn panel_key_reseed(b: Bencher) {
+    let mut p = create("seqnorm").expect("registered");
+    b.bench_local(|| black_box(p.handle(PanelKey::Char('s'))));
+}
+
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn worst_case_t64_k16(b: Bencher) {
+    b.bench_local(|| Solution::new(Inputs::seeded(1, MAX_T, MAX_K, DEFAULT_EPS, RATE), 0));
+}

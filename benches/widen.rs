@@ -2,39 +2,45 @@
 //! panel recomputes on each key press (default sizes), and the bounded worst
 //! case of `nnbook compute widen`.
 
-use std::hint::black_box;
 use std::ops::ControlFlow;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use divan::{Bencher, black_box};
 use nnbook::compute::widen::{
     Config, MAX_BATCH, MAX_C, MAX_D, MAX_DEPTH, MAX_K, MAX_STEPS, Strategy, experiment, facts,
 };
 
-fn benches(c: &mut Criterion) {
-    c.bench_function("widen facts (all p3 figures)", |b| {
-        b.iter(|| {
-            let mut f = nnbook::compute::Facts::new();
-            facts(&mut f);
-            black_box(f.len())
-        })
+fn main() {
+    divan::main();
+}
+
+/// All p3 figures.
+#[divan::bench]
+fn all_facts(b: Bencher) {
+    b.bench_local(|| {
+        let mut f = nnbook::compute::Facts::new();
+        facts(&mut f);
+        black_box(f.len())
     });
-    for strategy in [Strategy::Zero, Strategy::Net2Net] {
-        c.bench_function(
-            &format!("widen experiment default {}", strategy.name()),
-            |b| {
-                let cfg = Config::default().with_strategy(strategy);
-                b.iter(|| experiment(black_box(&cfg), &mut |_| ControlFlow::Continue(())))
-            },
-        );
-    }
-    // The panel's longest synchronous recompute: `t` at 300 SGD steps.
-    c.bench_function("widen experiment default 300 steps", |b| {
-        let cfg = Config {
-            steps: 300,
-            ..Config::default()
-        };
-        b.iter(|| experiment(black_box(&cfg), &mut |_| ControlFlow::Continue(())))
-    });
+}
+
+#[divan::bench(args = [Strategy::Zero, Strategy::Net2Net])]
+fn experiment_default(b: Bencher, strategy: Strategy) {
+    let cfg = Config::default().with_strategy(strategy);
+    b.bench_local(|| experiment(black_box(&cfg), &mut |_| ControlFlow::Continue(())));
+}
+
+/// The panel's longest synchronous recompute: `t` at 300 SGD steps.
+#[divan::bench]
+fn experiment_default_300_steps(b: Bencher) {
+    let cfg = Config {
+        steps: 300,
+        ..Config::default()
+    };
+    b.bench_local(|| experiment(black_box(&cfg), &mut |_| ControlFlow::Continue(())));
+}
+
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn worst_case_every_maximum(b: Bencher) {
     let worst = Config {
         c: MAX_C,
         k: MAX_K,
@@ -44,13 +50,5 @@ fn benches(c: &mut Criterion) {
         steps: MAX_STEPS,
         ..Config::default()
     };
-    let mut group = c.benchmark_group("widen worst case");
-    group.sample_size(10);
-    group.bench_function("experiment at every maximum", |b| {
-        b.iter(|| experiment(black_box(&worst), &mut |_| ControlFlow::Continue(())))
-    });
-    group.finish();
+    b.bench_local(|| experiment(black_box(&worst), &mut |_| ControlFlow::Continue(())));
 }
-
-criterion_group!(widen, benches);
-criterion_main!(widen);

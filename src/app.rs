@@ -6,6 +6,7 @@ pub mod action;
 pub mod jobs;
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -39,6 +40,26 @@ pub struct RunningJob {
     pub panel: String,
     pub label: String,
     pub progress: Option<Progress>,
+    started: Instant,
+    /// Time since the job started, as of its latest progress report: measured,
+    /// so the status line can show elapsed time and an estimate instead of a
+    /// promise about how long the work takes.
+    pub elapsed: Duration,
+}
+
+impl RunningJob {
+    /// Seconds left, extrapolated from the progress so far (none before the
+    /// first report or while nothing is done).
+    pub fn remaining(&self) -> Option<Duration> {
+        let p = self.progress.as_ref()?;
+        if p.done == 0 || p.total <= p.done {
+            return None;
+        }
+        let per_unit = self.elapsed.as_secs_f64() / p.done as f64;
+        Some(Duration::from_secs_f64(
+            per_unit * (p.total - p.done) as f64,
+        ))
+    }
 }
 
 /// The derivation laid out for one entry, width and math setting.
@@ -58,8 +79,14 @@ pub struct App {
     pub area: Rect,
     pub doc_scroll: usize,
     pub overlay: Option<Overlay>,
+    /// First key row shown in the help overlay.
+    pub help_scroll: usize,
+    /// Whether the contents pane is shown (toggled with `T`).
+    pub toc: layout::TocMode,
     pub math: MathSettings,
     pub doc: DocLayout,
+    /// Live panels by part id: each part keeps its own panel state while the
+    /// reader moves around, opened in the state the part declares.
     pub panels: BTreeMap<String, Box<dyn Panel>>,
     pub job: Option<RunningJob>,
     next_job_id: u64,
@@ -76,6 +103,7 @@ pub fn load_notebook(source: &Source) -> Result<Notebook, ContentErrors> {
     let known = Known {
         panels: &names,
         facts: &facts,
+        panel_state: panels::check_state,
     };
     Notebook::load(source, &known)
 }
@@ -112,6 +140,8 @@ impl App {
             area,
             doc_scroll: 0,
             overlay: None,
+            toc: layout::TocMode::Auto,
+            help_scroll: 0,
             math: MathSettings::default(),
             doc: DocLayout::default(),
             panels: BTreeMap::new(),
@@ -135,14 +165,34 @@ impl App {
             .and_then(|p| p.panel.as_deref())
     }
 
+    /// Id of the current part, when it has a panel: the key of its panel
+    /// state in [`App::panels`] and of the jobs it runs.
+    pub fn panel_owner(&self) -> Option<&str> {
+        self.current()
+            .and_then(|e| self.notebook.part(e))
+            .filter(|p| p.panel.is_some())
+            .map(|p| p.id.as_str())
+    }
+
     pub fn current_panel(&self) -> Option<&dyn Panel> {
-        self.panel_name()
-            .and_then(|n| self.panels.get(n))
+        self.panel_owner()
+            .and_then(|id| self.panels.get(id))
             .map(|p| p.as_ref())
     }
 
     pub fn rects(&self) -> PaneRects {
-        layout::panes(self.area, self.focus, self.panel_name().is_some())
+        let panel_width = self.panel_name().map(|_| {
+            self.current_panel()
+                .map_or(layout::PANEL_DEFAULT_WIDTH, |p| p.preferred_width())
+        });
+        layout::panes(
+            self.area,
+            layout::LayoutInput {
+                focus: self.focus,
+                panel_width,
+                toc: self.toc,
+            },
+        )
     }
 
     /// Move to `entry` (used by `render --part`); returns the panel's jobs.
@@ -153,6 +203,15 @@ impl App {
     pub fn update(&mut self, action: Action) -> Effect {
         if !matches!(action, Action::Tick | Action::Resize { .. }) {
             self.message = None;
+        }
+        if self.overlay.is_some()
+            && let Some(delta) = self.help_delta(action)
+        {
+            let max = self.help_rows().len().saturating_sub(self.help_page()) as isize;
+            self.help_scroll = (self.help_scroll as isize)
+                .saturating_add(delta)
+                .clamp(0, max) as usize;
+            return Effect::None;
         }
         let effect = match action {
             Action::Quit => return Effect::Quit,
@@ -203,9 +262,12 @@ impl App {
                     .unwrap_or(1);
                 self.scroll_focused(n as isize * page as isize)
             }
+            Action::Top if self.focus == Pane::Panel => self.panel_key(panels::PanelKey::Top),
+            Action::Bottom if self.focus == Pane::Panel => self.panel_key(panels::PanelKey::Bottom),
             Action::Top => self.scroll_focused(isize::MIN / 2),
             Action::Bottom => self.scroll_focused(isize::MAX / 2),
             Action::ToggleHelp => {
+                self.help_scroll = 0;
                 self.overlay = if self.overlay.is_some() {
                     None
                 } else {
@@ -238,7 +300,16 @@ impl App {
                 self.message = Some(format!("math glyphs: {}", self.math.glyphs.name()));
                 Effect::None
             }
+            Action::ToggleContents => {
+                let shown = self.rects().toc.is_some();
+                self.toc = self.toc.toggled(shown);
+                if self.focus == Pane::Toc && shown {
+                    self.focus = Pane::Doc;
+                }
+                Effect::None
+            }
             Action::Panel(key) => self.panel_key(key),
+            Action::ResetPanel => self.reset_panel(),
             Action::Wheel { col, row, down } => {
                 let delta = if down { 3 } else { -3 };
                 match self.rects().pane_at(col, row) {
@@ -265,8 +336,8 @@ impl App {
                 Effect::None
             }
             Action::Tick => {
-                if let Some(name) = self.panel_name().map(str::to_string)
-                    && let Some(panel) = self.panels.get_mut(&name)
+                if let Some(owner) = self.panel_owner().map(str::to_string)
+                    && let Some(panel) = self.panels.get_mut(&owner)
                     && panel.animating()
                 {
                     panel.tick();
@@ -276,6 +347,51 @@ impl App {
         };
         self.refresh_doc();
         effect
+    }
+
+    /// The help overlay's rows: a heading, then (key, what it does), for the
+    /// notebook and the current panel. `None` keys are headings or blanks.
+    pub fn help_rows(&self) -> Vec<(Option<&'static str>, String)> {
+        let mut rows = vec![(None, "Notebook".to_string())];
+        rows.extend(
+            action::GLOBAL_KEYS
+                .iter()
+                .map(|(k, w)| (Some(*k), w.to_string())),
+        );
+        if let Some(panel) = self.current_panel() {
+            rows.push((None, String::new()));
+            rows.push((
+                None,
+                format!("Live panel: {} (Tab to focus it)", panel.title()),
+            ));
+            rows.extend(panel.keys().iter().map(|(k, w)| (Some(*k), w.to_string())));
+        }
+        // The text quotes `nnbook compute …`; after `cargo run --release` the
+        // binary is not on the PATH, so say how to run those commands.
+        rows.push((None, String::new()));
+        rows.push((None, "Commands in the text (nnbook compute …)".to_string()));
+        rows.push((
+            Some("installed"),
+            "cargo install --path . puts nnbook on PATH".into(),
+        ));
+        rows.push((Some("or"), "cargo run --release -- compute NAME".into()));
+        rows
+    }
+
+    fn help_page(&self) -> usize {
+        layout::help_visible_rows(layout::help_rect(self.area, self.help_rows().len())).max(1)
+    }
+
+    /// How far a scrolling action moves the help overlay, if it is one.
+    fn help_delta(&self, action: Action) -> Option<isize> {
+        let page = self.help_page() as isize;
+        Some(match action {
+            Action::Scroll(n) => n as isize,
+            Action::Page(n) => n as isize * page,
+            Action::Top => isize::MIN / 2,
+            Action::Bottom => isize::MAX / 2,
+            _ => return None,
+        })
     }
 
     pub fn set_math(&mut self, math: MathSettings) {
@@ -311,35 +427,66 @@ impl App {
         self.ensure_panel()
     }
 
-    /// Create the current entry's panel on first visit; it may ask for a job.
+    /// Create the current part's panel on first visit, in the state the part
+    /// declares; it may ask for a job.
     fn ensure_panel(&mut self) -> Effect {
-        let Some(name) = self.panel_name().map(str::to_string) else {
+        let Some(part) = self.current().and_then(|e| self.notebook.part(e)) else {
             return Effect::None;
         };
-        if self.panels.contains_key(&name) {
+        let Some(name) = &part.panel else {
+            return Effect::None;
+        };
+        if self.panels.contains_key(&part.id) {
             return Effect::None;
         }
-        let Some(mut panel) = panels::create(&name) else {
+        let Some(mut panel) = panels::create_in(name, &part.panel_state) else {
             return Effect::None;
         };
+        let owner = part.id.clone();
         let job = panel.initial_job();
-        self.panels.insert(name.clone(), panel);
+        self.panels.insert(owner.clone(), panel);
         match job {
-            Some(request) => Effect::Jobs(vec![(name, request)]),
+            Some(request) => Effect::Jobs(vec![(owner, request)]),
             None => Effect::None,
         }
     }
 
+    /// Put the current part's panel back in the state the part opens it in.
+    fn reset_panel(&mut self) -> Effect {
+        let Some(owner) = self.panel_owner().map(str::to_string) else {
+            self.message = Some("this part has no live panel".into());
+            return Effect::None;
+        };
+        self.panels.remove(&owner);
+        if self.job.as_ref().is_some_and(|j| j.panel == owner) {
+            // Its result would belong to the panel just thrown away.
+            self.job = None;
+        }
+        self.message = Some("panel reset to this part's opening state".into());
+        self.ensure_panel()
+    }
+
     fn panel_key(&mut self, key: panels::PanelKey) -> Effect {
-        let Some(name) = self.panel_name().map(str::to_string) else {
+        let Some(owner) = self.panel_owner().map(str::to_string) else {
+            if let panels::PanelKey::Char(c) = key {
+                self.message = Some(format!("`{c}` does nothing here (? lists the keys)"));
+            }
             return Effect::None;
         };
-        let Some(panel) = self.panels.get_mut(&name) else {
+        let Some(panel) = self.panels.get_mut(&owner) else {
             return Effect::None;
         };
-        match panel.handle(key) {
+        let effect = panel.handle(key);
+        if matches!(effect, PanelEffect::Ignored) {
+            if let panels::PanelKey::Char(c) = key {
+                self.message = Some(format!("`{c}` does nothing here (? lists the keys)"));
+            }
+        } else if self.rects().panel.is_none() {
+            self.message = Some("the panel changed: press v to see it".into());
+        }
+        match effect {
             PanelEffect::Ignored | PanelEffect::Redraw => Effect::None,
-            PanelEffect::Run(request) => Effect::Jobs(vec![(name, request)]),
+            PanelEffect::Run(request) => Effect::Jobs(vec![(owner, request)]),
         }
     }
 
@@ -432,6 +579,8 @@ impl App {
             panel,
             label,
             progress: None,
+            started: Instant::now(),
+            elapsed: Duration::ZERO,
         });
         self.next_job_id
     }
@@ -439,6 +588,7 @@ impl App {
     pub fn job_progress(&mut self, id: u64, progress: Progress) {
         if let Some(job) = self.job.as_mut().filter(|j| j.id == id) {
             job.progress = Some(progress);
+            job.elapsed = job.started.elapsed();
         }
     }
 
@@ -562,5 +712,31 @@ mod tests {
         assert!(a.rects().panel.is_some() && a.rects().doc.is_none());
         a.update(Action::TogglePanelView);
         assert_eq!(a.focus, Pane::Doc);
+    }
+
+    #[test]
+    fn a_running_job_estimates_what_is_left_from_measured_progress() {
+        let mut job = RunningJob {
+            id: 1,
+            panel: "activations".into(),
+            label: "experiment".into(),
+            progress: None,
+            started: Instant::now(),
+            elapsed: Duration::from_secs(1),
+        };
+        assert_eq!(job.remaining(), None, "nothing reported yet");
+        job.progress = Some(Progress {
+            done: 0,
+            total: 300,
+            label: "relu".into(),
+        });
+        assert_eq!(job.remaining(), None, "nothing done yet");
+        job.progress = Some(Progress {
+            done: 100,
+            total: 300,
+            label: "relu".into(),
+        });
+        let left = job.remaining().expect("an estimate").as_secs_f64();
+        assert!((left - 2.0).abs() < 1e-9, "{left}");
     }
 }

@@ -41,6 +41,10 @@ pub struct Part {
     pub points: u32,
     /// Name of the live panel paired with this part, if any.
     pub panel: Option<String>,
+    /// The state the panel opens in for this part (validated `panel_state`
+    /// keys and values, in key order), so the panel beside the text shows the
+    /// case the text discusses.
+    pub panel_state: Vec<(String, String)>,
     /// The part's section, from its heading to the next part heading.
     pub body: Vec<Block>,
     /// Whether the section has a `### Solution` heading; without one the UI says
@@ -128,6 +132,9 @@ impl std::error::Error for ContentErrors {}
 pub struct Known<'a> {
     pub panels: &'a [&'a str],
     pub facts: &'a Facts,
+    /// Checks one `panel_state` entry (panel, key, value) against what that
+    /// panel can show; the error says what is allowed.
+    pub panel_state: fn(&str, &str, &str) -> Result<(), String>,
 }
 
 impl Notebook {
@@ -221,11 +228,31 @@ fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Ve
                 name,
                 Some(panel.line),
                 format!(
-                    "unknown panel `{}` (known: {})",
+                    "unknown panel `{}`{} (known: {})",
                     panel.value,
+                    crate::suggest::hint(&panel.value, known.panels.iter().copied()),
                     known.panels.join(", ")
                 ),
             ));
+        }
+        match &part.panel {
+            Some(panel) if known.panels.contains(&panel.value.as_str()) => {
+                for (key, value) in &part.panel_state {
+                    if let Err(why) = (known.panel_state)(&panel.value, &key.value, value) {
+                        errors.push(ContentError::new(
+                            name,
+                            Some(key.line),
+                            format!("panel_state of part `{}`: {why}", part.id.value),
+                        ));
+                    }
+                }
+            }
+            None if !part.panel_state.is_empty() => errors.push(ContentError::new(
+                name,
+                Some(part.panel_state[0].0.line),
+                format!("part `{}` sets panel_state but has no panel", part.id.value),
+            )),
+            _ => {}
         }
     }
     let body = template::expand(name, body, body_line, known.facts).unwrap_or_else(|mut es| {
@@ -297,6 +324,11 @@ fn assemble(
                 title: p.title,
                 points: p.points,
                 panel: p.panel.map(|s| s.value),
+                panel_state: p
+                    .panel_state
+                    .into_iter()
+                    .map(|(k, v)| (k.value, v))
+                    .collect(),
                 body,
                 has_solution,
             })

@@ -8,6 +8,7 @@ pub mod headless;
 pub mod layout;
 pub mod math;
 pub mod panels;
+pub mod suggest;
 pub mod terminal;
 pub mod tui;
 pub mod ui;

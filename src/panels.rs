@@ -33,6 +33,10 @@ pub enum PanelKey {
     Left,
     Right,
     Enter,
+    /// `g` / Home with the panel focused: its first row or step.
+    Top,
+    /// `G` / End with the panel focused: its last row or step.
+    Bottom,
 }
 
 /// Slow work a panel asks the app to run on a worker thread.
@@ -96,6 +100,12 @@ pub trait Panel {
     /// Draw into `area`. Must not panic for any size, including 0x0.
     fn render(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>);
 
+    /// Columns the panel reads best at; the layout gives it this much when
+    /// the derivation keeps a readable measure, and narrows it otherwise.
+    fn preferred_width(&self) -> u16 {
+        crate::layout::PANEL_DEFAULT_WIDTH
+    }
+
     /// Height the panel needs to show everything at this width (for `render --full`).
     fn full_height(&self, _width: u16) -> u16 {
         40
@@ -118,6 +128,84 @@ pub trait Panel {
     fn initial_job(&mut self) -> Option<JobRequest> {
         None
     }
+
+    /// Set one key of the state a part opens the panel in (`panel_state` in its
+    /// front matter). Called on a fresh panel, before [`Panel::initial_job`],
+    /// with pairs [`check_state`] accepted against this kind's
+    /// [`PanelKind::states`]; anything else is ignored.
+    fn apply_state(&mut self, _key: &str, _value: &str) {}
+
+    /// The current value of a `panel_state` key, written as `panel_state`
+    /// writes it (so a test can check a panel opened as its part declares).
+    fn state_value(&self, _key: &str) -> Option<String> {
+        None
+    }
+}
+
+/// One key a part may set in `panel_state`, and the values it takes.
+pub struct StateKey {
+    pub key: &'static str,
+    pub values: StateValues,
+}
+
+pub enum StateValues {
+    /// One of these names.
+    OneOf(&'static [&'static str]),
+    /// A whole number in this range (inclusive).
+    Int { min: i64, max: i64 },
+}
+
+impl StateValues {
+    fn check(&self, value: &str) -> Result<(), String> {
+        match self {
+            StateValues::OneOf(names) if names.contains(&value) => Ok(()),
+            StateValues::OneOf(names) => Err(format!(
+                "`{value}` is not one of {}{}",
+                names.join(", "),
+                crate::suggest::hint(value, names.iter().copied())
+            )),
+            StateValues::Int { min, max } => match value.parse::<i64>() {
+                Ok(v) if (*min..=*max).contains(&v) => Ok(()),
+                _ => Err(format!(
+                    "`{value}` is not a whole number from {min} to {max}"
+                )),
+            },
+        }
+    }
+}
+
+/// Check one `panel_state` entry of a part whose panel is `panel` (the
+/// loader's check, so a typo is a content error with file and line).
+pub fn check_state(panel: &str, key: &str, value: &str) -> Result<(), String> {
+    let kind = kinds()
+        .iter()
+        .find(|k| k.name == panel)
+        .ok_or_else(|| format!("unknown panel `{panel}`"))?;
+    let keys = || kind.states.iter().map(|s| s.key);
+    let state = kind.states.iter().find(|s| s.key == key).ok_or_else(|| {
+        if kind.states.is_empty() {
+            format!("panel `{panel}` has no state to set (unknown key `{key}`)")
+        } else {
+            format!(
+                "panel `{panel}` has no state key `{key}`{} (keys: {})",
+                crate::suggest::hint(key, keys()),
+                keys().collect::<Vec<_>>().join(", ")
+            )
+        }
+    })?;
+    state
+        .values
+        .check(value)
+        .map_err(|why| format!("{key}: {why}"))
+}
+
+/// A panel of kind `name` in the opening state `state` (validated pairs).
+pub fn create_in(name: &str, state: &[(String, String)]) -> Option<Box<dyn Panel>> {
+    let mut panel = create(name)?;
+    for (key, value) in state {
+        panel.apply_state(key, value);
+    }
+    Some(panel)
 }
 
 /// Every panel name a content file may use, with its constructor.
@@ -125,6 +213,8 @@ pub struct PanelKind {
     pub name: &'static str,
     pub summary: &'static str,
     pub create: fn() -> Box<dyn Panel>,
+    /// What a part may set in `panel_state` (see [`Panel::apply_state`]).
+    pub states: &'static [StateKey],
 }
 
 pub fn kinds() -> &'static [PanelKind] {

@@ -43,6 +43,10 @@ pub enum Action {
     CycleGlyphs,
     /// A key for the focused live panel.
     Panel(PanelKey),
+    /// Put the current part's panel back in the state the part opens it in.
+    ResetPanel,
+    /// Show or hide the contents pane beside the text.
+    ToggleContents,
     /// Mouse wheel at a screen position.
     Wheel { col: u16, row: u16, down: bool },
     /// Mouse click at a screen position.
@@ -73,6 +77,8 @@ pub const GLOBAL_KEYS: &[(&str, &str)] = &[
     ("PgDn PgUp", "scroll a page"),
     ("g / G", "top / bottom"),
     ("v", "show the live panel (narrow terminals)"),
+    ("R", "reset the panel to this part's opening state"),
+    ("T", "show / hide the contents pane"),
     ("m", "math: rendered or LaTeX source"),
     ("u", "math glyphs: unicode, unicode-math, ascii"),
     ("/", "search (not built yet)"),
@@ -126,6 +132,12 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         return match key.code {
             KeyCode::Char('q') => Some(Action::Quit),
             KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => Some(Action::CloseOverlay),
+            KeyCode::Char('j') | KeyCode::Down => Some(Action::Scroll(1)),
+            KeyCode::Char('k') | KeyCode::Up => Some(Action::Scroll(-1)),
+            KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::Page(1)),
+            KeyCode::PageUp => Some(Action::Page(-1)),
+            KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+            KeyCode::End | KeyCode::Char('G') => Some(Action::Bottom),
             _ => None,
         };
     }
@@ -142,6 +154,8 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         KeyCode::Char('m') => Some(Action::ToggleMath),
         KeyCode::Char('u') => Some(Action::CycleGlyphs),
         KeyCode::Char('v') => Some(Action::TogglePanelView),
+        KeyCode::Char('R') => Some(Action::ResetPanel),
+        KeyCode::Char('T') => Some(Action::ToggleContents),
         KeyCode::PageDown => Some(Action::Page(1)),
         KeyCode::PageUp => Some(Action::Page(-1)),
         KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
@@ -168,6 +182,12 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         KeyCode::Char('k') | KeyCode::Up => Some(Action::Scroll(-1)),
         KeyCode::Char(' ') => Some(Action::Page(1)),
         KeyCode::Enter if ctx.focus == Pane::Toc => Some(Action::FocusNext),
+        // A letter that means nothing to the text goes to the panel, so the
+        // derivation's "press s to ..." works without Tab first; the app says
+        // so when the panel has no use for it either.
+        KeyCode::Char(c) => Some(Action::Panel(PanelKey::Char(c))),
+        KeyCode::Left => Some(Action::Panel(PanelKey::Left)),
+        KeyCode::Right => Some(Action::Panel(PanelKey::Right)),
         _ => None,
     }
 }

@@ -28,6 +28,29 @@ pub struct PartMeta {
     pub title: String,
     pub points: u32,
     pub panel: Option<Located<String>>,
+    /// The state the part's panel opens in: `panel_state = { mode = "backward" }`,
+    /// each key with its line; values as written (integers and booleans in
+    /// decimal / `true` form). Checked against the panel by the loader.
+    pub panel_state: Vec<(Located<String>, String)>,
+}
+
+/// A `panel_state` value: the panels read strings, whatever TOML type was used.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawStateValue {
+    Text(String),
+    Integer(i64),
+    Boolean(bool),
+}
+
+impl RawStateValue {
+    fn into_text(self) -> String {
+        match self {
+            RawStateValue::Text(s) => s,
+            RawStateValue::Integer(i) => i.to_string(),
+            RawStateValue::Boolean(b) => b.to_string(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -48,6 +71,8 @@ struct RawPart {
     points: u32,
     #[serde(default)]
     panel: Option<Spanned<String>>,
+    #[serde(default)]
+    panel_state: std::collections::BTreeMap<Spanned<String>, RawStateValue>,
 }
 
 const FENCE: &str = "+++";
@@ -137,6 +162,11 @@ fn parse(file: &str, toml_text: &str) -> Result<FrontMatter, ContentError> {
             title: visible(&p.title, 0).into_owned(),
             points: p.points,
             panel: p.panel.map(locate),
+            panel_state: p
+                .panel_state
+                .into_iter()
+                .map(|(k, v)| (locate(k), v.into_text()))
+                .collect(),
         });
     }
     Ok(FrontMatter {
@@ -161,6 +191,23 @@ mod tests {
         assert_eq!(meta.parts[0].panel.as_ref().unwrap().line, 10);
         assert_eq!(body, "# Body\n");
         assert_eq!(line, 12);
+    }
+
+    #[test]
+    fn panel_state_keys_keep_their_lines() {
+        let text = GOOD.replace(
+            "panel = \"x\"\n",
+            "panel = \"x\"\npanel_state = { mode = \"backward\", row = 18 }\n",
+        );
+        let (meta, _, _) = split("f.md", &text).unwrap();
+        let state: Vec<(&str, usize, &str)> = meta.parts[0]
+            .panel_state
+            .iter()
+            .map(|(k, v)| (k.value.as_str(), k.line, v.as_str()))
+            .collect();
+        assert_eq!(state, [("mode", 11, "backward"), ("row", 11, "18")]);
+        let e = split("f.md", &text.replace("row = 18", "row = 1.5")).unwrap_err();
+        assert_eq!(e.line, Some(11), "{e}");
     }
 
     #[test]

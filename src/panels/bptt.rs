@@ -28,6 +28,7 @@ pub const KIND: PanelKind = PanelKind {
     name: "bptt",
     summary: "Problem 5: checkpointed BPTT schedules, step by step",
     create: || Box::new(BpttPanel::new()),
+    states: &[],
 };
 
 /// Sequence lengths `+`/`-` step through.

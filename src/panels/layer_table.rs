@@ -10,7 +10,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::canvas::Canvas;
 use super::canvas::pick_hint;
-use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
+use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey, StateValues};
 use crate::compute::layer_table::{
     Convention, Layer, Location, Probe, ReplacePool, Row, Settings, Table, dims, span, thousands,
 };
@@ -19,6 +19,24 @@ pub const KIND: PanelKind = PanelKind {
     name: "layer-table",
     summary: "Problem 1: layer table, FLOP shares and receptive fields",
     create: || Box::new(LayerTablePanel::new()),
+    states: &[
+        StateKey {
+            key: "row",
+            values: StateValues::Int { min: 0, max: 64 },
+        },
+        StateKey {
+            key: "flops",
+            values: StateValues::OneOf(Convention::NAMES),
+        },
+        StateKey {
+            key: "pools",
+            values: StateValues::OneOf(ReplacePool::NAMES),
+        },
+        StateKey {
+            key: "location",
+            values: StateValues::OneOf(&["corner", "centre"]),
+        },
+    ],
 };
 
 /// From this width the receptive-field text and its map sit side by side.
@@ -110,6 +128,8 @@ impl Panel for LayerTablePanel {
                 self.selected = (self.selected + 1).min(self.rows() - 1);
             }
             PanelKey::Char('k') | PanelKey::Up => self.selected = self.selected.saturating_sub(1),
+            PanelKey::Top => self.selected = 0,
+            PanelKey::Bottom => self.selected = self.rows() - 1,
             PanelKey::Char('c') => {
                 self.settings.convention = self.settings.convention.toggled();
             }
@@ -127,6 +147,34 @@ impl Panel for LayerTablePanel {
         }
         self.recompute();
         PanelEffect::Redraw
+    }
+
+    fn state_value(&self, key: &str) -> Option<String> {
+        Some(match key {
+            "row" => self.selected.to_string(),
+            "flops" => self.settings.convention.name().into(),
+            "pools" => self.settings.replace_pool.name().into(),
+            "location" => self.location.name().into(),
+            _ => return None,
+        })
+    }
+
+    fn apply_state(&mut self, key: &str, value: &str) {
+        match key {
+            "row" => self.selected = value.parse().unwrap_or(self.selected),
+            "flops" => {
+                self.settings.convention =
+                    Convention::parse(value).unwrap_or(self.settings.convention);
+            }
+            "pools" => {
+                self.settings.replace_pool =
+                    ReplacePool::parse(value).unwrap_or(self.settings.replace_pool);
+            }
+            "location" if value == "centre" => self.location = Location::Centre,
+            "location" => self.location = Location::Corner,
+            _ => return,
+        }
+        self.recompute();
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>) {

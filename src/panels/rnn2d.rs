@@ -8,7 +8,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
+use super::{
+    JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey,
+    StateValues,
+};
 use crate::compute::rnn2d::flops::{self, FlopCount};
 use crate::compute::rnn2d::receptive::{self, Measured};
 use crate::compute::rnn2d::trace::{self, BackwardStep, ForwardStep, Trace};
@@ -19,6 +22,10 @@ pub const KIND: PanelKind = PanelKind {
     name: "rnn2d",
     summary: "Problem 6: step through the 2D RNN module forwards and backwards",
     create: || Box::new(Rnn2dPanel::new()),
+    states: &[StateKey {
+        key: "mode",
+        values: StateValues::OneOf(&["forward", "backward", "receptive-field"]),
+    }],
 };
 
 /// Bounds on the panel's sizes: the grid fits 40 columns and the gradient check
@@ -320,6 +327,28 @@ impl Panel for Rnn2dPanel {
 
     fn full_height(&self, width: u16) -> u16 {
         self.body(width, None, &Theme::default()).len() as u16 + 1
+    }
+
+    fn state_value(&self, key: &str) -> Option<String> {
+        let mode = match self.mode {
+            Mode::Forward => "forward",
+            Mode::Backward => "backward",
+            Mode::Receptive => "receptive-field",
+        };
+        (key == "mode").then(|| mode.to_string())
+    }
+
+    fn apply_state(&mut self, key: &str, value: &str) {
+        let mode = match (key, value) {
+            ("mode", "forward") => Mode::Forward,
+            ("mode", "backward") => Mode::Backward,
+            ("mode", "receptive-field") => Mode::Receptive,
+            _ => return,
+        };
+        self.mode = mode;
+        if mode != Mode::Receptive {
+            self.last_trace = mode;
+        }
     }
 
     fn job_finished(&mut self, result: JobResult) {

@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::canvas::Canvas;
 use super::canvas::pick_hint;
-use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
+use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey, StateValues};
 use crate::compute::seqnorm::{
     CHECK_TOLERANCE, Checks, DEFAULT_EPS, DEFAULT_K, DEFAULT_SEED, DEFAULT_T, Inputs, Rate,
     Solution, sci,
@@ -22,6 +22,10 @@ pub const KIND: PanelKind = PanelKind {
     name: "seqnorm",
     summary: "Problem 4: full and running sequence norm, backward passes, causality",
     create: || Box::new(SeqNormPanel::new()),
+    states: &[StateKey {
+        key: "view",
+        values: StateValues::OneOf(Backward::NAMES),
+    }],
 };
 
 const KEYS: &[(&str, &str)] = &[
@@ -53,7 +57,9 @@ enum Forward {
     Running,
 }
 
-/// Which backward pass is selected.
+/// Which backward pass is selected. It also fixes the forward pass (the full
+/// layer has one backward, the running layer two), so the panel cannot pair
+/// one layer with the other layer's gradient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Backward {
     Full,
@@ -63,6 +69,15 @@ enum Backward {
 
 impl Backward {
     const ALL: [Backward; 3] = [Backward::Full, Backward::Exact, Backward::StopGrad];
+    /// Names for `panel_state = { view = ... }`, in the order of [`Backward::ALL`].
+    const NAMES: &'static [&'static str] = &["full", "running-exact", "running-stop-grad"];
+
+    fn forward(self) -> Forward {
+        match self {
+            Backward::Full => Forward::Full,
+            Backward::Exact | Backward::StopGrad => Forward::Running,
+        }
+    }
 
     fn next(self) -> Backward {
         match self {
@@ -84,7 +99,7 @@ impl Backward {
 pub struct SeqNormPanel {
     seed: u64,
     rate: usize,
-    forward: Forward,
+    /// The view: backward pass, and with it the forward pass.
     backward: Backward,
     /// 0-based perturbed step of the causality view.
     step: usize,
@@ -97,7 +112,6 @@ impl SeqNormPanel {
         SeqNormPanel {
             seed: DEFAULT_SEED,
             rate: DEFAULT_RATE,
-            forward: Forward::Running,
             backward: Backward::Exact,
             step,
             solution: Solution::new(
@@ -145,7 +159,7 @@ impl SeqNormPanel {
     }
 
     fn forward_label(&self) -> String {
-        match self.forward {
+        match self.backward.forward() {
             Forward::Full => "full (4a)".into(),
             Forward::Running => format!("running {}", self.rate().label()),
         }
@@ -170,9 +184,9 @@ impl Panel for SeqNormPanel {
     fn handle(&mut self, key: PanelKey) -> PanelEffect {
         match key {
             PanelKey::Char('f') => {
-                self.forward = match self.forward {
-                    Forward::Full => Forward::Running,
-                    Forward::Running => Forward::Full,
+                self.backward = match self.backward.forward() {
+                    Forward::Full => Backward::Exact,
+                    Forward::Running => Backward::Full,
                 };
                 return PanelEffect::Redraw;
             }
@@ -191,6 +205,19 @@ impl Panel for SeqNormPanel {
         }
         self.recompute();
         PanelEffect::Redraw
+    }
+
+    fn state_value(&self, key: &str) -> Option<String> {
+        let i = Backward::ALL.iter().position(|b| *b == self.backward)?;
+        (key == "view").then(|| Backward::NAMES[i].to_string())
+    }
+
+    fn apply_state(&mut self, key: &str, value: &str) {
+        if key == "view"
+            && let Some(i) = Backward::NAMES.iter().position(|n| *n == value)
+        {
+            self.backward = Backward::ALL[i];
+        }
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>) {
@@ -308,7 +335,7 @@ impl SeqNormPanel {
     fn render_table(&self, c: &mut Canvas<'_>, y: u16, height: u16, ctx: &PanelContext<'_>) {
         let theme = ctx.theme;
         let s = &self.solution;
-        let running = self.forward == Forward::Running;
+        let running = self.backward.forward() == Forward::Running;
         let (mu, var, out) = if running {
             (
                 s.running.mu.clone(),

@@ -16,15 +16,22 @@ use ratatui::style::Style;
 use unicode_width::UnicodeWidthStr;
 
 use super::canvas::pick_hint;
-use super::{JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind};
+use super::{
+    JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey,
+    StateValues,
+};
 use crate::compute::no_progress;
-use crate::compute::widen::{Config, Experiment, Init, experiment, num, sci};
+use crate::compute::widen::{Config, Experiment, Init, Strategy, experiment, num, sci};
 use crate::ui::theme::Theme;
 
 pub const KIND: PanelKind = PanelKind {
     name: "widen",
     summary: "Problem 3: widening K → 2K, blocks, gradients of new units, training",
     create: || Box::new(WidenPanel::new()),
+    states: &[StateKey {
+        key: "strategy",
+        values: StateValues::OneOf(Strategy::NAMES),
+    }],
 };
 
 /// Training lengths the `t` key cycles through.
@@ -108,6 +115,14 @@ impl Panel for WidenPanel {
                 self.selected = self.selected.saturating_sub(1);
                 return PanelEffect::Redraw;
             }
+            PanelKey::Top => {
+                self.selected = 0;
+                return PanelEffect::Redraw;
+            }
+            PanelKey::Bottom => {
+                self.selected = self.config.depth;
+                return PanelEffect::Redraw;
+            }
             PanelKey::Char('s') => self.config.strategy = self.config.strategy.next(),
             PanelKey::Char('r') => self.config.seed = self.config.seed.wrapping_add(1),
             PanelKey::Char('t') => {
@@ -120,6 +135,20 @@ impl Panel for WidenPanel {
             _ => return PanelEffect::Ignored,
         }
         PanelEffect::Run(self.job())
+    }
+
+    fn state_value(&self, key: &str) -> Option<String> {
+        (key == "strategy").then(|| self.config.strategy.name().to_string())
+    }
+
+    fn apply_state(&mut self, key: &str, value: &str) {
+        if key == "strategy"
+            && let Some(strategy) = Strategy::from_name(value)
+            && strategy != self.config.strategy
+        {
+            self.config.strategy = strategy;
+            self.view = experiment(&self.config, &mut no_progress).map_err(|e| e.to_string());
+        }
     }
 
     fn job_finished(&mut self, result: JobResult) {

@@ -400,17 +400,46 @@ impl Renderer<'_> {
                     .max(1)
             })
             .collect();
+        // A column is never narrower than its longest word, so a cell wraps
+        // only at spaces and no number or word is ever split across lines.
+        let longest_word = |toks: &[super::wrap::Token]| -> usize {
+            toks.iter()
+                .map(|t| match t {
+                    super::wrap::Token::Word(w) => super::wrap::word_width(w),
+                    _ => 0,
+                })
+                .max()
+                .unwrap_or(0)
+        };
+        let minimum: Vec<usize> = (0..columns)
+            .map(|c| {
+                std::iter::once(&head[c])
+                    .chain(body.iter().map(|r| &r[c]))
+                    .map(|t| longest_word(t))
+                    .max()
+                    .unwrap_or(0)
+                    .max(1)
+            })
+            .collect();
         // Borders: "│ " before each column, " │" after the last, " │ " between.
         let available = self
             .width
             .saturating_sub(spans_width(&prefix.first) + 3 * columns + 1);
+        if minimum.iter().sum::<usize>() > available {
+            self.stacked_table(&head, &body, prefix);
+            return;
+        }
         while widths.iter().sum::<usize>() > available {
-            let Some((i, w)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else {
+            // Narrow the column with the most room above its minimum.
+            let Some((i, _)) = widths
+                .iter()
+                .zip(&minimum)
+                .enumerate()
+                .filter(|(_, (w, m))| w > m)
+                .max_by_key(|(_, (w, _))| **w)
+            else {
                 break;
             };
-            if *w <= 1 {
-                break;
-            }
             widths[i] -= 1;
         }
         let border = self.theme.border;
@@ -472,6 +501,56 @@ impl Renderer<'_> {
         }
         emit(&mut self.out, first, rule("└", "┴", "┘"));
     }
+
+    /// A table too wide for the pane even with every column at its longest
+    /// word: one record per row instead, each cell on its own line after its
+    /// column's header, so every number stays whole and every line fits.
+    fn stacked_table(
+        &mut self,
+        head: &[Vec<super::wrap::Token>],
+        body: &[Vec<Vec<super::wrap::Token>>],
+        prefix: &Prefix,
+    ) {
+        let border = self.theme.border;
+        let width = self.width;
+        let plain = |toks: &[super::wrap::Token]| -> String {
+            wrap(toks, usize::MAX / 2, &[], &[])
+                .iter()
+                .map(|l| {
+                    l.spans
+                        .iter()
+                        .map(|s| s.content.as_ref())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        for (r, row) in body.iter().enumerate() {
+            let marker = Span::styled(if r == 0 { "┌ " } else { "├ " }, border);
+            let bar = Span::styled("│ ", border);
+            for (c, cell) in row.iter().enumerate() {
+                let label = head.get(c).map(|h| plain(h)).unwrap_or_default();
+                // The block's own first line (a list bullet, say) starts the
+                // table; every later line continues it.
+                let mut first = if r == 0 && c == 0 {
+                    prefix.first.clone()
+                } else {
+                    prefix.rest.clone()
+                };
+                first.push(if c == 0 { marker.clone() } else { bar.clone() });
+                if !label.is_empty() {
+                    first.push(Span::styled(format!("{label}: "), self.theme.table_header));
+                }
+                let mut rest = prefix.rest.clone();
+                rest.push(bar.clone());
+                rest.push(Span::raw("  "));
+                self.out.extend(wrap(cell, width, &first, &rest));
+            }
+        }
+        let mut end = prefix.rest.clone();
+        end.push(Span::styled("└", border));
+        self.out.push(Line::from(end));
+    }
 }
 
 #[cfg(test)]
@@ -512,6 +591,7 @@ mod tests {
             &Known {
                 panels: &[],
                 facts: &facts,
+                panel_state: crate::panels::check_state,
             },
         )
         .unwrap();
@@ -670,6 +750,7 @@ mod tests {
         let known = Known {
             panels: &crate::panels::names(),
             facts: &crate::compute::facts(),
+            panel_state: crate::panels::check_state,
         };
         let nb = Notebook::load(&Source::Embedded, &known).unwrap();
         for (i, e) in nb.entries.iter().enumerate() {

@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
     Block, Borders, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState,
@@ -10,7 +10,6 @@ use ratatui::widgets::{
 };
 
 use super::toc;
-use crate::app::action::GLOBAL_KEYS;
 use crate::app::{App, Overlay};
 use crate::layout::{self, Pane};
 use crate::panels::PanelContext;
@@ -130,7 +129,7 @@ fn panel_pane(app: &App, area: Rect, buf: &mut Buffer) {
     let job = app
         .job
         .as_ref()
-        .filter(|j| Some(j.panel.as_str()) == app.panel_name())
+        .filter(|j| Some(j.panel.as_str()) == app.panel_owner())
         .and_then(|j| j.progress.as_ref());
     let ctx = PanelContext {
         theme: &app.theme,
@@ -157,7 +156,12 @@ fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::styled("Tab: switch", app.theme.dim));
+    let hint = match (has_panel, app.focus) {
+        (true, Pane::Panel) => "Tab: switch · v: back to the text",
+        (true, _) => "Tab: switch · v: show the live panel",
+        (false, _) => "Tab: switch",
+    };
+    spans.push(Span::styled(hint, app.theme.dim));
     Line::from(spans).render(area, buf);
 }
 
@@ -180,6 +184,13 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             .map(|p| 100 * p.done / p.total.max(1))
             .unwrap_or(0);
         left += &format!("│ ⏳ {} {pct}% ", job.label);
+        if job.progress.is_some() {
+            left += &format!("· {:.1} s", job.elapsed.as_secs_f64());
+            if let Some(rest) = job.remaining() {
+                left += &format!(", ~{:.1} s left", rest.as_secs_f64());
+            }
+            left.push(' ');
+        }
     }
     if let Some(message) = &app.message {
         left += &format!("│ {message} ");
@@ -216,48 +227,52 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))])
-        .flex(Flex::Center)
-        .areas(v);
-    h
-}
-
 fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
-    let mut lines = vec![Line::styled("Notebook", theme.heading[1])];
-    let key_line = |k: &str, what: &str| {
-        Line::from(vec![
-            Span::styled(format!("  {k:<13}"), theme.accent),
-            Span::raw(what.to_string()),
-        ])
-    };
-    lines.extend(GLOBAL_KEYS.iter().map(|(k, w)| key_line(k, w)));
-    if let Some(panel) = app.current_panel() {
-        lines.push(Line::default());
-        lines.push(Line::styled(
-            format!("Live panel: {} (Tab to focus it)", panel.title()),
-            theme.heading[1],
-        ));
-        lines.extend(panel.keys().iter().map(|(k, w)| key_line(k, w)));
-    }
-    lines.push(Line::default());
-    lines.push(Line::styled("Esc or ? closes this help", theme.dim));
-    let height = lines.len() as u16 + 2;
-    let rect = centered(area, 64, height);
+    let rows = app.help_rows();
+    let rect = layout::help_rect(area, rows.len());
+    let visible = layout::help_visible_rows(rect);
     Clear.render(rect, buf);
-    Paragraph::new(lines)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.border_focused)
-                .title(" Keys "),
-        )
-        .wrap(Wrap { trim: false })
-        .render(rect, buf);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focused)
+        .title(" Keys ");
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    let lines: Vec<Line<'_>> = rows
+        .iter()
+        .skip(app.help_scroll)
+        .take(visible)
+        .map(|(key, what)| match key {
+            Some(k) => Line::from(vec![
+                Span::styled(format!("  {k:<13}"), theme.accent),
+                Span::raw(what.as_str()),
+            ]),
+            None => Line::styled(what.as_str(), theme.heading[1]),
+        })
+        .collect();
+    let body = Rect {
+        height: inner.height.saturating_sub(1),
+        ..inner
+    };
+    Paragraph::new(lines).render(body, buf);
+    if inner.height > 0 {
+        let more = app.help_scroll + visible < rows.len();
+        let wide = inner.width >= 48;
+        let closing = match (more, app.help_scroll > 0, wide) {
+            (true, _, true) => "more ↓ j/k scroll · Esc or ? closes this help",
+            (false, true, true) => "↑ k scrolls back · Esc or ? closes this help",
+            (false, false, true) => "Esc or ? closes this help",
+            (true, _, false) => "more ↓ j/k · Esc closes this help",
+            (false, _, false) => "Esc closes this help",
+        };
+        let last = Rect {
+            y: inner.y + inner.height - 1,
+            height: 1,
+            ..inner
+        };
+        Line::styled(closing, theme.dim).render(last, buf);
+    }
 }
 
 fn error_view(app: &App, errors: &crate::content::ContentErrors, area: Rect, buf: &mut Buffer) {

@@ -76,3 +76,40 @@ fn not_written_banner_has_its_own_style() {
         .expect("banner on screen");
     assert_eq!(buf[(x, y)].fg, theme.not_written.fg.unwrap());
 }
+
+/// The help overlay fits 80x24 with its closing line inside the box, and
+/// scrolls to its last key.
+#[test]
+fn help_overlay_scrolls_and_closes_inside_its_box_at_80x24() {
+    use nnbook::headless::render_frame;
+    for size in [(80u16, 24u16), (120, 40), (200, 60), (40, 12)] {
+        let mut app = crate::common::embedded_app(Rect::new(0, 0, size.0, size.1));
+        let entry = app.notebook.find_entry("6b").unwrap();
+        let effect = app.open(entry);
+        app.run_inline(effect);
+        app.update(Action::ToggleHelp);
+        let frame = render_frame(&app, false);
+        let box_lines: Vec<&str> = frame.lines().filter(|l| l.contains('│')).collect();
+        assert!(
+            frame.contains("closes this help"),
+            "{size:?}: closing line shown\n{frame}"
+        );
+        let closing = frame
+            .lines()
+            .find(|l| l.contains("closes this help"))
+            .unwrap();
+        assert!(closing.contains('│'), "{size:?}: inside the box: {closing}");
+        assert!(!box_lines.is_empty());
+        let last_key = app.help_rows().last().unwrap().0.unwrap().to_string();
+        if !frame.contains(&last_key) {
+            app.update(Action::Bottom);
+            let scrolled = render_frame(&app, false);
+            assert!(
+                scrolled.contains(&last_key),
+                "{size:?}: reaches the end\n{scrolled}"
+            );
+        }
+        app.update(Action::CloseOverlay);
+        assert!(app.overlay.is_none());
+    }
+}

@@ -47,7 +47,7 @@ fn narrow_40x22() {
 /// check fails (it is not the gradient) and the full layer's y_1 moves.
 #[test]
 fn full_stop_grad_step2_80x24() {
-    let text = draw(&*panel_after("fbb<<<"), 80, 24);
+    let text = draw(&*panel_after("f<<<"), 80, 24);
     assert!(text.contains("full (4a)"), "{text}");
     assert!(text.contains("✗"), "{text}");
     assert!(text.contains("h_2 += 1"), "{text}");

@@ -1,5 +1,7 @@
-//! Every entry of the built-in notebook drawn at 80x24 and 160x48 through the
-//! same path as `nnbook render`, compared with committed insta snapshots.
+//! Every entry of the built-in notebook drawn at 80x24, 120x40, 160x48 and
+//! 200x60 (the sizes students use) through the same path as `nnbook render`,
+//! compared with committed insta snapshots. Each frame is the part as it
+//! opens: the panel in the state the part declares.
 //! Snapshots carry no colour; tests/frame_styles.rs checks the styles that
 //! carry meaning.
 
@@ -13,8 +15,7 @@ use crate::common;
 use common::mask_float_noise;
 
 fn frame(entry: usize, width: u16, height: u16, focus: Pane) -> (String, String) {
-    let mut app = App::load(&Source::Embedded, Rect::new(0, 0, width, height));
-    assert!(app.errors.is_none(), "{:?}", app.errors);
+    let mut app = common::embedded_app(Rect::new(0, 0, width, height));
     let id = app.notebook.entry_id(app.notebook.entries[entry]);
     app.focus = focus;
     let effect = app.open(entry);
@@ -34,6 +35,22 @@ fn every_entry_at_80x24() {
     for entry in 0..entry_count() {
         let (id, text) = frame(entry, 80, 24, Pane::Doc);
         insta::assert_snapshot!(format!("frame_80x24_{id}"), text);
+    }
+}
+
+#[test]
+fn every_entry_at_120x40() {
+    for entry in 0..entry_count() {
+        let (id, text) = frame(entry, 120, 40, Pane::Doc);
+        insta::assert_snapshot!(format!("frame_120x40_{id}"), text);
+    }
+}
+
+#[test]
+fn every_entry_at_200x60() {
+    for entry in 0..entry_count() {
+        let (id, text) = frame(entry, 200, 60, Pane::Doc);
+        insta::assert_snapshot!(format!("frame_200x60_{id}"), text);
     }
 }
 
