@@ -95,8 +95,10 @@ pub(crate) fn gap(a: Class, b: Class, tight: bool) -> usize {
 /// Whether a fraction operand needs parentheses on one line: it has an operator,
 /// relation, punctuation or fraction outside any brackets (`(a + b)/c`), or it is
 /// a product of more than one factor (`1/(2B)`, which as `1/2B` reads as B/2). A
-/// bracketed group is one factor (`(x − μ)²/c`), and so is a function or a symbol
-/// applied to one (`exp(x)`, `σ(x)`) and `∂` with what it differentiates (`∂L/∂h`).
+/// bracketed group is one factor (`(x − μ)²/c`), and so is a named function applied
+/// to one (`exp(x)`) and `∂` with what it differentiates (`∂L/∂h`). A letter before
+/// a group is a product as far as the notation can tell (`T(T + 1)`, `σ(x)`), so
+/// it is bracketed: `1/T(T + 1)` would read as (1/T)(T + 1).
 pub(crate) fn compound(node: &Node) -> bool {
     match node.unwrap_row() {
         Node::Row(items) => items.len() > 1 && row_is_compound(items),
@@ -111,8 +113,8 @@ fn row_is_compound(items: &[Node]) -> bool {
     let cls = row_classes(items);
     let mut depth = 0usize;
     let mut factors = 0usize;
-    // Whether the previous top-level item can take an argument in brackets
-    // (a name or a symbol, not a number or a closed group), or is `∂`.
+    // Whether the previous top-level item is a function name (`exp`), whose
+    // bracketed argument belongs to it, or is `∂`.
     let mut applies = false;
     let mut partial = false;
     // An open `|x|` or `‖x‖` (bars are ordinary symbols, not brackets).
@@ -176,7 +178,7 @@ fn row_is_compound(items: &[Node]) -> bool {
             depth += 1;
         }
         partial = is_partial(n);
-        applies = matches!(l, Class::Ord | Class::Func) && !opens && !partial;
+        applies = l == Class::Func && !opens && !partial;
     }
     factors > 1
 }

@@ -614,14 +614,22 @@ fn inline_fraction_parenthesises_a_product_numerator() {
 
 #[test]
 fn inline_fraction_leaves_single_factors_bare() {
-    // One bracketed group, a function or symbol applied to one, a norm, `∂` with
+    // One bracketed group, a named function applied to one, a norm, `∂` with
     // its variable, a multi-digit number: one factor each, no extra brackets.
     check_inline(r"\frac{(x-\mu)^2}{c}", "(x − μ)²/c");
     check_inline(r"\frac{\exp(x)}{\exp(x)+1}", "exp(x)/(exp(x) + 1)");
-    check_inline(r"\frac{1}{\sigma(x)}", "1/σ(x)");
     check_inline(r"\frac{|x|}{n}", "|x|/n");
     check_inline(r"\frac{\partial L}{\partial h_t}", "∂L/∂hₜ");
     check_inline(r"\frac{12}{34}", "12/34");
+}
+
+#[test]
+fn inline_fraction_brackets_a_letter_applied_to_a_group() {
+    // T(T + 1) and σ(x) look alike to the notation: both are bracketed, since
+    // 1/T(T + 1) reads as (1/T)(T + 1).
+    check_inline(r"\frac{1}{T(T+1)}", "1/(T(T + 1))");
+    check_inline(r"\frac{1}{\sigma(x)}", "1/(σ(x))");
+    check_inline(r"\frac{T(T+1)}{2}", "(T(T + 1))/2");
 }
 
 #[test]
