@@ -993,14 +993,18 @@ fn autograd_facts(f: &mut Sink<'_>, base: &Table) {
         return;
     };
     let rows: Vec<usize> = (first..base.rows.len()).collect();
-    static COUNTS: std::sync::OnceLock<(Vec<usize>, Vec<usize>)> = std::sync::OnceLock::new();
-    let (max, avg) = COUNTS.get_or_init(|| {
-        let run = |mode| pixels_with_gradient(MIDTERM_INPUT, MIDTERM, &rows, mode, AUTOGRAD_SEED);
-        (run(PoolMode::Max), run(PoolMode::Average))
+    static COUNTS: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    let max = COUNTS.get_or_init(|| {
+        pixels_with_gradient(MIDTERM_INPUT, MIDTERM, &rows, PoolMode::Max, AUTOGRAD_SEED)
     });
     let all = (MIDTERM_INPUT[0] * MIDTERM_INPUT[1]) as usize;
     f.num("p1.autograd.maxpool_seen".into(), max[0] as u64);
-    f.num("p1.autograd.avgpool_seen".into(), avg[0] as u64);
+    // What the average-pool check counts is the dependency set (a test runs
+    // that check and compares); the set is the cheap one to compute here.
+    f.num(
+        "p1.autograd.avgpool_seen".into(),
+        base.probe(first, Location::Corner).seen(),
+    );
     f.num("p1.autograd.seed".into(), AUTOGRAD_SEED);
     let wrong = rows.iter().zip(max).find(|(_, n)| **n == all);
     f.text(

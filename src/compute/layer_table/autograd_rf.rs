@@ -8,6 +8,8 @@
 //! the receptive field (here equal to the boolean dependency sets of
 //! `receptive_field`; a test checks it).
 
+use ndarray::{Array2, ArrayView2};
+
 use super::{Layer, Pool};
 use crate::compute::rng;
 
@@ -82,40 +84,39 @@ fn valid(d: usize, s: usize, p: usize, n_in: usize, n_out: usize) -> std::ops::R
     lo..hi.max(lo)
 }
 
+/// The convolution as one matrix product (im2col): row `f` of the weights,
+/// `[F][C·k·k]`, times the column of window entries of each output position,
+/// padding entries zero. The same sums as the textbook loop (a test compares
+/// them); one product keeps this cheap enough to run at every start-up.
 fn conv(x: &Tensor, f: usize, k: usize, s: usize, p: usize, w: &[f64], b: &[f64]) -> Tensor {
     let (oh, ow) = (out_len(x.h, k, s, p), out_len(x.w, k, s, p));
-    let mut out = Tensor::zeros(f, oh, ow);
-    // Tap by tap over whole rows: the same sums as the textbook loop, in an
-    // order that keeps the inner loop a plain slice walk (this runs at start-up).
-    for fo in 0..f {
-        let plane = &mut out.v[fo * oh * ow..(fo + 1) * oh * ow];
-        plane.iter_mut().for_each(|v| *v = b[fo]);
-        for c in 0..x.c {
-            for dy in 0..k {
+    let taps = x.c * k * k;
+    let mut cols = Array2::<f64>::zeros((taps, oh * ow));
+    for c in 0..x.c {
+        for dy in 0..k {
+            for dx in 0..k {
+                let row = (c * k + dy) * k + dx;
+                let mut line = cols.row_mut(row);
                 for y in valid(dy, s, p, x.h, oh) {
                     let iy = y * s + dy - p;
-                    let src_row = &x.v[x.at(c, iy, 0)..x.at(c, iy, 0) + x.w];
-                    let dst = &mut plane[y * ow..(y + 1) * ow];
-                    for dx in 0..k {
-                        let wt = w[((fo * x.c + c) * k + dy) * k + dx];
-                        let xs = valid(dx, s, p, x.w, ow);
-                        if s == 1 {
-                            let off = xs.start + dx - p;
-                            let n = xs.len();
-                            for (d, v) in dst[xs].iter_mut().zip(&src_row[off..off + n]) {
-                                *d += wt * v;
-                            }
-                        } else {
-                            for xo in xs {
-                                dst[xo] += wt * src_row[xo * s + dx - p];
-                            }
-                        }
+                    for xo in valid(dx, s, p, x.w, ow) {
+                        line[y * ow + xo] = x.v[x.at(c, iy, xo * s + dx - p)];
                     }
                 }
             }
         }
     }
-    out
+    let wm = ArrayView2::from_shape((f, taps), w).expect("weights are [F][C·k·k]");
+    let mut out = wm.dot(&cols);
+    for (mut plane, bias) in out.rows_mut().into_iter().zip(b) {
+        plane += *bias;
+    }
+    Tensor {
+        c: f,
+        h: oh,
+        w: ow,
+        v: out.into_raw_vec_and_offset().0,
+    }
 }
 
 fn pool(x: &Tensor, pl: Pool, mode: PoolMode) -> (Tensor, Vec<Vec<(usize, f64)>>) {
@@ -315,8 +316,8 @@ mod tests {
     use crate::compute::layer_table::{Conv, POOL_2X2};
 
     #[test]
-    fn the_row_walk_is_the_textbook_convolution() {
-        // Direct sum over taps, padding skipped, against the slice walk.
+    fn the_matrix_product_is_the_textbook_convolution() {
+        // Direct sum over taps, padding skipped, against the im2col product.
         let mut r = rng::seeded(5);
         for (h, k, s, p) in [
             (7, 3, 1, 1),
