@@ -52,6 +52,22 @@ pub struct Part {
     pub has_solution: bool,
 }
 
+impl Part {
+    /// The part's answer box: the first `[!answer]` block of its solution (exam
+    /// mode hides it, copy takes it). `None` if the part has none.
+    pub fn answer(&self) -> Option<&Block> {
+        markdown::answer_box(self.solution())
+    }
+
+    /// The blocks under the part's `### Solution` heading (empty without one).
+    pub fn solution(&self) -> &[Block] {
+        let start = self.body.iter().position(|b| {
+            matches!(b, Block::Heading { level: 3, text, .. } if markdown::plain_text(text).trim() == "Solution")
+        });
+        start.map_or(&[], |i| &self.body[i + 1..])
+    }
+}
+
 /// A place in the notebook a reader can open: a problem's statement or one part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryRef {

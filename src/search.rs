@@ -129,9 +129,8 @@ fn block_line(block: &Block) -> usize {
         | Block::Quote { line, .. }
         | Block::Code { line, .. }
         | Block::Table { line, .. }
+        | Block::Answer { line, .. }
         | Block::Rule { line } => *line,
-        #[allow(unreachable_patterns)]
-        _ => 0,
     }
 }
 
@@ -174,7 +173,7 @@ fn block_text(block: &Block, out: &mut String) {
                 }
             }
         }
-        Block::Quote { blocks, .. } => {
+        Block::Quote { blocks, .. } | Block::Answer { blocks, .. } => {
             for b in blocks {
                 block_text(b, out);
                 out.push(' ');
@@ -188,8 +187,6 @@ fn block_text(block: &Block, out: &mut String) {
             }
         }
         Block::Rule { .. } => {}
-        #[allow(unreachable_patterns)]
-        _ => {}
     }
 }
 

@@ -247,6 +247,7 @@ pub fn to_json(
                 "final_train_loss": r.final_train_loss,
                 "network_grad_check": check_json(chk),
                 "poor": a.verdict.poor,
+                "verdict": a.verdict.word(),
                 "reason": a.verdict.reason,
             })
         })
@@ -346,20 +347,21 @@ pub fn to_text(
     );
     for (i, a) in s.acts.iter().enumerate() {
         out += &format!(
-            "({}) {:<19}{:>8.3}{:>8.3}{:>7.1}%{:>8.3}{:>8.4}\n",
+            "({}) {:<19}{:>8.3}{:>8.3}{:>7.1}%{:>8.3}{:>8}\n",
             i + 1,
             a.name,
             a.out_mean,
             a.out_std,
             100.0 * a.zero_grad_fraction,
             a.mean_abs_grad,
-            a.linearity_r2
+            stats::r2_text(a.linearity_r2, 4)
         );
     }
     out += "\nverdicts:\n";
     for (i, a) in s.acts.iter().enumerate() {
-        let tag = if a.verdict.poor { "POOR" } else { "ok  " };
-        out += &format!("({}) {tag} {}\n", i + 1, a.verdict.reason);
+        // Fine and debated reasons start with their word; poor ones name the failure.
+        let word = if a.verdict.poor { "poor: " } else { "" };
+        out += &format!("({}) {word}{}\n", i + 1, a.verdict.reason);
     }
     if let Some(e) = e {
         let x = &e.config;
@@ -415,6 +417,20 @@ fn normal_tail(x: f64) -> f64 {
     phi / x * (1.0 - 1.0 / x2 + 3.0 / (x2 * x2) - 15.0 / (x2 * x2 * x2))
 }
 
+/// `v` rounded to two significant digits, grouped by thousands ("17,000", "36",
+/// "0.52"): a ratio that varies by seed has no more digits worth quoting.
+pub fn sci(v: f64) -> String {
+    if !v.is_finite() || v <= 0.0 {
+        return format!("{v}");
+    }
+    let e = v.log10().floor() as i32;
+    if e < 1 {
+        return format!("{:.*}", (1 - e) as usize, v);
+    }
+    let unit = 10f64.powi(e - 1);
+    super::layer_table::thousands(((v / unit).round() * unit) as u64)
+}
+
 /// `v` with `digits` decimals, never "-0.000".
 fn fixed(v: f64, digits: usize) -> String {
     let s = format!("{v:.digits$}");
@@ -450,11 +466,8 @@ pub fn facts(out: &mut super::Facts) {
             format!("{:.1}", 100.0 * a.zero_grad_fraction),
         );
         put(&format!("a{k}.mean_abs_grad"), fixed(a.mean_abs_grad, 3));
-        put(&format!("a{k}.r2"), format!("{:.4}", a.linearity_r2));
-        put(
-            &format!("a{k}.verdict"),
-            if a.verdict.poor { "poor" } else { "fine" }.into(),
-        );
+        put(&format!("a{k}.r2"), stats::r2_text(a.linearity_r2, 4));
+        put(&format!("a{k}.verdict"), a.verdict.word().into());
     }
     // β = 10 shifts BN's output by 10 and changes nothing else: reuse u
     let revived = stats::act_stats(functions::Act::ShiftedRelu, &(&s.u + 10.0), base.shift);
@@ -462,10 +475,7 @@ pub fn facts(out: &mut super::Facts) {
         "beta10.a3.zero_grad_pct",
         format!("{:.1}", 100.0 * revived.zero_grad_fraction),
     );
-    put(
-        "beta10.a3.verdict",
-        if revived.verdict.poor { "poor" } else { "fine" }.into(),
-    );
+    put("beta10.a3.verdict", revived.verdict.word().into());
     let sigmoid_max_slope: f64 = 0.25;
     let depth = ExperimentConfig::default().depth;
     put("depth", depth.to_string());
@@ -474,6 +484,30 @@ pub fn facts(out: &mut super::Facts) {
         "quarter_pow_depth",
         format!("{:.1e}", sigmoid_max_slope.powi(depth as i32)),
     );
+    // The linear stack's gradient at initialisation, first block over last, for
+    // seeds 1..=5 of the experiment (batch norm amplifies it going backwards).
+    // Computed once per process: facts are rebuilt by every load, and this is
+    // the one figure here that runs the network.
+    static RATIOS: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let ratios = RATIOS.get_or_init(|| {
+        (1..=5)
+            .map(|seed| {
+                let g = experiment::init_grad_norms(
+                    ExperimentConfig {
+                        seed,
+                        ..ExperimentConfig::default()
+                    },
+                    functions::Act::Scaled,
+                );
+                g.first().copied().unwrap_or(0.0) / g.last().copied().unwrap_or(1.0)
+            })
+            .collect()
+    });
+    let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = ratios.iter().copied().fold(0.0, f64::max);
+    put("lin_ratio.lo", sci(lo));
+    put("lin_ratio.hi", sci(hi));
+    put("lin_ratio.seeds", ratios.len().to_string());
     let t = |v: f64| format!("{v}");
     put("thr.no_gradient", t(stats::thresholds::NO_GRADIENT));
     put("thr.constant_std", t(stats::thresholds::CONSTANT_STD));
@@ -533,6 +567,15 @@ mod tests {
         let mut p = Params::parse(&["width=128", "depth=50", "steps=10", "points=1024"]).unwrap();
         let e = settings(&mut p).unwrap_err();
         assert!(e.to_string().contains("`points`"), "{e}");
+    }
+
+    #[test]
+    fn two_significant_digits() {
+        assert_eq!(sci(17_234.0), "17,000");
+        assert_eq!(sci(36.4), "36");
+        assert_eq!(sci(7.84), "7.8");
+        assert_eq!(sci(0.523), "0.52");
+        assert_eq!(sci(1_250_000.0), "1,300,000");
     }
 
     #[test]

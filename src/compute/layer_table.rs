@@ -7,6 +7,7 @@
 //! [`MAX_CHANNELS`], [`MAX_LAYERS`], [`MAX_WINDOW`]) so the worst case stays
 //! small. A layer that does not fit is a [`ShapeError`] naming it.
 
+pub mod autograd_rf;
 pub mod receptive_field;
 
 use std::fmt;
@@ -881,8 +882,9 @@ pub fn facts(out: &mut Facts) {
     for (i, r) in base.rows.iter().enumerate() {
         let key = |k: &str| format!("p1.l{i}.{k}");
         let [h, w, c] = r.out;
-        f.text(key("name"), r.name.clone());
-        f.text(key("out"), dims(r.out));
+        // Prose writes sizes with ×, as the statement does; the CLI and panel keep x.
+        f.text(key("name"), r.name.replace('x', "×"));
+        f.text(key("out"), dims(r.out).replace('x', "×"));
         f.num(key("h"), h);
         f.num(key("w"), w);
         f.num(key("c"), c);
@@ -928,7 +930,7 @@ pub fn facts(out: &mut Facts) {
         );
         for (i, r) in t.rows.iter().enumerate().filter(|(_, r)| r.replaces_pool) {
             let key = |k: &str| format!("{prefix}.l{i}.{k}");
-            f.text(key("out"), dims(r.out));
+            f.text(key("out"), dims(r.out).replace('x', "×"));
             f.num(key("h"), r.out[0]);
             f.num_tex(key("params"), r.params);
             f.num_tex(key("flops"), r.ops.all);
@@ -943,6 +945,19 @@ pub fn facts(out: &mut Facts) {
     let conv_outputs = sum_kind("conv", |r| r.out.iter().product());
     let relu = sum_kind("relu", |r| r.ops.all);
     let pool = sum_kind("pool", |r| r.ops.all);
+    // What common FLOP counters print for this network. ptflops adds to the conv
+    // MACs one operation per conv output (bias), per ReLU output and per pool
+    // *input* element; fvcore and thop print the conv MACs; torch's
+    // FlopCounterMode prints 2 × conv MACs.
+    let pool_inputs: u64 = base
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.kind == "pool")
+        .map(|(i, _)| base.rows[i - 1].out.iter().product::<u64>())
+        .sum();
+    let ptflops = base.total_ops.macs + conv_outputs + relu + pool_inputs;
+    autograd_facts(&mut f, &base);
     let all = base.total_ops.all;
     for (k, v) in [
         ("p1.alt.no_bias", all - conv_outputs),
@@ -959,9 +974,43 @@ pub fn facts(out: &mut Facts) {
         ("p1.alt.conv_outputs", conv_outputs),
         ("p1.alt.relu", relu),
         ("p1.alt.pool", pool),
+        ("p1.alt.pool_inputs", pool_inputs),
+        ("p1.alt.ptflops", ptflops),
     ] {
         f.num(k.into(), v);
     }
+}
+
+/// The seed of the random network behind the autograd receptive-field check.
+pub const AUTOGRAD_SEED: u64 = 1;
+
+/// 1(b)'s warning: an autograd check through the real max pools, against the
+/// same check with average pools, from the corner output of each row from the
+/// first full one down. Runs the network forward, so it is computed once.
+fn autograd_facts(f: &mut Sink<'_>, base: &Table) {
+    use autograd_rf::{PoolMode, pixels_with_gradient};
+    let Some(first) = base.first_full_rf_layer else {
+        return;
+    };
+    let rows: Vec<usize> = (first..base.rows.len()).collect();
+    static COUNTS: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    let max = COUNTS.get_or_init(|| {
+        pixels_with_gradient(MIDTERM_INPUT, MIDTERM, &rows, PoolMode::Max, AUTOGRAD_SEED)
+    });
+    let all = (MIDTERM_INPUT[0] * MIDTERM_INPUT[1]) as usize;
+    f.num("p1.autograd.maxpool_seen".into(), max[0] as u64);
+    // What the average-pool check counts is the dependency set (a test runs
+    // that check and compares); the set is the cheap one to compute here.
+    f.num(
+        "p1.autograd.avgpool_seen".into(),
+        base.probe(first, Location::Corner).seen(),
+    );
+    f.num("p1.autograd.seed".into(), AUTOGRAD_SEED);
+    let wrong = rows.iter().zip(max).find(|(_, n)| **n == all);
+    f.text(
+        "p1.autograd.wrong_row".into(),
+        wrong.map_or("none".into(), |(r, _)| r.to_string()),
+    );
 }
 
 /// Totals, the answer to 1(b) and the pool rows of one network.
@@ -971,7 +1020,10 @@ fn network_facts(f: &mut Sink<'_>, prefix: &str, t: &Table) {
     f.num(format!("{prefix}.total_macs"), t.total_ops.macs);
     if let Some(i) = t.first_full_rf_layer {
         f.num(format!("{prefix}.first_full"), i as u64);
-        f.text(format!("{prefix}.first_full_name"), t.rows[i].name.clone());
+        f.text(
+            format!("{prefix}.first_full_name"),
+            t.rows[i].name.replace('x', "×"),
+        );
     }
     let pools = t.rows.iter().enumerate();
     for (n, (i, _)) in pools

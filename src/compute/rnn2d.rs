@@ -516,10 +516,18 @@ pub fn facts(out: &mut Facts) {
         flops::backward(eh, ew, ec).total().to_string(),
     );
     put("ex.flops_conv", flops::conv3x3(eh, ew, ec).to_string());
-    // Skipping W_hh·0 at the first step of each of the H rows and W columns.
+    // A first step from the zero state needs only W_xh·x (C² mults, C(C − 1)
+    // adds) and tanh (C): skipping W_hh·0 also skips the C additions of the
+    // two products. One such step starts each of the H rows and W columns.
+    let per_cell = flops::forward_per_cell(ec).total();
+    let first_step = ec * ec + ec * (ec - 1) + ec;
     put(
         "ex.zero_state_saving",
-        ((eh + ew) * (2 * ec * ec - ec)).to_string(),
+        ((eh + ew) * (per_cell - first_step)).to_string(),
+    );
+    put(
+        "ex.zero_state_per_step",
+        (per_cell - first_step).to_string(),
     );
     put("ex.params_module", (4 * ec * ec).to_string());
     put("ex.params_conv", (9 * ec * ec + ec).to_string());

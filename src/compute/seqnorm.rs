@@ -89,13 +89,14 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Seeded inputs: `H` ~ 1.5·N(0,1) + an offset per feature (so the
+    /// Seeded inputs: `H` = tanh(N(0,1) + an offset per feature), in (−1, 1)
+    /// like an LSTM's `h = o ⊙ tanh(c)` and with a mean per feature (so the
     /// statistics matter), `γ` near 1, `β` small, `G` ~ N(0,1); `μ_0 = 0`,
     /// `v_0 = 1` (the usual initial running statistics).
     pub fn seeded(seed: u64, t: usize, k: usize, eps: f64, rate: Rate) -> Inputs {
         let mut r = rng::seeded(seed);
-        let offset: Array1<f64> = rng::uniform(&mut r, k, 2.0);
-        let h = rng::normal(&mut r, (t, k), 1.5) + &offset;
+        let offset: Array1<f64> = rng::uniform(&mut r, k, 1.0);
+        let h = (rng::normal(&mut r, (t, k), 1.0) + &offset).mapv(f64::tanh);
         let gamma = rng::uniform(&mut r, k, 0.5) + 1.0;
         let beta = rng::uniform(&mut r, k, 0.5);
         let g = rng::normal(&mut r, (t, k), 1.0);
@@ -828,6 +829,31 @@ pub fn facts(out: &mut Facts) {
     put("ex.full_var", format!("{:.3}", s.full.var[0]));
     put("ex.full_yhat", format!("{:.3}", s.full.yhat[[0, 0]]));
     put("ex.mu0", short(inp.mu0[0]));
+    // How many entries of ∂L/∂H the stop-gradient version gets with the wrong sign.
+    let wrong_sign = s
+        .exact
+        .grads
+        .dh
+        .iter()
+        .zip(&s.stop.grads.dh)
+        .filter(|(a, b)| a.signum() != b.signum())
+        .count();
+    put("stop_wrong_sign", wrong_sign.to_string());
+    put("entries", (inp.t() * inp.k()).to_string());
+    put("floor", short(super::gradcheck::DENOMINATOR_FLOOR));
+    // Initialising from the first step (α_1 = 1, the cumulative rate): v_1 = 0,
+    // so ŷ_1 = 0 and ŷ_2 = ±1 whatever the input, and the stop-gradient value
+    // at t = 1 is γ g_1 / √ε.
+    let cum_fwd = running_forward(&cum);
+    let cum_exact = running_backward_exact(&cum_fwd, &cum.gamma, &cum.g, cum.eps);
+    let cum_stop = running_backward_stop_grad(&cum_fwd, &cum.gamma, &cum.g, cum.eps);
+    put("cum.yhat1", short(cum_fwd.yhat[[0, 0]]));
+    put("cum.yhat2", format!("{:.4}", cum_fwd.yhat[[1, 0]]));
+    put("cum.stop_t1", format!("{:.0}", cum_stop.grads.dh[[0, 0]]));
+    put("cum.exact_t1", format!("{:.2}", cum_exact.grads.dh[[0, 0]]));
+    put("inv_sqrt_eps", format!("{:.0}", 1.0 / inp.eps.sqrt()));
+    put("ex.gamma", format!("{:.3}", inp.gamma[0]));
+    put("ex.g", format!("{:.3}", inp.g[[0, 0]]));
     put("ex.v0", short(inp.v0[0]));
 }
 

@@ -149,7 +149,8 @@ impl Init {
             Init::Kept => 'W',
             Init::Zero => '0',
             Init::Random => 'R',
-            Init::Copy => 'C',
+            // Not C: in the midterm C is the input size.
+            Init::Copy => '=',
             Init::Split => 'S',
         }
     }
@@ -274,10 +275,19 @@ pub struct Setup {
     widen_rng: StdRng,
 }
 
+/// Full-batch SGD steps the narrow network is trained for before it is widened:
+/// the midterm widens a network "we have been training", whose weights and
+/// gradients are no longer those of a fresh initialisation.
+pub const PRETRAIN_STEPS: usize = 100;
+/// Their learning rate: half the default after-widening rate, so that no
+/// example's hidden layer dies on the default seed (a ReLU layer that is all
+/// zero for an example leaves the next pre-activations exactly on the kink).
+pub const PRETRAIN_LR: f64 = 0.05;
+
 impl Setup {
     /// He-normal hidden weights (std √(2/fan_in)), output weights std √(1/K),
-    /// standard normal inputs and targets. They stand in for "the network we
-    /// have been training".
+    /// standard normal inputs and targets, then [`PRETRAIN_STEPS`] full-batch
+    /// SGD steps (learning rate [`PRETRAIN_LR`]) on that batch: "the network we have been training".
     pub fn new(cfg: &Config) -> Setup {
         let mut r = rng::seeded(cfg.seed);
         let mut weights = Vec::with_capacity(cfg.depth + 1);
@@ -292,6 +302,13 @@ impl Setup {
         ));
         let x = rng::normal(&mut r, (cfg.batch, cfg.c), 1.0);
         let t = rng::normal(&mut r, (cfg.batch, cfg.d), 1.0);
+        for _ in 0..PRETRAIN_STEPS {
+            let v: Vec<_> = weights.iter().map(|w| w.view()).collect();
+            let g = backward(&v, &forward(&v, x.view(), t.view()), t.view(), cfg.relu0);
+            for (w, g) in weights.iter_mut().zip(&g.weights) {
+                w.scaled_add(-PRETRAIN_LR, g);
+            }
+        }
         Setup {
             net: Net { weights },
             x,
@@ -1168,9 +1185,19 @@ pub fn facts(out: &mut Facts) {
     put("steps", cfg.steps.to_string());
     put("lr", cfg.lr.to_string());
     put("noise", cfg.noise.to_string());
+    put("pretrain", PRETRAIN_STEPS.to_string());
+    put("pretrain_lr", PRETRAIN_LR.to_string());
+    put("table_steps", TABLE_STEPS.to_string());
     for strategy in Strategy::ALL {
         let wide = setup.widen(strategy, cfg.noise);
         let p = strategy_key(strategy);
+        // The loss each scheme reaches after TABLE_STEPS more SGD steps, and
+        // the narrow network's loss over the same steps.
+        let tr = train(&setup, &wide, TABLE_STEPS, cfg.lr, cfg.relu0);
+        put(&format!("{p}.loss_start"), num(tr.loss[0]));
+        put(&format!("{p}.loss_end"), num(tr.loss[TABLE_STEPS]));
+        put("narrow.loss_end", num(tr.narrow_loss[TABLE_STEPS]));
+        put("narrow.loss_start", num(tr.narrow_loss[0]));
         // ReLU'(0) only matters where pre-activations sit exactly at 0.
         let conventions: &[(f64, &str)] = match strategy {
             Strategy::Zero | Strategy::ZeroInRandomOut => &[(0.0, ""), (1.0, "_r1")],
@@ -1212,6 +1239,9 @@ pub fn facts(out: &mut Facts) {
         }
     }
 }
+
+/// SGD steps after widening in the content's loss table.
+pub const TABLE_STEPS: usize = 300;
 
 /// Fact-key fragment of a strategy.
 pub fn strategy_key(s: Strategy) -> &'static str {

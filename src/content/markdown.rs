@@ -74,6 +74,12 @@ pub enum Block {
         blocks: Vec<Block>,
         line: usize,
     },
+    /// A block quote whose first line is the marker `[!answer]` (any case): the
+    /// answer a grader looks for, shown before the derivation. The marker is removed.
+    Answer {
+        blocks: Vec<Block>,
+        line: usize,
+    },
     /// Fenced or indented code; `lang` is the fence's first word (may be empty).
     Code {
         lang: String,
@@ -213,8 +219,12 @@ impl Builder<'_> {
                 });
             }
             Tag::BlockQuote(_) => {
-                let blocks = self.blocks();
-                out.push(Block::Quote { blocks, line });
+                let mut blocks = self.blocks();
+                if take_answer_marker(&mut blocks) {
+                    out.push(Block::Answer { blocks, line });
+                } else {
+                    out.push(Block::Quote { blocks, line });
+                }
             }
             Tag::CodeBlock(kind) => {
                 let lang = match kind {
@@ -370,6 +380,52 @@ impl Builder<'_> {
     }
 }
 
+/// The marker that turns a block quote into an answer box.
+const ANSWER_MARKER: &str = "[!answer]";
+
+/// If the quote's first paragraph starts with the answer marker on a line of its
+/// own, remove the marker (and the line break after it) and say so. The parser
+/// may split the brackets into separate text runs, so the runs are joined first.
+fn take_answer_marker(blocks: &mut Vec<Block>) -> bool {
+    let Some(Block::Paragraph { text, line }) = blocks.first_mut() else {
+        return false;
+    };
+    let mut marker = String::new();
+    let mut end = None;
+    for (i, inline) in text.iter().enumerate() {
+        match inline {
+            Inline::Text(t, _) => marker.push_str(t),
+            Inline::SoftBreak | Inline::HardBreak => {
+                end = Some(i);
+                break;
+            }
+            _ => return false,
+        }
+        if marker.trim().len() > ANSWER_MARKER.len() {
+            return false;
+        }
+    }
+    if !marker.trim().eq_ignore_ascii_case(ANSWER_MARKER) {
+        return false;
+    }
+    match end {
+        Some(i) => {
+            text.drain(..=i);
+            *line += 1;
+        }
+        None => {
+            blocks.remove(0);
+        }
+    }
+    true
+}
+
+/// The answer box of a part's body: the first `Block::Answer` at the top level
+/// (exam mode hides it, copy takes it).
+pub fn answer_box(body: &[Block]) -> Option<&Block> {
+    body.iter().find(|b| matches!(b, Block::Answer { .. }))
+}
+
 fn push_paragraph(out: &mut Vec<Block>, text: Vec<Inline>, line: usize) {
     let only_display = text.iter().all(|i| match i {
         Inline::DisplayMath(_) | Inline::SoftBreak | Inline::HardBreak => true,
@@ -502,6 +558,41 @@ mod tests {
         };
         assert!(t.contains(&Inline::LinkTarget("https://x.org".into())));
         assert!(matches!(doc[4], Block::Rule { .. }));
+    }
+
+    #[test]
+    fn answer_marker_makes_an_answer_box_in_any_case() {
+        for marker in ["[!answer]", "[!ANSWER]", "[!Answer]"] {
+            let doc = parse(
+                &format!("> {marker}\n> Row 18, the **Pool**.\n>\n> - more\n"),
+                5,
+            );
+            let Block::Answer { blocks, line: 5 } = &doc[0] else {
+                panic!("{marker}: {doc:?}")
+            };
+            let Block::Paragraph { text: t, line: 6 } = &blocks[0] else {
+                panic!("{blocks:?}")
+            };
+            assert_eq!(plain_text(t), "Row 18, the Pool.");
+            assert!(matches!(blocks[1], Block::List { .. }));
+            assert_eq!(answer_box(&doc), Some(&doc[0]));
+        }
+    }
+
+    #[test]
+    fn answer_marker_alone_or_mid_line_is_not_a_box() {
+        // The marker only counts on its own first line; elsewhere it is text.
+        let doc = parse("> [!answer]\n", 1);
+        assert!(matches!(&doc[0], Block::Answer { blocks, .. } if blocks.is_empty()));
+        for md in [
+            "> [!answer] row 18\n",
+            "> see [!answer]\n> x\n",
+            "> plain\n",
+        ] {
+            let doc = parse(md, 1);
+            assert!(matches!(doc[0], Block::Quote { .. }), "{md}: {doc:?}");
+            assert_eq!(answer_box(&doc), None);
+        }
     }
 
     #[test]

@@ -92,36 +92,99 @@ pub(crate) fn gap(a: Class, b: Class, tight: bool) -> usize {
     }
 }
 
-/// Whether a fraction operand needs parentheses on one line.
+/// Whether a fraction operand needs parentheses on one line: it has an operator,
+/// relation, punctuation or fraction outside any brackets (`(a + b)/c`), or it is
+/// a product of more than one factor (`1/(2B)`, which as `1/2B` reads as B/2). A
+/// bracketed group is one factor (`(x − μ)²/c`), and so is a named function applied
+/// to one (`exp(x)`) and `∂` with what it differentiates (`∂L/∂h`). A letter before
+/// a group is a product as far as the notation can tell (`T(T + 1)`, `σ(x)`), so
+/// it is bracketed: `1/T(T + 1)` would read as (1/T)(T + 1).
 pub(crate) fn compound(node: &Node) -> bool {
     match node.unwrap_row() {
-        Node::Row(items) => {
-            items.len() > 1
-                && {
-                    let cls = row_classes(items);
-                    cls.iter().enumerate().zip(items).any(|((i, c), n)| match c {
-                    None => true,
-                    Some((l, r)) => {
-                        // A function name followed by an argument without parentheses
-                        // (`sin x`) is spaced, so it needs the parentheses.
-                        let spaced_func = *l == Class::Func
-                            && cls[i + 1..].iter().find_map(|c| *c).is_some_and(|(nl, _)| gap(Class::Func, nl, false) > 0);
-                        spaced_func || matches!(
-                            l,
-                            Class::Bin | Class::Rel | Class::Punct | Class::LargeOp
-                        )
-                            || matches!(r, Class::Bin | Class::Rel | Class::Punct)
-                            || matches!(n.unwrap_row(), Node::Frac { rule: true, .. })
-                            || matches!(n.unwrap_row(), Node::Scripts { base, .. } if matches!(base.unwrap_row(), Node::Frac { .. }))
-                    }
-                })
-                }
-        }
+        Node::Row(items) => items.len() > 1 && row_is_compound(items),
         Node::Frac { rule: true, .. } => true,
         Node::Atom(a) => a.class == Class::Text && a.text.trim().contains(' '),
         Node::Scripts { base, .. } => matches!(classes(base).0, Class::LargeOp),
         _ => false,
     }
+}
+
+fn row_is_compound(items: &[Node]) -> bool {
+    let cls = row_classes(items);
+    let mut depth = 0usize;
+    let mut factors = 0usize;
+    // Whether the previous top-level item is a function name (`exp`), whose
+    // bracketed argument belongs to it, or is `∂`.
+    let mut applies = false;
+    let mut partial = false;
+    // An open `|x|` or `‖x‖` (bars are ordinary symbols, not brackets).
+    let mut bar: Option<&str> = None;
+    for (i, (c, n)) in cls.iter().zip(items).enumerate() {
+        let Some((l, r)) = *c else {
+            return true; // explicit space
+        };
+        let bar_text = match n.unwrap_row() {
+            Node::Atom(a) if matches!(a.text.as_str(), "|" | "‖") => Some(a.text.as_str()),
+            _ => None,
+        };
+        if let Some(open) = bar {
+            if bar_text == Some(open) {
+                bar = None;
+            }
+            continue;
+        }
+        if depth == 0
+            && let Some(b) = bar_text
+            && items[i + 1..]
+                .iter()
+                .any(|m| matches!(m.unwrap_row(), Node::Atom(a) if a.text == b))
+        {
+            bar = Some(b);
+            if !partial {
+                factors += 1;
+            }
+            partial = false;
+            applies = false;
+            continue;
+        }
+        if depth > 0 {
+            if l == Class::Open && r != Class::Close {
+                depth += 1;
+            } else if r == Class::Close && l != Class::Open {
+                depth -= 1;
+            }
+            continue;
+        }
+        // A function name followed by an argument without parentheses (`sin x`) is
+        // spaced, so it needs the parentheses.
+        let spaced_func = l == Class::Func
+            && cls[i + 1..]
+                .iter()
+                .find_map(|c| *c)
+                .is_some_and(|(nl, _)| gap(Class::Func, nl, false) > 0);
+        if spaced_func
+            || matches!(l, Class::Bin | Class::Rel | Class::Punct | Class::LargeOp)
+            || matches!(r, Class::Bin | Class::Rel | Class::Punct)
+            || matches!(n.unwrap_row(), Node::Frac { rule: true, .. })
+            || matches!(n.unwrap_row(), Node::Scripts { base, .. } if matches!(base.unwrap_row(), Node::Frac { .. }))
+        {
+            return true;
+        }
+        let opens = l == Class::Open;
+        if !(partial || opens && applies) {
+            factors += 1;
+        }
+        if opens && r != Class::Close {
+            depth += 1;
+        }
+        partial = is_partial(n);
+        applies = l == Class::Func && !opens && !partial;
+    }
+    factors > 1
+}
+
+fn is_partial(node: &Node) -> bool {
+    matches!(node.unwrap_row(), Node::Atom(a) if a.text == "∂")
 }
 
 /// Wraps `s` in parentheses unless it is one character or already one parenthesised group.
@@ -355,8 +418,14 @@ impl Inline {
             if matches!(item.unwrap_row(), Node::Frac { rule: true, .. }) && items.len() > 1 {
                 let before = cls[..i].iter().rev().find_map(|c| *c);
                 let after = cls[i + 1..].iter().find_map(|c| *c);
-                let touches_before =
-                    before.is_some_and(|(_, pr)| gap(pr, l, tight) == 0 && pr != Class::Open);
+                // After a sign (`−a/b`, which reads as −(a/b) anyway) it stays bare.
+                let after_sign = items[..i]
+                    .iter()
+                    .rev()
+                    .find(|n| !matches!(n, Node::Space(_)))
+                    .is_some_and(|n| classes(n).0 == Class::Bin);
+                let touches_before = !after_sign
+                    && before.is_some_and(|(_, pr)| gap(pr, l, tight) == 0 && pr != Class::Open);
                 let touches_after = after.is_some_and(|(nl, _)| {
                     gap(r, nl, tight) == 0 && !matches!(nl, Class::Close | Class::Punct)
                 });

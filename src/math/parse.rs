@@ -745,11 +745,17 @@ fn scripts(base: Node, sub: Option<Node>, sup: Option<Node>, place: Place) -> No
 }
 
 fn atom(c: Content<'_>, ctx: Ctx) -> Result<Atom, String> {
-    // Control characters would corrupt the terminal: shown as U+FFFD.
+    // Control characters would corrupt the terminal: shown as U+FFFD. pulldown-latex
+    // hands back `\mu` as U+00B5 MICRO SIGN, which is not the Greek letter (fonts
+    // draw it differently, the ascii glyph set has no name for it): use U+03BC.
     let mk = |text: String, class: Class, font: Font| Atom {
-        text: if text.chars().any(char::is_control) {
+        text: if text.chars().any(|c| c.is_control() || c == '\u{B5}') {
             text.chars()
-                .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                .map(|c| match c {
+                    '\u{B5}' => '\u{3BC}',
+                    c if c.is_control() => '\u{FFFD}',
+                    c => c,
+                })
                 .collect()
         } else {
             text

@@ -26,7 +26,7 @@ use super::{
 use crate::compute::activations::experiment::{self, Experiment, ExperimentConfig};
 use crate::compute::activations::functions::ALL;
 use crate::compute::activations::network_checks;
-use crate::compute::activations::stats::{self, Statistics, StatsConfig};
+use crate::compute::activations::stats::{self, Statistics, StatsConfig, r2_text};
 use crate::compute::gradcheck::GradCheck;
 use crate::ui::theme::Theme;
 
@@ -307,11 +307,12 @@ fn wrapped_rows(text: &str, width: u16) -> u16 {
 impl ActivationsPanel {
     fn verdict_text(&self) -> String {
         let a = &self.stats.acts[self.selected];
-        format!(
-            "{}: {}",
-            if a.verdict.poor { "POOR" } else { "ok" },
-            a.verdict.reason
-        )
+        // The reason starts with the verdict word (poor reasons name the failure).
+        if a.verdict.poor {
+            format!("poor: {}", a.verdict.reason)
+        } else {
+            a.verdict.reason.clone()
+        }
     }
 
     fn left_height(&self, width: u16) -> u16 {
@@ -382,25 +383,26 @@ impl ActivationsPanel {
             let name = format!("{mark}({}) {}", i + 1, ALL[i].short());
             let nums = if wide {
                 format!(
-                    "{:>7.3}{:>7.3}{:>6.1}%{:>7.3}{:>7.3} ",
+                    "{:>7.3}{:>7.3}{:>6.1}%{:>7.3}{:>7} ",
                     no_negative_zero(s.out_mean, 3),
                     s.out_std,
                     100.0 * s.zero_grad_fraction,
                     s.mean_abs_grad,
-                    s.linearity_r2
+                    r2_text(s.linearity_r2, 3)
                 )
             } else {
                 format!(
-                    "{:>6.1}%{:>7.3}{:>7.3} ",
+                    "{:>6.1}%{:>7.3}{:>7} ",
                     100.0 * s.zero_grad_fraction,
                     s.mean_abs_grad,
-                    s.linearity_r2
+                    r2_text(s.linearity_r2, 3)
                 )
             };
-            let (tag, tag_style) = if s.verdict.poor {
-                ("poor", t.bad)
-            } else {
-                ("ok", t.good)
+            let tag = s.verdict.word();
+            let tag_style = match tag {
+                "poor" => t.bad,
+                "debated" => t.warning,
+                _ => t.good,
             };
             let row_style = if i == self.selected {
                 t.current

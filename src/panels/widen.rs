@@ -388,9 +388,9 @@ impl WidenPanel {
         let grad = grid("∇≠0", true);
         let legend: Line = vec![(
             if wide {
-                "W kept 0 zero R random C copy S split · ● gets gradient"
+                "W kept 0 zero R random = copy S split · ● gets gradient"
             } else {
-                "W kept 0 zero R rand C copy S split ●∇"
+                "W kept 0 zero R rand = copy S split ●∇"
             }
             .into(),
             theme.dim,

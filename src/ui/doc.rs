@@ -200,6 +200,17 @@ impl Renderer<'_> {
                 let p = prefix.then(bar.clone(), bar);
                 self.blocks(blocks, &p);
             }
+            Block::Answer { blocks, .. } => {
+                // A heavy coloured bar and a bold label, so the answer stands out
+                // from quotes (thin bar) at a glance and in monochrome.
+                let bar = Span::styled("┃ ", self.theme.answer_bar);
+                let p = prefix.then(bar.clone(), bar);
+                let mut label = Tokens::default();
+                label.text("Answer", self.theme.answer_label);
+                let lines = wrap(&label.finish(), self.width, &p.first, &p.rest);
+                self.out.extend(lines);
+                self.blocks(blocks, &p.continued());
+            }
             Block::Code { lang, code, .. } => self.code(lang, code, prefix),
             Block::Table {
                 align,
@@ -666,6 +677,35 @@ mod tests {
     fn block_quotes_get_a_bar_on_every_line() {
         let lines = layout("> a quoted line that wraps", 14);
         assert_eq!(lines, vec!["│ a quoted", "│ line that", "│ wraps"]);
+    }
+
+    #[test]
+    fn answer_boxes_have_a_label_and_a_bar_within_the_width() {
+        let theme = Theme::default();
+        let md = "> [!answer]\n> Row 18, the Pool after the conv.\n>\n> - a listed point";
+        let lines = layout(md, 16);
+        assert_eq!(
+            lines,
+            vec![
+                "┃ Answer",
+                "┃ Row 18, the",
+                "┃ Pool after the",
+                "┃ conv.",
+                "┃",
+                "┃ • a listed",
+                "┃   point",
+            ]
+        );
+        let styled = layout_styled(md, 16);
+        assert_eq!(styled[0].spans[0].style, theme.answer_bar);
+        assert_eq!(styled[0].spans[1].style, theme.answer_label);
+        // From the deepest prefix (bar and list marker) plus one character up;
+        // narrower, any prefixed block (quote, list) needs more than the pane.
+        for width in 5..30 {
+            for line in layout_styled(md, width) {
+                assert!(line.width() <= usize::from(width), "{width}: {line:?}");
+            }
+        }
     }
 
     #[test]

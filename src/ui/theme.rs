@@ -18,6 +18,9 @@ pub struct Theme {
     pub math_one_line: Style,
     pub link: Style,
     pub quote: Style,
+    /// The bar down the left of an answer box, and its "Answer" label.
+    pub answer_bar: Style,
+    pub answer_label: Style,
     pub rule: Style,
     pub table_header: Style,
     pub border: Style,
@@ -57,6 +60,8 @@ impl Default for Theme {
                 .fg(Color::Blue)
                 .add_modifier(Modifier::UNDERLINED),
             quote: Style::new().fg(Color::Green),
+            answer_bar: Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            answer_label: Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
             rule: Style::new().add_modifier(Modifier::DIM),
             table_header: Style::new().add_modifier(Modifier::BOLD),
             border: Style::new().add_modifier(Modifier::DIM),

@@ -2,6 +2,7 @@
 //! crate, and every crate linked the whole library again (about 30 links per
 //! `cargo test`). One binary links once and runs all tests on all cores.
 
+mod answers;
 mod cli;
 mod cli_activations;
 mod cli_bptt;
@@ -10,6 +11,7 @@ mod cli_rnn2d;
 mod cli_seqnorm;
 mod cli_widen;
 mod common;
+mod content_keys;
 mod derivation_math;
 mod frame_styles;
 mod math_golden;

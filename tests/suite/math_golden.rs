@@ -596,3 +596,85 @@ fn braced_comma_is_a_thousands_separator() {
     let r = nnbook::math::render_inline("1{,}216 + a, b", nnbook::math::Glyphs::Unicode);
     assert_eq!(nnbook::math::line_text(&r.lines[0]), "1,216 + a, b");
 }
+
+// ---- Fractions on one line that cannot be misread (issue 12) ----
+
+#[test]
+fn inline_fraction_parenthesises_a_product_denominator() {
+    // `1/2B` reads as B/2; a denominator of more than one factor is bracketed.
+    check_inline(r"\frac{1}{2B}", "1/(2B)");
+    check_inline(r"\frac{1}{\sqrt{2\pi}\sigma}", "1/(√(2π)σ)");
+}
+
+#[test]
+fn inline_fraction_parenthesises_a_product_numerator() {
+    check_inline(r"\frac{2B}{3}", "(2B)/3");
+    check_inline(r"\frac{(a+b)(c+d)}{2}", "((a + b)(c + d))/2");
+}
+
+#[test]
+fn inline_fraction_leaves_single_factors_bare() {
+    // One bracketed group, a named function applied to one, a norm, `∂` with
+    // its variable, a multi-digit number: one factor each, no extra brackets.
+    check_inline(r"\frac{(x-\mu)^2}{c}", "(x − μ)²/c");
+    check_inline(r"\frac{\exp(x)}{\exp(x)+1}", "exp(x)/(exp(x) + 1)");
+    check_inline(r"\frac{|x|}{n}", "|x|/n");
+    check_inline(r"\frac{\partial L}{\partial h_t}", "∂L/∂hₜ");
+    check_inline(r"\frac{12}{34}", "12/34");
+}
+
+#[test]
+fn inline_fraction_brackets_a_letter_applied_to_a_group() {
+    // T(T + 1) and σ(x) look alike to the notation: both are bracketed, since
+    // 1/T(T + 1) reads as (1/T)(T + 1).
+    check_inline(r"\frac{1}{T(T+1)}", "1/(T(T + 1))");
+    check_inline(r"\frac{1}{\sigma(x)}", "1/(σ(x))");
+    check_inline(r"\frac{T(T+1)}{2}", "(T(T + 1))/2");
+}
+
+#[test]
+fn inline_fraction_in_an_exponent_has_no_doubled_brackets() {
+    // The Gaussian's exponent: the sign does not need its own brackets (−a/b is
+    // −(a/b) either way), the exponent's brackets come from the superscript.
+    check_inline(r"e^{-\frac{(x-\mu)^2}{2\sigma^2}}", "e^(−(x−μ)²/(2σ²))");
+    check_inline(r"-\frac{1}{2}", "−1/2");
+    check_inline(r"-\frac{1}{2}x", "−(1/2)x");
+}
+
+#[test]
+fn mu_is_the_greek_letter_not_the_micro_sign() {
+    // pulldown-latex returns U+00B5 MICRO SIGN for `\mu`.
+    for g in Glyphs::ALL {
+        let s = inline_g(r"\mu + \boldsymbol{\mu}_t", g);
+        assert!(!s.contains('\u{B5}'), "{g}: {s:?}");
+    }
+    assert_eq!(inline(r"\mu"), "\u{3BC}");
+    assert_eq!(inline_g(r"\mu + \sigma", Glyphs::Ascii), "mu + sigma");
+}
+
+#[test]
+fn ascii_glyphs_print_only_ascii_over_the_whole_corpus() {
+    let corpus = corpus();
+    let mut bad = Vec::new();
+    for (file, m) in &corpus {
+        for (mode, r) in [
+            ("inline", render_inline(&m.latex, Glyphs::Ascii)),
+            ("display", render_display(&m.latex, 100, Glyphs::Ascii)),
+        ] {
+            let text = r.to_plain_lines().join("\n");
+            if !text.is_ascii() {
+                let odd: String = text.chars().filter(|c| !c.is_ascii()).collect();
+                bad.push(format!(
+                    "{file}:{} [{mode}] {:?} -> {odd:?}",
+                    m.line, m.latex
+                ));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} non-ASCII:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}

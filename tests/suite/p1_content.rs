@@ -98,7 +98,8 @@ fn facts_equal_the_computation() {
             }
             checked += 1;
             let g = |k: &str| f(&format!("l{i}.{k}"));
-            assert_eq!(g("out"), dims(r.out));
+            // prose writes sizes with ×, as the statement does
+            assert_eq!(g("out"), dims(r.out).replace('x', "×"));
             assert_eq!(g("h"), r.out[0].to_string());
             assert_eq!(g("params"), thousands(r.params));
             assert_eq!(g("flops"), thousands(r.ops.all));
@@ -206,7 +207,11 @@ fn no_typed_results() {
         .split("### Solution")
         .skip(1)
         .map(|s| s.split("\n## ").next().unwrap_or(""))
-        .collect();
+        // Publication years in the references are not results.
+        .flat_map(|s| s.split("\n\n"))
+        .filter(|para| !para.starts_with("**References.**"))
+        .collect::<Vec<_>>()
+        .join("\n\n");
     let mut stripped = String::new();
     let mut rest = solutions.as_str();
     while let Some(start) = rest.find("{{") {
@@ -243,4 +248,99 @@ fn no_typed_results() {
 fn every_formula_renders() {
     let count = common::render_solution_formulas(&content());
     assert!(count > 50, "{count}");
+}
+
+/// 1(a): what common FLOP counters print, rebuilt from the table: torch's
+/// FlopCounterMode 2 × conv MACs, thop/fvcore conv MACs, ptflops conv MACs
+/// plus one per conv output (bias), per ReLU output and per pool input.
+#[test]
+fn flop_counter_totals_follow_from_the_table() {
+    let t = net(ReplacePool::None);
+    let f = facts();
+    let macs: u64 = t.rows.iter().map(|r| r.ops.macs).sum();
+    let elems = |kind: &str| -> u64 {
+        t.rows
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.out.iter().product::<u64>())
+            .sum()
+    };
+    let pool_inputs: u64 = (1..t.rows.len())
+        .filter(|i| t.rows[*i].kind == "pool")
+        .map(|i| t.rows[i - 1].out.iter().product::<u64>())
+        .sum();
+    assert_eq!(f["p1.total_macs"], thousands(macs));
+    assert_eq!(f["p1.alt.two_macs"], thousands(2 * macs));
+    assert_eq!(f["p1.alt.pool_inputs"], thousands(pool_inputs));
+    let ptflops = macs + elems("conv") + elems("relu") + pool_inputs;
+    assert_eq!(f["p1.alt.ptflops"], thousands(ptflops));
+    // The figures PyTorch's and ptflops' own runs print for this network.
+    assert_eq!(2 * macs, 26_869_760);
+    assert_eq!(ptflops, 13_621_248);
+    // The answer box comes before the derivation of the columns.
+    let text = content();
+    let a = text
+        .find("> [!answer]\n> The network has **{{p1.total_params}}")
+        .unwrap();
+    assert!(a < text.find("**The completed table**").unwrap());
+    assert!(
+        text.find("**The completed table**").unwrap() < text.find("**How each column").unwrap()
+    );
+}
+
+/// 1(b)'s warning: an autograd check through the max pools under-counts the
+/// receptive field at the answer row; with average pools it equals the
+/// dependency sets; the first row where it is full is one too deep.
+#[test]
+fn the_maxpool_autograd_check_undercounts() {
+    use nnbook::compute::layer_table::autograd_rf::{PoolMode, pixels_with_gradient};
+    use nnbook::compute::layer_table::{AUTOGRAD_SEED, MIDTERM};
+    let t = net(ReplacePool::None);
+    let f = facts();
+    let first = t.first_full_rf_layer.unwrap();
+    let all = (MIDTERM_INPUT[0] * MIDTERM_INPUT[1]) as usize;
+    let rows: Vec<usize> = (first..t.rows.len()).collect();
+    let max = pixels_with_gradient(MIDTERM_INPUT, MIDTERM, &rows, PoolMode::Max, AUTOGRAD_SEED);
+    let avg = pixels_with_gradient(
+        MIDTERM_INPUT,
+        MIDTERM,
+        &rows,
+        PoolMode::Average,
+        AUTOGRAD_SEED,
+    );
+    assert!(max[0] < all, "{max:?}");
+    assert_eq!(avg[0], all);
+    assert_eq!(f["p1.autograd.maxpool_seen"], thousands(max[0] as u64));
+    assert_eq!(f["p1.autograd.avgpool_seen"], thousands(avg[0] as u64));
+    let wrong = rows[max.iter().position(|n| *n == all).unwrap()];
+    assert!(wrong > first);
+    assert_eq!(f["p1.autograd.wrong_row"], wrong.to_string());
+    // And the boolean dependency sets agree with the average pools: the
+    // corner sees every pixel at the first full row, but not one row above
+    // the answer's conv (row 16: fewer).
+    assert_eq!(
+        t.probe(first, nnbook::compute::layer_table::Location::Corner)
+            .seen() as usize,
+        all
+    );
+    let avg16 = pixels_with_gradient(
+        MIDTERM_INPUT,
+        MIDTERM,
+        &[16],
+        PoolMode::Average,
+        AUTOGRAD_SEED,
+    );
+    assert_eq!(
+        avg16[0] as u64,
+        t.probe(16, nnbook::compute::layer_table::Location::Corner)
+            .seen()
+    );
+}
+
+#[test]
+fn no_development_process_remarks() {
+    let text = content();
+    for phrase in ["in the tests", "test suite", "checked against each other"] {
+        assert!(!text.contains(phrase), "{phrase}");
+    }
 }

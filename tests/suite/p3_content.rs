@@ -361,7 +361,11 @@ fn no_typed_results() {
         .split("### Solution")
         .skip(1)
         .map(|s| s.split("\n## ").next().unwrap_or(""))
-        .collect();
+        // Publication years in the references are not results.
+        .flat_map(|s| s.split("\n\n"))
+        .filter(|para| !para.starts_with("**References.**"))
+        .collect::<Vec<_>>()
+        .join("\n\n");
     let mut stripped = String::new();
     let mut rest = solutions.as_str();
     while let Some(start) = rest.find("{{") {
@@ -417,4 +421,52 @@ fn panel_keys_in_the_prose_exist() {
             .iter()
             .any(|(_, what)| what.contains("30 → 100 → 300"))
     );
+}
+
+/// The loss table of 3(b): from the same trained network, the midterm's zero
+/// widening and zero in / random out (ReLU'(0) = 0) follow the narrow network
+/// exactly; random in / zero out ends far lower; Net2Net ends near the narrow one.
+#[test]
+fn the_loss_table_is_what_training_reaches() {
+    use nnbook::compute::widen::TABLE_STEPS;
+    let cfg = Config::default();
+    let setup = Setup::new(&cfg);
+    let f = facts();
+    let mut end = std::collections::BTreeMap::new();
+    for s in Strategy::ALL {
+        let wide = setup.widen(s, cfg.noise);
+        let tr = train(&setup, &wide, TABLE_STEPS, cfg.lr, cfg.relu0);
+        let k = strategy_key(s);
+        assert_eq!(f[&format!("p3.{k}.loss_end")], num(tr.loss[TABLE_STEPS]));
+        assert_eq!(
+            f[&format!("p3.{k}.loss_start")],
+            num(tr.narrow_loss[0]),
+            "{k}: preserved"
+        );
+        assert_eq!(f["p3.narrow.loss_end"], num(tr.narrow_loss[TABLE_STEPS]));
+        end.insert(k, (tr.loss[TABLE_STEPS], tr.narrow_loss[TABLE_STEPS]));
+    }
+    let (zero, narrow) = end["zero"];
+    assert_eq!(zero, narrow, "exactly where the narrow network ends");
+    assert_eq!(end["ziro"].0, narrow);
+    assert!(end["rizo"].0 < narrow / 10.0, "far lower: {end:?}");
+    let n2n = end["n2n"].0;
+    assert!(
+        (n2n - narrow).abs() < 0.25 * narrow,
+        "near the narrow network: {end:?}"
+    );
+    // The network was trained before widening, as the question says.
+    assert!(content().contains("{{p3.pretrain}} full-batch\nSGD steps"));
+}
+
+#[test]
+fn block_letters_do_not_clash_with_the_sizes() {
+    // C and D are the input and output sizes; the blocks are P, Q, U, V, and
+    // the panel marks copied blocks `=`, not `C`.
+    let text = content();
+    for clash in ["\\mathbf{A}", "\\mathbf{B}", "\\mathbf{C}", "\\mathbf{D}"] {
+        assert!(!text.contains(clash), "{clash}");
+    }
+    assert_eq!(Init::Copy.letter(), '=');
+    assert!(text.contains("any gradient update keeps them identical"));
 }

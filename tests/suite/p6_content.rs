@@ -111,3 +111,40 @@ fn pseudocode_assigns_the_names_the_code_uses() {
         );
     }
 }
+
+/// 6(d): skipping W_hh·0 at a scan's first step saves the product and the C
+/// additions that add it to W_xh·x: 2C² per first step, (H + W)·2C² in all.
+/// Checked against the counted loop: one cell costs 4C², a first step from
+/// the zero state needs only W_xh·x and tanh.
+#[test]
+fn zero_state_saving_counts_the_additions_too() {
+    use nnbook::compute::rnn2d::{EXAMPLE, flops};
+    let (h, w, c) = EXAMPLE;
+    let f = nnbook::compute::facts();
+    let per_cell = flops::forward_per_cell(c).total();
+    assert_eq!(per_cell, 4 * c * c);
+    let first = c * c + c * (c - 1) + c;
+    assert_eq!(per_cell - first, 2 * c * c);
+    assert_eq!(
+        f["p6.ex.zero_state_saving"],
+        ((h + w) * 2 * c * c).to_string()
+    );
+}
+
+/// 6(b) and 6(c) are written for panels that open on the backward trace and
+/// the receptive field; 6(e) says why equivariance is lost, not only that it is.
+#[test]
+fn the_text_matches_the_panel_opening_state_and_states_the_reason() {
+    let text = CONTENT;
+    assert!(text.contains("The panel opens on the backward trace for this part"));
+    assert!(text.contains("The panel opens in receptive-field mode for this part"));
+    assert!(text.contains("field is anchored at the image's top-left corner"));
+    for phrase in [
+        "A test compares",
+        "a test runs",
+        "a test checks",
+        "src/compute",
+    ] {
+        assert!(!text.contains(phrase), "{phrase}");
+    }
+}

@@ -309,6 +309,19 @@ pub fn run(
     })
 }
 
+/// ‖∂L/∂W‖ of every block (first to last) at initialisation, for one activation:
+/// the experiment's first mini-batch, no training step.
+pub fn init_grad_norms(config: ExperimentConfig, act: Act) -> Vec<f64> {
+    let config = ExperimentConfig { steps: 0, ..config };
+    let data = spirals::generate(config.spirals, config.seed);
+    let mut rng = rng::seeded(config.seed);
+    let net0 = Net::init(&mut rng, 2, &config);
+    let mut report = |_| ControlFlow::Continue(());
+    train_one(&net0, &data, act, &config, &mut report)
+        .map(|r| r.grad_norm_by_depth)
+        .unwrap_or_default()
+}
+
 impl Experiment {
     /// Initial weights of block 1, [width][2].
     pub fn first_block_w(&self) -> Array2<f64> {

@@ -75,6 +75,24 @@ pub struct Verdict {
     pub reason: String,
 }
 
+impl Verdict {
+    /// The one word the text, the panel and the CLI all use: poor, debated or fine.
+    pub fn word(&self) -> &'static str {
+        if self.poor {
+            "poor"
+        } else if self.reason.starts_with("debated") {
+            "debated"
+        } else {
+            "fine"
+        }
+    }
+}
+
+/// An R² for display: "—" when it is undefined (a constant output).
+pub fn r2_text(r2: Option<f64>, digits: usize) -> String {
+    r2.map_or_else(|| "—".into(), |r| format!("{r:.digits$}"))
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActStats {
     #[serde(skip)]
@@ -84,9 +102,9 @@ pub struct ActStats {
     pub out_std: f64,
     pub zero_grad_fraction: f64,
     pub mean_abs_grad: f64,
-    /// R² of the best affine fit act(u) ≈ a + b·u over all entries (1 when the
-    /// output is constant: a constant is fitted exactly).
-    pub linearity_r2: f64,
+    /// R² of the best affine fit act(u) ≈ a + b·u over all entries; `None` when
+    /// the output is constant (R² = 1 − SS_res/SS_tot divides 0 by 0).
+    pub linearity_r2: Option<f64>,
     pub verdict: Verdict,
 }
 
@@ -203,23 +221,22 @@ impl CoMoments {
         m
     }
 
-    /// corr(x, y)², or 1 when either side is constant (see [`affine_r2`]).
-    fn r2(&self) -> f64 {
+    /// corr(x, y)², or `None` when either side is constant (see [`affine_r2`]).
+    fn r2(&self) -> Option<f64> {
         let n = self.n.max(1.0);
         // relative tolerances: below these the sums are rounding noise
         let flat_y = self.syy <= 1e-24 * n * (1.0 + self.my * self.my);
         let flat_x = self.sxx <= 1e-24 * n * (1.0 + self.mx * self.mx);
         if flat_x || flat_y {
-            return 1.0;
+            return None;
         }
-        (self.sxy * self.sxy / (self.sxx * self.syy)).clamp(0.0, 1.0)
+        Some((self.sxy * self.sxy / (self.sxx * self.syy)).clamp(0.0, 1.0))
     }
 }
 
-/// R² of the least-squares fit y ≈ a + b·x: corr(x, y)². A constant y is fitted
-/// exactly by a = y, so its R² is 1 (and likewise a constant x, which makes y a
-/// function of nothing).
-pub fn affine_r2(x: &[f64], y: &[f64]) -> f64 {
+/// R² of the least-squares fit y ≈ a + b·x: corr(x, y)². Undefined (`None`) when
+/// y or x is constant: the fit leaves no variance to explain.
+pub fn affine_r2(x: &[f64], y: &[f64]) -> Option<f64> {
     let n = x.len().min(y.len()).max(1) as f64;
     let mx = x.iter().sum::<f64>() / n;
     let my = y.iter().sum::<f64>() / n;
@@ -231,7 +248,7 @@ pub fn verdict(
     out_std: f64,
     zero_grad_fraction: f64,
     mean_abs_grad: f64,
-    linearity_r2: f64,
+    linearity_r2: Option<f64>,
 ) -> Verdict {
     use thresholds::*;
     let pct = |f: f64| format!("{:.1}%", 100.0 * f);
@@ -259,14 +276,16 @@ pub fn verdict(
             ),
         };
     }
-    if linearity_r2 > LINEAR_R2 {
+    // A constant output (R² undefined) is affine too.
+    let Some(linearity_r2) = linearity_r2.filter(|r| *r <= LINEAR_R2) else {
         return Verdict {
             poor: true,
             reason: format!(
-                "linear (R² {linearity_r2:.4}): the whole stack collapses to one affine map"
+                "linear (R² {}): the whole stack collapses to one affine map",
+                r2_text(linearity_r2, 4)
             ),
         };
-    }
+    };
     let mut cautions = Vec::new();
     let nearly_linear = linearity_r2 > NEARLY_LINEAR_R2;
     if nearly_linear {
@@ -276,7 +295,7 @@ pub fn verdict(
     }
     if mean_abs_grad < SMALL_SLOPE {
         cautions.push(format!(
-            "mean |act'| {mean_abs_grad:.2} shrinks gradients per layer"
+            "small slope (mean |act'| {mean_abs_grad:.2}), which the next batch norm rescales"
         ));
     }
     let flows = format!(
@@ -291,7 +310,7 @@ pub fn verdict(
     let reason = if cautions.is_empty() {
         format!("fine: {base}")
     } else {
-        format!("fine but debated: {base}; {}", cautions.join(", "))
+        format!("debated: {base}; {}", cautions.join(", "))
     };
     Verdict {
         poor: false,
@@ -362,13 +381,13 @@ mod tests {
         let [m0, lin, _, sig, sign] = [&s.acts[0], &s.acts[1], &s.acts[2], &s.acts[3], &s.acts[4]];
         assert!((m0.out_mean + 0.399).abs() < 0.02, "{m0:?}");
         assert!((m0.zero_grad_fraction - 0.5).abs() < 0.03);
-        assert!((m0.linearity_r2 - 0.733).abs() < 0.03);
+        assert!((m0.linearity_r2.unwrap() - 0.733).abs() < 0.03);
         assert!(!m0.verdict.poor);
         assert!((lin.mean_abs_grad - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12);
-        assert!(lin.linearity_r2 > 0.999_999 && lin.verdict.poor);
+        assert!(lin.linearity_r2.unwrap() > 0.999_999 && lin.verdict.poor);
         assert!((sig.out_mean - 0.5).abs() < 0.02 && (sig.mean_abs_grad - 0.207).abs() < 0.01);
         assert!(
-            !sig.verdict.poor && sig.verdict.reason.contains("debated"),
+            sig.verdict.word() == "debated" && !sig.verdict.reason.contains("shrinks"),
             "{sig:?}"
         );
         assert!((sign.out_std - 1.0).abs() < 0.02 && sign.zero_grad_fraction == 1.0);
@@ -405,28 +424,36 @@ mod tests {
 
     #[test]
     fn verdict_rules_follow_thresholds_not_names() {
-        assert!(verdict(0.0, 1.0, 0.0, 1.0).reason.starts_with("dead"));
+        assert!(verdict(0.0, 1.0, 0.0, None).reason.starts_with("dead"));
         assert!(
-            verdict(1.0, 1.0, 0.0, 0.5)
+            verdict(1.0, 1.0, 0.0, Some(0.5))
                 .reason
                 .starts_with("no gradient")
         );
-        assert!(verdict(1.0, 0.0, 1.0, 0.9995).poor);
+        assert!(verdict(1.0, 0.0, 1.0, Some(0.9995)).poor);
+        // A constant output that passed gradient would still be affine.
         assert!(
-            verdict(0.01, 0.0, 1e-4, 0.6)
+            verdict(0.0, 0.0, 1.0, None)
+                .reason
+                .starts_with("linear (R² —)")
+        );
+        assert!(
+            verdict(0.01, 0.0, 1e-4, Some(0.6))
                 .reason
                 .starts_with("saturated")
         );
-        let ok = verdict(1.0, 0.5, 0.5, 0.7);
-        assert!(!ok.poor && ok.reason.starts_with("fine:"));
+        let ok = verdict(1.0, 0.5, 0.5, Some(0.7));
+        assert!(!ok.poor && ok.reason.starts_with("fine:") && ok.word() == "fine");
     }
 
     #[test]
     fn affine_r2_edge_cases() {
         let xs = [1.0, 2.0, 3.0];
-        assert_eq!(affine_r2(&xs, &[5.0; 3]), 1.0);
-        assert!((affine_r2(&xs, &[2.0, 4.0, 6.0]) - 1.0).abs() < 1e-12);
-        assert!(affine_r2(&xs, &[0.0, 1.0, 0.0]) < 1e-12);
+        // A constant output leaves nothing to explain: undefined, shown as "—".
+        assert_eq!(affine_r2(&xs, &[5.0; 3]), None);
+        assert_eq!(r2_text(None, 3), "—");
+        assert!((affine_r2(&xs, &[2.0, 4.0, 6.0]).unwrap() - 1.0).abs() < 1e-12);
+        assert!(affine_r2(&xs, &[0.0, 1.0, 0.0]).unwrap() < 1e-12);
     }
 
     #[test]
