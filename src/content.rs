@@ -76,10 +76,13 @@ pub struct ContentError {
 
 impl ContentError {
     pub fn new(file: &str, line: Option<usize>, message: impl Into<String>) -> Self {
+        // Names and values quoted from content (ids, panel names, TOML keys,
+        // file names) are escaped and kept on one line, so an error can neither
+        // send escape sequences to stderr nor split the `file:line: message` form.
         ContentError {
-            file: file.to_string(),
+            file: sanitize::one_line(file).into_owned(),
             line,
-            message: message.into(),
+            message: sanitize::one_line(&message.into()).into_owned(),
         }
     }
 }
@@ -243,7 +246,12 @@ fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Ve
         errors.append(&mut es);
         body.to_string()
     });
-    let doc = markdown::parse(&body, body_line);
+    let (doc, issues) = markdown::parse_checked(&body, body_line);
+    errors.extend(
+        issues
+            .into_iter()
+            .map(|i| ContentError::new(name, Some(i.line), i.message)),
+    );
     let problem = assemble(name, meta, doc, &mut errors);
     if errors.is_empty() {
         Ok(problem)

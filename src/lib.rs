@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod compute;
+pub mod contain;
 pub mod content;
 pub mod headless;
 pub mod layout;

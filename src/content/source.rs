@@ -31,7 +31,7 @@ impl Source {
     pub fn describe(&self) -> String {
         match self {
             Source::Embedded => "built-in content".into(),
-            Source::Dir(dir) => dir.display().to_string(),
+            Source::Dir(dir) => super::sanitize::one_line(&dir.display().to_string()).into_owned(),
         }
     }
 

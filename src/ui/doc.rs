@@ -51,16 +51,15 @@ pub fn entry_lines(
             r.blocks(&problem.statement, &Prefix::none());
             if !problem.parts.is_empty() {
                 r.gap();
-                r.line(vec![Span::styled(
-                    "Parts (press n for the next):",
-                    theme.dim,
-                )]);
+                r.prose(&[("Parts (press n for the next):", theme.dim)], &Prefix::none());
                 for part in &problem.parts {
-                    r.line(vec![
-                        Span::styled(format!("  {:<4}", part.id), theme.accent),
-                        Span::raw(part.title.clone()),
-                        Span::styled(format!("  [{} pts]", part.points), theme.dim),
-                    ]);
+                    let id = Span::styled(format!("  {:<4}", part.id), theme.accent);
+                    let pad = Span::raw(" ".repeat(id.width()));
+                    let points = format!("  [{} pts]", part.points);
+                    r.prose(
+                        &[(&part.title, Style::new()), (&points, theme.dim)],
+                        &Prefix::none().then(id, pad, r.width),
+                    );
                 }
             }
         }
@@ -68,14 +67,58 @@ pub fn entry_lines(
             r.blocks(&part.body, &Prefix::none());
             if !part.has_solution {
                 r.gap();
-                r.line(vec![Span::styled(
-                    "▌ Solution: not yet written.",
-                    theme.not_written,
-                )]);
+                let bar = Span::styled("▌ ", theme.not_written);
+                r.prose(
+                    &[("Solution: not yet written.", theme.not_written)],
+                    &Prefix::none().then(bar.clone(), bar, r.width),
+                );
             }
         }
     }
-    r.out
+    fit_width(r.out, r.width)
+}
+
+/// The width contract's safety net: every line at most `width` columns. Layout
+/// already wraps to the width; a line that is still wider (a prefix deeper than
+/// a tiny width, a wide character in a one-column pane) is split between
+/// characters, and a character wider than the whole width shows as `…`.
+pub fn fit_width(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(1);
+    if lines.iter().all(|l| l.width() <= width) {
+        return lines;
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        let style = line.style;
+        let mut current: Vec<Span<'static>> = Vec::new();
+        let mut used = 0;
+        for span in line.spans {
+            let mut chunk = String::new();
+            for c in span.content.chars() {
+                let (c, cw) = match c.width().unwrap_or(0) {
+                    w if w > width => ('…', 1),
+                    w => (c, w),
+                };
+                if used + cw > width {
+                    current.push(Span::styled(std::mem::take(&mut chunk), span.style));
+                    out.push(Line::from(std::mem::take(&mut current)).style(style));
+                    used = 0;
+                }
+                chunk.push(c);
+                used += cw;
+            }
+            if !chunk.is_empty() {
+                current.push(Span::styled(chunk, span.style));
+            }
+        }
+        out.push(Line::from(current).style(style));
+    }
+    out
 }
 
 #[derive(Clone)]
@@ -100,11 +143,20 @@ impl Prefix {
         }
     }
 
-    fn then(&self, first: Span<'static>, rest: Span<'static>) -> Self {
+    /// One more level of nesting. Prefixes take at most half of `width`: deeper
+    /// levels add no more indentation (the first line still gets its marker
+    /// while it fits), so text always keeps room and no line carries more than
+    /// `width / 2` columns of prefix however deep the nesting.
+    fn then(&self, first: Span<'static>, rest: Span<'static>, width: usize) -> Self {
+        let cap = width / 2;
         let mut f = self.first.clone();
-        f.push(first);
         let mut r = self.rest.clone();
-        r.push(rest);
+        if spans_width(&r) + rest.width() <= cap {
+            f.push(first);
+            r.push(rest);
+        } else if first.content != rest.content && spans_width(&f) + first.width() < width {
+            f.push(first);
+        }
         Prefix { first: f, rest: r }
     }
 }
@@ -172,14 +224,17 @@ impl Renderer<'_> {
                     } else {
                         prefix.continued()
                     };
-                    let item_prefix =
-                        p.then(Span::styled(marker, self.theme.accent), Span::raw(pad));
+                    let item_prefix = p.then(
+                        Span::styled(marker, self.theme.accent),
+                        Span::raw(pad),
+                        self.width,
+                    );
                     self.blocks_spaced(item, &item_prefix, false);
                 }
             }
             Block::Quote { blocks, .. } => {
                 let bar = Span::styled("│ ", self.theme.quote);
-                let p = prefix.then(bar.clone(), bar);
+                let p = prefix.then(bar.clone(), bar, self.width);
                 self.blocks(blocks, &p);
             }
             Block::Code { lang, code, .. } => self.code(lang, code, prefix),
@@ -267,6 +322,16 @@ impl Renderer<'_> {
         style
     }
 
+    /// Fixed text of our own (not content), wrapped like prose.
+    fn prose(&mut self, runs: &[(&str, Style)], prefix: &Prefix) {
+        let mut t = Tokens::default();
+        for (text, style) in runs {
+            t.text(text, *style);
+        }
+        let lines = wrap(&t.finish(), self.width, &prefix.first, &prefix.rest);
+        self.out.extend(lines);
+    }
+
     fn inlines(&mut self, inlines: &[Inline], base: Style, prefix: &Prefix) {
         let tokens = self.tokens(inlines, base).finish();
         let lines = wrap(&tokens, self.width, &prefix.first, &prefix.rest);
@@ -275,7 +340,7 @@ impl Renderer<'_> {
 
     fn display_math(&mut self, latex: &str, prefix: &Prefix) {
         let indent = Span::raw("    ");
-        let p = prefix.then(indent.clone(), indent);
+        let p = prefix.then(indent.clone(), indent, self.width);
         let available = self.width.saturating_sub(spans_width(&p.first));
         let mut t = Tokens::default();
         if !self.math.rendered {
@@ -324,14 +389,14 @@ impl Renderer<'_> {
 
     fn code(&mut self, lang: &str, code: &str, prefix: &Prefix) {
         let bar = Span::styled("▎ ", self.theme.dim);
-        let p = prefix.then(bar.clone(), bar);
+        let p = prefix.then(bar.clone(), bar, self.width);
         if !lang.is_empty() {
             let mut spans = p.first.clone();
             spans.push(Span::styled(lang.to_string(), self.theme.dim));
             self.line(spans);
         }
         let cont = Span::styled("↪ ", self.theme.dim);
-        let wrapped = p.then(Span::raw(""), cont);
+        let wrapped = p.then(Span::raw(""), cont, self.width);
         for line in highlight(code, lang).iter() {
             let mut t = Tokens::default();
             for (text, style) in line {
@@ -339,6 +404,39 @@ impl Renderer<'_> {
             }
             let lines = wrap(&t.finish(), self.width, &wrapped.first, &wrapped.rest);
             self.out.extend(lines);
+        }
+    }
+
+    /// A table too wide for any box: every row as `header: value` lines, rows
+    /// separated by a blank line. Nothing is lost and nothing overflows.
+    fn stacked_table(&mut self, header: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], prefix: &Prefix) {
+        let bar = Span::styled("┆ ", self.theme.border);
+        for (r, row) in rows.iter().enumerate() {
+            let p = if r == 0 {
+                prefix.clone()
+            } else {
+                self.out.push(Line::from(prefix.rest.clone()));
+                prefix.continued()
+            };
+            let p = p.then(bar.clone(), bar.clone(), self.width);
+            for (c, cell) in row.iter().enumerate() {
+                let mut t = Tokens::default();
+                if let Some(h) = header.get(c) {
+                    for inline in h {
+                        if let Inline::Text(text, _) | Inline::Code(text) = inline {
+                            t.text(text, self.theme.table_header);
+                        }
+                    }
+                    t.text(":", self.theme.table_header);
+                    t.space();
+                }
+                let mut cell_tokens = self.tokens(cell, self.theme.text).finish();
+                let mut tokens = t.finish();
+                tokens.append(&mut cell_tokens);
+                let q = if c == 0 { p.clone() } else { p.continued() };
+                let lines = wrap(&tokens, self.width, &q.first, &q.rest);
+                self.out.extend(lines);
+            }
         }
     }
 
@@ -354,6 +452,12 @@ impl Renderer<'_> {
             .max(header.len())
             .max(rows.iter().map(Vec::len).max().unwrap_or(0));
         if columns == 0 {
+            return;
+        }
+        // Narrower than its narrowest box (one column per cell plus borders):
+        // each row becomes a small stack of `header: value` lines instead.
+        if spans_width(&prefix.first) + 4 * columns + 1 > self.width {
+            self.stacked_table(header, rows, prefix);
             return;
         }
         let header_style = self.theme.table_header;
