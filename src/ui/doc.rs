@@ -39,6 +39,7 @@ pub fn entry_lines(
     math: MathSettings,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
+    super::highlight::reset_budget();
     let mut r = Renderer {
         width: usize::from(width).max(1),
         math,
