@@ -127,9 +127,18 @@ pub struct Known<'a> {
 impl Notebook {
     pub fn load(source: &Source, known: &Known<'_>) -> Result<Notebook, ContentErrors> {
         let files = source.files().map_err(|e| ContentErrors(vec![e]))?;
+        Notebook::from_files(&files, known)
+    }
+
+    /// Loads already-read files (what [`Notebook::load`] does after reading a
+    /// source; also the entry point for fuzzing, with no folder involved).
+    pub fn from_files(
+        files: &[source::File],
+        known: &Known<'_>,
+    ) -> Result<Notebook, ContentErrors> {
         let mut errors = Vec::new();
         let mut problems = Vec::new();
-        for file in &files {
+        for file in files {
             match parse_file(&file.name, &file.bytes, known) {
                 Ok(p) => problems.push(p),
                 Err(mut es) => errors.append(&mut es),

@@ -6,6 +6,7 @@ pub mod compute;
 pub mod contain;
 pub mod content;
 pub mod headless;
+pub mod invariants;
 pub mod layout;
 pub mod math;
 pub mod panels;

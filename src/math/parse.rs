@@ -787,11 +787,13 @@ fn scripts(base: Node, sub: Option<Node>, sup: Option<Node>, place: Place) -> No
 }
 
 fn atom(c: Content<'_>, ctx: Ctx) -> Result<Atom, String> {
-    // Control characters would corrupt the terminal: shown as U+FFFD.
+    // Control and bidi characters would corrupt the terminal or reorder the
+    // line: shown as U+FFFD, one column, before layout measures anything.
+    let unsafe_char = crate::content::sanitize::is_unsafe;
     let mk = |text: String, class: Class, font: Font| Atom {
-        text: if text.chars().any(char::is_control) {
+        text: if text.chars().any(unsafe_char) {
             text.chars()
-                .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                .map(|c| if unsafe_char(c) { '\u{FFFD}' } else { c })
                 .collect()
         } else {
             text

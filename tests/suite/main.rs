@@ -28,6 +28,7 @@ mod panel_rnn2d;
 mod panel_seqnorm;
 mod panel_state;
 mod panel_widen;
+mod hostile;
 mod pty;
 mod sizes;
 mod snapshots;
