@@ -160,7 +160,10 @@ pub fn compute_params(which: usize, args: &[String]) {
     };
     for bad in ["NaN", "inf"] {
         assert!(
-            !report.text.split(|c: char| !c.is_alphanumeric()).any(|w| w == bad),
+            !report
+                .text
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w == bad),
             "{} {args:?}: `{bad}` in the report:\n{}",
             computation.name,
             report.text
@@ -176,9 +179,7 @@ pub fn compute_params(which: usize, args: &[String]) {
 /// NaN and infinity become null in JSON; a number series never holds one.
 fn null_in_array(v: &serde_json::Value) -> bool {
     match v {
-        serde_json::Value::Array(items) => items
-            .iter()
-            .any(|i| i.is_null() || null_in_array(i)),
+        serde_json::Value::Array(items) => items.iter().any(|i| i.is_null() || null_in_array(i)),
         serde_json::Value::Object(map) => map.values().any(null_in_array),
         _ => false,
     }

@@ -210,6 +210,9 @@ mod tests {
         let caught = crate::contain::contained(|| panic!("parser bug"));
         let still_active = ACTIVE.swap(false, Ordering::SeqCst);
         assert_eq!(caught.unwrap_err(), "parser bug");
-        assert!(still_active, "the hook restored the terminal for a caught panic");
+        assert!(
+            still_active,
+            "the hook restored the terminal for a caught panic"
+        );
     }
 }

@@ -710,8 +710,16 @@ impl Solution {
         if gap.is_finite() {
             return format!("{:.0}%", 100.0 * gap);
         }
-        let largest = self.stop.grads.dh.iter().fold(0.0, |m: f64, v| m.max(v.abs()));
-        format!("all of it: the exact one is 0, the stop-gradient one reaches {}", sci(largest))
+        let largest = self
+            .stop
+            .grads
+            .dh
+            .iter()
+            .fold(0.0, |m: f64, v| m.max(v.abs()));
+        format!(
+            "all of it: the exact one is 0, the stop-gradient one reaches {}",
+            sci(largest)
+        )
     }
 }
 

@@ -832,11 +832,18 @@ pub fn train(setup: &Setup, wide: &Widened, steps: usize, lr: f64, relu0: f64) -
         let ng = backward(&nv, &nf, t, relu0);
         // Stop both runs (their series stay aligned by step) at the first step
         // either cannot continue from, and keep the weights of the step before.
-        let blown = [("widened", f.loss, &g.weights), ("narrow", nf.loss, &ng.weights)]
-            .into_iter()
-            .find(|(_, loss, grads)| diverged(*loss, grads));
+        let blown = [
+            ("widened", f.loss, &g.weights),
+            ("narrow", nf.loss, &ng.weights),
+        ]
+        .into_iter()
+        .find(|(_, loss, grads)| diverged(*loss, grads));
         if let Some((network, loss, _)) = blown {
-            out.diverged = Some(Divergence { step, network, loss });
+            out.diverged = Some(Divergence {
+                step,
+                network,
+                loss,
+            });
             break;
         }
         let moved: Vec<Array2<f64>> = ws.iter().zip(&init).map(|(w, i)| w - i).collect();
@@ -989,7 +996,8 @@ impl Experiment {
         }
         let last = tr.loss.len().saturating_sub(1);
         // A run that diverged at step 0 recorded nothing.
-        let at = |v: &[f64], i: usize, f: fn(f64) -> String| v.get(i).map_or("—".into(), |x| f(*x));
+        let at =
+            |v: &[f64], i: usize, f: fn(f64) -> String| v.get(i).map_or("—".into(), |x| f(*x));
         let _ = writeln!(
             out,
             "\nSGD, {} steps, lr {}: loss {} → {} (narrow network: {} → {})",

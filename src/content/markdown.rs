@@ -395,7 +395,9 @@ impl Builder<'_> {
                 Event::DisplayMath(t) => out.push(Inline::DisplayMath(visible(&t, 0).into_owned())),
                 Event::SoftBreak => out.push(Inline::SoftBreak),
                 Event::HardBreak => out.push(Inline::HardBreak),
-                Event::FootnoteReference(r) => out.push(Inline::Text(format!("[{}]", visible(&r, 0)), style)),
+                Event::FootnoteReference(r) => {
+                    out.push(Inline::Text(format!("[{}]", visible(&r, 0)), style))
+                }
                 Event::TaskListMarker(done) => out.push(Inline::Text(
                     if done { "[x] " } else { "[ ] " }.into(),
                     style,

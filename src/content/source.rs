@@ -67,7 +67,7 @@ fn read_dir(dir: &std::path::Path) -> Result<Vec<File>, ContentError> {
         let path = entry
             .map_err(|e| ContentError::new(&shown, None, format!("cannot list folder: {e}")))?
             .path();
-        if !path.extension().is_some_and(|e| e == "md") {
+        if path.extension().is_none_or(|e| e != "md") {
             continue;
         }
         // A folder with read but no execute permission lists its names but

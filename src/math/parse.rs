@@ -92,7 +92,13 @@ pub fn parse(latex: &str) -> Result<Node, String> {
 fn normalise_for_parser(latex: &str) -> Result<String, String> {
     let mut out: String = latex
         .chars()
-        .map(|c| if c.is_whitespace() && !c.is_ascii() { ' ' } else { c })
+        .map(|c| {
+            if c.is_whitespace() && !c.is_ascii() {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let mut from = 0;
     while let Some(at) = out[from..].find("\\char").map(|i| i + from) {
@@ -987,8 +993,16 @@ mod tests {
         assert!(parse("\\char").is_err());
         assert!(parse("\\char 65").is_ok());
         assert!(parse("a\\\\char").is_ok(), "a row break, then the letters");
-        for space in ['\u{a0}', '\u{3000}', '\u{2003}', '\u{2029}', '\u{2028}', '\u{85}'] {
-            for cmd in ["\\kern1em", "\\hspace{1em}", "\\kern 2pt", "\\mkern3mu", "\\char65"] {
+        for space in [
+            '\u{a0}', '\u{3000}', '\u{2003}', '\u{2029}', '\u{2028}', '\u{85}',
+        ] {
+            for cmd in [
+                "\\kern1em",
+                "\\hspace{1em}",
+                "\\kern 2pt",
+                "\\mkern3mu",
+                "\\char65",
+            ] {
                 let src = format!("{cmd}{space}x");
                 let _ = parse(&src);
             }

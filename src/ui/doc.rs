@@ -52,7 +52,10 @@ pub fn entry_lines(
             r.blocks(&problem.statement, &Prefix::none());
             if !problem.parts.is_empty() {
                 r.gap();
-                r.prose(&[("Parts (press n for the next):", theme.dim)], &Prefix::none());
+                r.prose(
+                    &[("Parts (press n for the next):", theme.dim)],
+                    &Prefix::none(),
+                );
                 for part in &problem.parts {
                     let id = Span::styled(format!("  {:<4}", part.id), theme.accent);
                     let pad = Span::raw(" ".repeat(id.width()));
@@ -410,7 +413,12 @@ impl Renderer<'_> {
 
     /// A table too wide for any box: every row as `header: value` lines, rows
     /// separated by a blank line. Nothing is lost and nothing overflows.
-    fn stacked_table(&mut self, header: &[Vec<Inline>], rows: &[Vec<Vec<Inline>>], prefix: &Prefix) {
+    fn stacked_table(
+        &mut self,
+        header: &[Vec<Inline>],
+        rows: &[Vec<Vec<Inline>>],
+        prefix: &Prefix,
+    ) {
         let bar = Span::styled("┆ ", self.theme.border);
         for (r, row) in rows.iter().enumerate() {
             let p = if r == 0 {

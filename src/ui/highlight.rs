@@ -180,10 +180,18 @@ mod tests {
         assert!(lines.iter().flatten().all(|(_, s)| *s == Style::new()));
         // A small block still fits; once the budget is spent it does not.
         let small = "fn small() {}";
-        assert!(highlight(small, "rust")[0].iter().any(|(_, s)| s.fg.is_some()));
+        assert!(
+            highlight(small, "rust")[0]
+                .iter()
+                .any(|(_, s)| s.fg.is_some())
+        );
         spend(HIGHLIGHT_BUDGET);
         let other = "fn other() {}";
-        assert!(highlight(other, "rust")[0].iter().all(|(_, s)| *s == Style::new()));
+        assert!(
+            highlight(other, "rust")[0]
+                .iter()
+                .all(|(_, s)| *s == Style::new())
+        );
         reset_budget();
     }
 

@@ -51,7 +51,10 @@ fn out(o: &Output) -> String {
 
 fn assert_clean(text: &str) {
     for (i, line) in text.lines().enumerate() {
-        assert!(!line.chars().any(is_unsafe), "line {i} carries a raw control: {line:?}");
+        assert!(
+            !line.chars().any(is_unsafe),
+            "line {i} carries a raw control: {line:?}"
+        );
     }
 }
 
@@ -61,11 +64,25 @@ fn assert_clean(text: &str) {
 /// source or render, and `render` of content holding them works.
 #[test]
 fn math_that_panicked_the_parser() {
-    for latex in ["\\charé", "\\kern1em\u{a0}x", "\\kern1em\u{3000}x", "\\kern1em\u{2003}x", "\\kern1em\u{2029}x"] {
+    for latex in [
+        "\\charé",
+        "\\kern1em\u{a0}x",
+        "\\kern1em\u{3000}x",
+        "\\kern1em\u{2003}x",
+        "\\kern1em\u{2029}x",
+    ] {
         let o = nnbook(&["math", "--", latex]);
-        assert!(matches!(o.status.code(), Some(0 | 2)), "{latex:?}: {}", out(&o));
+        assert!(
+            matches!(o.status.code(), Some(0 | 2)),
+            "{latex:?}: {}",
+            out(&o)
+        );
         let o = nnbook(&["math", "--display", "--", latex]);
-        assert!(matches!(o.status.code(), Some(0 | 2)), "{latex:?}: {}", out(&o));
+        assert!(
+            matches!(o.status.code(), Some(0 | 2)),
+            "{latex:?}: {}",
+            out(&o)
+        );
         invariants::latex(latex, 40);
     }
     let body = "Inline $\\charé$ and $\\kern1em\u{a0}x$.\n\n$$\\kern1em\u{3000}x$$\n";
@@ -79,7 +96,9 @@ fn math_that_panicked_the_parser() {
 #[test]
 fn deep_nesting_is_a_content_error() {
     let quotes = one_part_file(&format!("{}x", "> ".repeat(20_000)));
-    let lists: String = (0..2_000).map(|i| format!("{}- a\n", "  ".repeat(i))).collect();
+    let lists: String = (0..2_000)
+        .map(|i| format!("{}- a\n", "  ".repeat(i)))
+        .collect();
     let lists = one_part_file(&lists);
     for (tag, file) in [("quotes", quotes), ("lists", lists)] {
         let dir = Folder::new(tag, &[("p.md", &file)]);
@@ -106,7 +125,16 @@ fn info_strings_links_and_ids_are_sanitised() {
                 ### Sub {#id\u{202e}x}\n\ntext\u{202e}more \u{2066}iso\u{2069} \u{200f}m\n";
     let dir = Folder::new("info", &[("p.md", &one_part_file(body))]);
     for color in [false, true] {
-        let mut args = vec!["render", "--full", "--part", "1a", "--width", "60", "--content", dir.path()];
+        let mut args = vec![
+            "render",
+            "--full",
+            "--part",
+            "1a",
+            "--width",
+            "60",
+            "--content",
+            dir.path(),
+        ];
         if color {
             args.push("--color");
         }
@@ -134,7 +162,9 @@ fn strip_sgr(s: &str) -> String {
         let after = &rest[i + 2..];
         let end = after.find('m').map_or(after.len(), |e| e + 1);
         assert!(
-            after[..end.saturating_sub(1)].chars().all(|c| c.is_ascii_digit() || c == ';'),
+            after[..end.saturating_sub(1)]
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == ';'),
             "an escape other than SGR: {:?}",
             &rest[i..(i + 2 + end).min(rest.len())]
         );
@@ -167,14 +197,20 @@ fn error_messages_quote_content_escaped() {
             "+++\nproblem = 3\ntitle = \"T\"\npoints = 1\n[[parts]]\nid = \"3\\u001b[2Ja\"\ntitle = \"A\"\npoints = 1\n+++\n".to_string(),
         ),
     ];
-    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     let dir = Folder::new("errors", &refs);
     let o = nnbook(&["check", "--content", dir.path()]);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_clean(&err);
     for line in err.lines() {
-        assert!(line.starts_with("nnbook: ") || line.contains(".md"), "a split message: {line:?}");
+        assert!(
+            line.starts_with("nnbook: ") || line.contains(".md"),
+            "a split message: {line:?}"
+        );
     }
     assert!(err.contains("unknown panel"), "{err}");
     assert!(err.contains("b.md"), "{err}");
@@ -186,7 +222,9 @@ fn error_messages_quote_content_escaped() {
 /// Bidi controls passed through to `math` (and everything else).
 #[test]
 fn bidi_controls_are_visible_in_math() {
-    for c in ['\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{61c}'] {
+    for c in [
+        '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{61c}',
+    ] {
         let latex = format!("a{c}b + \\text{{x{c}y}}");
         let o = nnbook(&["math", "--", &latex]);
         let shown = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -203,18 +241,41 @@ fn bidi_controls_are_visible_in_math() {
 fn render_full_keeps_every_line_within_the_width() {
     let table: String = format!(
         "| {} |\n|{}\n| {} |\n",
-        (0..30).map(|i| format!("h{i}")).collect::<Vec<_>>().join(" | "),
+        (0..30)
+            .map(|i| format!("h{i}"))
+            .collect::<Vec<_>>()
+            .join(" | "),
         "--|".repeat(30),
-        (0..30).map(|i| format!("c{i}")).collect::<Vec<_>>().join(" | ")
+        (0..30)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
     );
     let deep = format!("{}deep text here\n\n", "> ".repeat(32));
-    let lists: String = (0..30).map(|i| format!("{}- item {i}\n", "  ".repeat(i))).collect();
+    let lists: String = (0..30)
+        .map(|i| format!("{}- item {i}\n", "  ".repeat(i)))
+        .collect();
     let body = format!("{table}\n{deep}{lists}");
-    let dir = Folder::new("width", &[("p.md", &one_part_file(&body).replace("### Solution\n\n", ""))]);
+    let dir = Folder::new(
+        "width",
+        &[(
+            "p.md",
+            &one_part_file(&body).replace("### Solution\n\n", ""),
+        )],
+    );
     for width in [1u16, 2, 5, 12, 30] {
         for part in ["p1", "1a"] {
             let w = width.to_string();
-            let o = nnbook(&["render", "--full", "--part", part, "--width", &w, "--content", dir.path()]);
+            let o = nnbook(&[
+                "render",
+                "--full",
+                "--part",
+                part,
+                "--width",
+                &w,
+                "--content",
+                dir.path(),
+            ]);
             assert!(o.status.success(), "{}", out(&o));
             let text = String::from_utf8_lossy(&o.stdout).into_owned();
             for line in text.lines() {
@@ -247,23 +308,46 @@ fn render_full_keeps_every_line_within_the_width() {
 /// below: its gradient check takes a minute in a debug build.)
 #[test]
 fn diverged_and_undefined_results_are_reported() {
-    let args: Vec<String> = ["k=8", "depth=4", "steps=30", "lr=1"].iter().map(|s| s.to_string()).collect();
+    let args: Vec<String> = ["k=8", "depth=4", "steps=30", "lr=1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     invariants::compute_params(2, &args);
     let o = nnbook(&["compute", "widen", "k=8", "depth=4", "steps=30", "lr=1"]);
     let text = out(&o);
     assert!(o.status.success(), "{text}");
-    assert!(text.contains("DIVERGED at step 3: the widened network"), "{text}");
+    assert!(
+        text.contains("DIVERGED at step 3: the widened network"),
+        "{text}"
+    );
     assert!(!text.contains("NaN"), "{text}");
     let json = String::from_utf8_lossy(
-        &nnbook(&["compute", "widen", "--json", "k=8", "depth=4", "steps=30", "lr=1"]).stdout,
+        &nnbook(&[
+            "compute", "widen", "--json", "k=8", "depth=4", "steps=30", "lr=1",
+        ])
+        .stdout,
     )
     .into_owned();
     let v: serde_json::Value = serde_json::from_str(&json).expect("json");
-    assert_eq!(v["training"]["diverged"]["step"], 3, "{}", v["training"]["diverged"]);
+    assert_eq!(
+        v["training"]["diverged"]["step"], 3,
+        "{}",
+        v["training"]["diverged"]
+    );
     assert_eq!(v["training"]["loss"].as_array().map(Vec::len), Some(3));
-    let args: Vec<String> = ["t=1", "v0=0", "eps=1e-12", "alpha=cumulative"].iter().map(|s| s.to_string()).collect();
+    let args: Vec<String> = ["t=1", "v0=0", "eps=1e-12", "alpha=cumulative"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     invariants::compute_params(3, &args);
-    let o = nnbook(&["compute", "seqnorm", "t=1", "v0=0", "eps=1e-12", "alpha=cumulative"]);
+    let o = nnbook(&[
+        "compute",
+        "seqnorm",
+        "t=1",
+        "v0=0",
+        "eps=1e-12",
+        "alpha=cumulative",
+    ]);
     let text = out(&o);
     assert!(!text.contains("inf"), "{text}");
     assert!(text.contains("the exact one is 0"), "{text}");
@@ -292,7 +376,10 @@ fn the_tui_refuses_terminals_it_cannot_drive() {
         .expect("run");
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("TERM=dumb") && err.contains("nnbook render"), "{err}");
+    assert!(
+        err.contains("TERM=dumb") && err.contains("nnbook render"),
+        "{err}"
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_nnbook"))
         .env("TERM", "xterm")
         .stdin(Stdio::null())
@@ -300,7 +387,10 @@ fn the_tui_refuses_terminals_it_cannot_drive() {
         .expect("run");
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("not a terminal") && err.contains("nnbook render"), "{err}");
+    assert!(
+        err.contains("not a terminal") && err.contains("nnbook render"),
+        "{err}"
+    );
 }
 
 /// A folder with read but no execute permission said "no .md files".
@@ -327,19 +417,49 @@ fn an_unsearchable_folder_reports_the_permission_error() {
 // --------------------------------------------------------- linear cost ----
 
 /// Pathological bodies, each as a function of a repetition count.
-fn pathological() -> Vec<(&'static str, Box<dyn Fn(usize) -> String>)> {
+type Body = Box<dyn Fn(usize) -> String>;
+
+fn pathological() -> Vec<(&'static str, Body)> {
     vec![
-        ("nested quotes at the limit", Box::new(|n| format!("{}x y z\n\n", "> ".repeat(32)).repeat(n))),
+        (
+            "nested quotes at the limit",
+            Box::new(|n| format!("{}x y z\n\n", "> ".repeat(32)).repeat(n)),
+        ),
         (
             "nested lists at the limit",
-            Box::new(|n| (0..32).map(|i| format!("{}- item\n", "  ".repeat(i))).collect::<String>().repeat(n)),
+            Box::new(|n| {
+                (0..32)
+                    .map(|i| format!("{}- item\n", "  ".repeat(i)))
+                    .collect::<String>()
+                    .repeat(n)
+            }),
         ),
-        ("long formulas", Box::new(|n| format!("$${}$$\n\n", "\\frac{a}{b} + ".repeat(200)).repeat(n))),
-        ("huge table", Box::new(|n| format!("| a | b | c |\n|--|--|--|\n{}", "| 1 | 22 | 333 |\n".repeat(n)))),
-        ("wide table", Box::new(|n| format!("| {} |\n|{}\n", "h | ".repeat(n), "--|".repeat(n)))),
-        ("giant code block", Box::new(|n| format!("```rust\n{}```\n", "let x = vec![1, 2, 3];\n".repeat(n)))),
+        (
+            "long formulas",
+            Box::new(|n| format!("$${}$$\n\n", "\\frac{a}{b} + ".repeat(200)).repeat(n)),
+        ),
+        (
+            "huge table",
+            Box::new(|n| {
+                format!(
+                    "| a | b | c |\n|--|--|--|\n{}",
+                    "| 1 | 22 | 333 |\n".repeat(n)
+                )
+            }),
+        ),
+        (
+            "wide table",
+            Box::new(|n| format!("| {} |\n|{}\n", "h | ".repeat(n), "--|".repeat(n))),
+        ),
+        (
+            "giant code block",
+            Box::new(|n| format!("```rust\n{}```\n", "let x = vec![1, 2, 3];\n".repeat(n))),
+        ),
         ("one long word", Box::new(|n| "é".repeat(n))),
-        ("emphasis soup", Box::new(|n| "*a **b `c` d** e* ".repeat(n))),
+        (
+            "emphasis soup",
+            Box::new(|n| "*a **b `c` d** e* ".repeat(n)),
+        ),
     ]
 }
 
@@ -355,17 +475,26 @@ fn layout_cost_is_linear_in_the_input() {
             n *= 2;
         }
         let (small, large) = (one_part_file(&body(n)), one_part_file(&body(2 * n)));
-        for width in [40u16] {
-            let a: Work = invariants::markdown_layout(small.as_bytes(), width);
-            let b: Work = invariants::markdown_layout(large.as_bytes(), width);
-            assert!(a.lines > 0, "{name}: refused");
-            let ratio = b.memory() as f64 / a.memory() as f64;
-            assert!(ratio < 2.3, "{name} at {width}: doubling the input multiplied work by {ratio:.2}");
-            // About 100 KB in: under 50 MB out, i.e. under 500 bytes per input byte.
-            let per_byte = b.memory() as f64 / large.len() as f64;
-            eprintln!("{name} at {width}: {} KB in, {:.1} MB, {per_byte:.0} B/B, x{ratio:.2}", large.len() / 1000, b.memory() as f64 / 1e6);
-            assert!(per_byte < 500.0, "{name} at {width}: {per_byte:.0} bytes of layout per input byte");
-        }
+        let width = 40u16;
+        let a: Work = invariants::markdown_layout(small.as_bytes(), width);
+        let b: Work = invariants::markdown_layout(large.as_bytes(), width);
+        assert!(a.lines > 0, "{name}: refused");
+        let ratio = b.memory() as f64 / a.memory() as f64;
+        assert!(
+            ratio < 2.3,
+            "{name} at {width}: doubling the input multiplied work by {ratio:.2}"
+        );
+        // About 100 KB in: under 50 MB out, i.e. under 500 bytes per input byte.
+        let per_byte = b.memory() as f64 / large.len() as f64;
+        eprintln!(
+            "{name} at {width}: {} KB in, {:.1} MB, {per_byte:.0} B/B, x{ratio:.2}",
+            large.len() / 1000,
+            b.memory() as f64 / 1e6
+        );
+        assert!(
+            per_byte < 500.0,
+            "{name} at {width}: {per_byte:.0} bytes of layout per input byte"
+        );
     }
 }
 
@@ -433,11 +562,17 @@ proptest! {
 fn compute_parameters_at_their_extremes_give_finite_results() {
     let values = ["0", "1", "-1", "1e-12", "1e308", "-100", "NaN", "inf", "x"];
     let cheap: &[(&str, &[&str])] = &[
-        ("activations", &["steps=2", "depth=2", "width=4", "batch=8", "points=8"]),
+        (
+            "activations",
+            &["steps=2", "depth=2", "width=4", "batch=8", "points=8"],
+        ),
         ("widen", &["steps=3", "k=4", "depth=2"]),
     ];
     for (which, c) in nnbook::compute::registry().iter().enumerate() {
-        let base = cheap.iter().find(|(n, _)| *n == c.name).map_or(&[][..], |(_, b)| *b);
+        let base = cheap
+            .iter()
+            .find(|(n, _)| *n == c.name)
+            .map_or(&[][..], |(_, b)| *b);
         for p in c.params {
             for v in values {
                 let mut args: Vec<String> = base

@@ -160,7 +160,10 @@ fn a_panic_restores_the_terminal_and_reports() {
 fn signals_restore_the_terminal() {
     for (signal, code) in [("TERM", 143), ("HUP", 129), ("INT", 130), ("QUIT", 131)] {
         let out = run(Then::Signal(signal), false, None);
-        assert!(out.contains(&format!("EXIT={code}")), "SIG{signal}: {out:?}");
+        assert!(
+            out.contains(&format!("EXIT={code}")),
+            "SIG{signal}: {out:?}"
+        );
         assert_restored(&out);
     }
 }
@@ -189,6 +192,10 @@ fn a_huge_code_block_does_not_freeze_the_notebook() {
     std::fs::write(dir.join("p.md"), file).expect("write");
     let out = run(Then::Type(b"q"), false, Some(&dir));
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(out.contains("EXIT=0"), "{}", &out[out.len().saturating_sub(2000)..]);
+    assert!(
+        out.contains("EXIT=0"),
+        "{}",
+        &out[out.len().saturating_sub(2000)..]
+    );
     assert_restored(&out);
 }
