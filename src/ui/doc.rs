@@ -59,11 +59,13 @@ pub fn entry_lines(
                 for part in &problem.parts {
                     let id = Span::styled(format!("  {:<4}", part.id), theme.accent);
                     let pad = Span::raw(" ".repeat(id.width()));
-                    let points = format!("  [{} pts]", part.points);
-                    r.prose(
-                        &[(&part.title, Style::new()), (&points, theme.dim)],
-                        &Prefix::none().then(id, pad, r.width),
-                    );
+                    let mut t = Tokens::default();
+                    t.text(&part.title, Style::new());
+                    // Kept with the title's last word, two spaces and all.
+                    t.atom(&format!("  [{} pts]", part.points), theme.dim);
+                    let p = Prefix::none().then(id, pad, r.width);
+                    let lines = wrap(&t.finish(), r.width, &p.first, &p.rest);
+                    r.out.extend(lines);
                 }
             }
         }
@@ -103,8 +105,20 @@ pub fn fit_width(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> 
         let mut used = 0;
         for span in line.spans {
             let mut chunk = String::new();
+            let mut prev: Option<char> = None;
             for c in span.content.chars() {
-                let (c, cw) = match c.width().unwrap_or(0) {
+                // Measured as a string with the previous character, the way
+                // `Line::width` measures: `1` + VS16 is a two-column emoji.
+                let w = match prev {
+                    Some(p) => {
+                        let mut pair = String::from(p);
+                        pair.push(c);
+                        pair.width().saturating_sub(p.to_string().width())
+                    }
+                    None => c.width().unwrap_or(0),
+                };
+                prev = Some(c);
+                let (c, cw) = match w {
                     w if w > width => ('…', 1),
                     w => (c, w),
                 };

@@ -57,12 +57,16 @@ pub fn reset_budget() {
     BUDGET.with(|b| b.set(HIGHLIGHT_BUDGET));
 }
 
-/// Takes `bytes` from the budget if they fit.
+/// Takes `bytes` from the budget if they fit (a block too large to highlight
+/// leaves the budget to the blocks after it).
 fn spend(bytes: usize) -> bool {
     BUDGET.with(|b| {
         let left = b.get();
-        b.set(left.saturating_sub(bytes));
-        bytes <= left
+        let fits = bytes <= left;
+        if fits {
+            b.set(left - bytes);
+        }
+        fits
     })
 }
 
@@ -179,14 +183,14 @@ mod tests {
         let lines = highlight(&big, "rust");
         assert!(lines.iter().flatten().all(|(_, s)| *s == Style::new()));
         // A small block still fits; once the budget is spent it does not.
-        let small = "fn small() {}";
+        let small = "fn small() { let x = 1; }";
         assert!(
             highlight(small, "rust")[0]
                 .iter()
                 .any(|(_, s)| s.fg.is_some())
         );
-        spend(HIGHLIGHT_BUDGET);
-        let other = "fn other() {}";
+        BUDGET.with(|b| b.set(10));
+        let other = "fn other() { let y = 2; }";
         assert!(
             highlight(other, "rust")[0]
                 .iter()
