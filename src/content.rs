@@ -340,7 +340,8 @@ fn assemble(
         line: meta.problem.line,
         title: meta.title,
         points: meta.points,
-        file: name.to_string(),
+        // Shown by `check` and in the frame: escaped like any content.
+        file: sanitize::one_line(name).into_owned(),
         statement,
         parts,
     }

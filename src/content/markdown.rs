@@ -239,8 +239,8 @@ impl Builder<'_> {
             self.issues.push(ParseIssue {
                 line,
                 message: format!(
-                    "quotes and lists nested more than {MAX_NESTING} levels deep (the limit); \
-                     the deeper content is not shown"
+                    "quotes and lists nested more than {MAX_NESTING} levels deep (the limit \
+                     is {MAX_NESTING})"
                 ),
             });
             return;

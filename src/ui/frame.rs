@@ -36,7 +36,7 @@ fn scrub(buf: &mut Buffer, area: Rect) {
     for y in area.top()..area.bottom() {
         for x in area.left()..area.right() {
             let cell = &mut buf[(x, y)];
-            if cell.symbol().chars().any(is_unsafe) {
+            if cell.symbol().chars().any(|c| is_unsafe(c) || c == '\n') {
                 cell.set_symbol("\u{FFFD}");
             }
         }
