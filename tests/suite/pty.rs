@@ -23,13 +23,22 @@ enum Then<'a> {
 /// machine only makes it slower; a hang fails after a generous limit instead of
 /// blocking the suite.
 fn run(then: Then<'_>, panic: bool, content: Option<&Path>) -> String {
+    run_sized(then, panic, content, (100, 30))
+}
+
+fn run_sized(
+    then: Then<'_>,
+    panic: bool,
+    content: Option<&Path>,
+    (cols, rows): (u32, u32),
+) -> String {
     let bin = env!("CARGO_BIN_EXE_nnbook");
     let args = content.map_or(String::new(), |d| format!(" --content '{}'", d.display()));
     // `exec` so the PID printed is nnbook's. The trap keeps the shell alive when
     // Ctrl-C sends SIGINT to the whole foreground group, so it still reports.
     let script = format!(
-        "trap 'true' INT QUIT; stty cols 100 rows 30; sh -c 'echo PID=$$; exec {bin}{args}'; \
-         echo EXIT=$?; stty -a"
+        "trap 'true' INT QUIT; stty cols {cols} rows {rows}; \
+         sh -c 'echo PID=$$; exec {bin}{args}'; echo EXIT=$?; stty -a"
     );
     let mut cmd = Command::new("script");
     cmd.args(["-q", "-e", "-c", &script, "/dev/null"])
@@ -192,6 +201,23 @@ fn a_huge_code_block_does_not_freeze_the_notebook() {
     std::fs::write(dir.join("p.md"), file).expect("write");
     let out = run(Then::Type(b"q"), false, Some(&dir));
     let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.contains("EXIT=0"),
+        "{}",
+        &out[out.len().saturating_sub(2000)..]
+    );
+    assert_restored(&out);
+}
+
+/// A window of 65535 x 65535 made ratatui allocate two buffers of 4 billion
+/// cells and abort; the size is clamped, so the notebook draws and quits.
+#[test]
+fn an_absurd_window_size_is_clamped() {
+    let out = run_sized(Then::Type(b"q"), false, None, (65535, 65535));
+    assert!(
+        out.contains("rows 65535; columns 65535"),
+        "the pty took the size"
+    );
     assert!(
         out.contains("EXIT=0"),
         "{}",
