@@ -53,6 +53,7 @@ pub fn markdown_layout(file: &[u8], width: u16) -> Work {
     let known = Known {
         panels: &[],
         facts: &facts,
+        panel_state: crate::panels::check_state,
     };
     let files = [File {
         name: "fuzz.md".into(),

@@ -425,44 +425,6 @@ impl Renderer<'_> {
         }
     }
 
-    /// A table too wide for any box: every row as `header: value` lines, rows
-    /// separated by a blank line. Nothing is lost and nothing overflows.
-    fn stacked_table(
-        &mut self,
-        header: &[Vec<Inline>],
-        rows: &[Vec<Vec<Inline>>],
-        prefix: &Prefix,
-    ) {
-        let bar = Span::styled("┆ ", self.theme.border);
-        for (r, row) in rows.iter().enumerate() {
-            let p = if r == 0 {
-                prefix.clone()
-            } else {
-                self.out.push(Line::from(prefix.rest.clone()));
-                prefix.continued()
-            };
-            let p = p.then(bar.clone(), bar.clone(), self.width);
-            for (c, cell) in row.iter().enumerate() {
-                let mut t = Tokens::default();
-                if let Some(h) = header.get(c) {
-                    for inline in h {
-                        if let Inline::Text(text, _) | Inline::Code(text) = inline {
-                            t.text(text, self.theme.table_header);
-                        }
-                    }
-                    t.text(":", self.theme.table_header);
-                    t.space();
-                }
-                let mut cell_tokens = self.tokens(cell, self.theme.text).finish();
-                let mut tokens = t.finish();
-                tokens.append(&mut cell_tokens);
-                let q = if c == 0 { p.clone() } else { p.continued() };
-                let lines = wrap(&tokens, self.width, &q.first, &q.rest);
-                self.out.extend(lines);
-            }
-        }
-    }
-
     fn table(
         &mut self,
         align: &[Align],
@@ -475,12 +437,6 @@ impl Renderer<'_> {
             .max(header.len())
             .max(rows.iter().map(Vec::len).max().unwrap_or(0));
         if columns == 0 {
-            return;
-        }
-        // Narrower than its narrowest box (one column per cell plus borders):
-        // each row becomes a small stack of `header: value` lines instead.
-        if spans_width(&prefix.first) + 4 * columns + 1 > self.width {
-            self.stacked_table(header, rows, prefix);
             return;
         }
         let header_style = self.theme.table_header;
