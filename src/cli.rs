@@ -168,9 +168,15 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            // `search` finding nothing exits 1 silently, as grep does.
+            // `search` finding nothing exits 1 silently, as grep does. Each
+            // line escaped: a message may quote an argument or a name.
             if !f.message.is_empty() {
-                eprintln!("nnbook: {}", f.message);
+                let shown: Vec<_> = f
+                    .message
+                    .split('\n')
+                    .map(crate::content::sanitize::one_line)
+                    .collect();
+                eprintln!("nnbook: {}", shown.join("\n"));
             }
             ExitCode::from(f.code)
         }
@@ -203,7 +209,29 @@ fn run_math(args: &MathArgs, glyphs: Glyphs) -> Result<(), Failure> {
     }
 }
 
+/// Why the TUI cannot run here, if it cannot: it needs a terminal on stdin and
+/// stdout that understands cursor movement.
+fn tui_unavailable() -> Option<String> {
+    use std::io::IsTerminal;
+    let hint = "use `nnbook render` (add --full for a whole part) to print the notebook as text";
+    if std::env::var_os("TERM").is_some_and(|t| t == "dumb") {
+        return Some(format!(
+            "TERM=dumb: this terminal cannot show the interactive notebook; {hint}"
+        ));
+    }
+    if !std::io::stdout().is_terminal() {
+        return Some(format!("stdout is not a terminal; {hint}"));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Some(format!("stdin is not a terminal (no keys to read); {hint}"));
+    }
+    None
+}
+
 fn run_tui(source: &Source, math: MathSettings) -> Result<(), Failure> {
+    if let Some(reason) = tui_unavailable() {
+        return Err(Failure::bad_input(reason));
+    }
     let content_ok = crate::tui::run(source, math)?;
     if content_ok {
         Ok(())
@@ -214,7 +242,7 @@ fn run_tui(source: &Source, math: MathSettings) -> Result<(), Failure> {
             "the content in {} has errors; run `nnbook check{}` to list them",
             source.describe(),
             match source {
-                Source::Dir(d) => format!(" --content {}", d.display()),
+                Source::Dir(_) => format!(" --content {}", source.describe()),
                 Source::Embedded => String::new(),
             }
         )))
@@ -281,7 +309,7 @@ fn run_render(source: &Source, args: &RenderArgs, math: MathSettings) -> Result<
     let Some(entry) = notebook.find_entry(&args.part) else {
         return Err(Failure::bad_input(format!(
             "--part {}: no such part (known: {})",
-            args.part,
+            crate::content::sanitize::one_line(&args.part),
             notebook.entry_ids().join(", ")
         )));
     };
@@ -318,7 +346,12 @@ fn run_render(source: &Source, args: &RenderArgs, math: MathSettings) -> Result<
     let lines = ui::doc::entry_lines(&app.notebook, current, args.width, app.math, &app.theme);
     let mut text = headless::lines_to_text(&lines, args.color);
     if let Some(panel) = app.current_panel() {
-        text += &format!("\n── Live: {} ──\n", panel.title());
+        let header = ratatui::text::Line::from(format!("── Live: {} ──", panel.title()));
+        text.push('\n');
+        text += &headless::lines_to_text(
+            &ui::doc::fit_width(vec![header], usize::from(args.width)),
+            false,
+        );
         let height = panel.full_height(args.width);
         let drawn = headless::render_panel(panel, args.width, height, args.color);
         text += drawn.trim_end_matches('\n');

@@ -92,10 +92,13 @@ pub struct ContentError {
 
 impl ContentError {
     pub fn new(file: &str, line: Option<usize>, message: impl Into<String>) -> Self {
+        // Names and values quoted from content (ids, panel names, TOML keys,
+        // file names) are escaped and kept on one line, so an error can neither
+        // send escape sequences to stderr nor split the `file:line: message` form.
         ContentError {
-            file: file.to_string(),
+            file: sanitize::one_line(file).into_owned(),
             line,
-            message: message.into(),
+            message: sanitize::one_line(&message.into()).into_owned(),
         }
     }
 }
@@ -140,9 +143,18 @@ pub struct Known<'a> {
 impl Notebook {
     pub fn load(source: &Source, known: &Known<'_>) -> Result<Notebook, ContentErrors> {
         let files = source.files().map_err(|e| ContentErrors(vec![e]))?;
+        Notebook::from_files(&files, known)
+    }
+
+    /// Loads already-read files (what [`Notebook::load`] does after reading a
+    /// source; also the entry point for fuzzing, with no folder involved).
+    pub fn from_files(
+        files: &[source::File],
+        known: &Known<'_>,
+    ) -> Result<Notebook, ContentErrors> {
         let mut errors = Vec::new();
         let mut problems = Vec::new();
-        for file in &files {
+        for file in files {
             match parse_file(&file.name, &file.bytes, known) {
                 Ok(p) => problems.push(p),
                 Err(mut es) => errors.append(&mut es),
@@ -259,7 +271,12 @@ fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Ve
         errors.append(&mut es);
         body.to_string()
     });
-    let doc = markdown::parse(&body, body_line);
+    let (doc, issues) = markdown::parse_checked(&body, body_line);
+    errors.extend(
+        issues
+            .into_iter()
+            .map(|i| ContentError::new(name, Some(i.line), i.message)),
+    );
     let problem = assemble(name, meta, doc, &mut errors);
     if errors.is_empty() {
         Ok(problem)
@@ -339,7 +356,8 @@ fn assemble(
         line: meta.problem.line,
         title: meta.title,
         points: meta.points,
-        file: name.to_string(),
+        // Shown by `check` and in the frame: escaped like any content.
+        file: sanitize::one_line(name).into_owned(),
         statement,
         parts,
     }

@@ -49,7 +49,9 @@ pub fn lines_to_text(lines: &[Line<'_>], color: bool) -> String {
             if color {
                 out += &sgr(style);
             }
-            out += &span.content;
+            // Laid-out text was sanitised when parsed; this is the net for
+            // anything that reached a span another way.
+            out += &crate::content::sanitize::one_line(&span.content);
             if color {
                 out += "\x1b[0m";
             }
@@ -81,7 +83,7 @@ pub fn buffer_to_text(buf: &Buffer, color: bool) -> String {
                 line += "\x1b[0m";
                 line += &sgr(current);
             }
-            line += symbol;
+            line += &crate::content::sanitize::one_line(symbol);
         }
         if color {
             line += "\x1b[0m";

@@ -3,8 +3,10 @@
 pub mod app;
 pub mod cli;
 pub mod compute;
+pub mod contain;
 pub mod content;
 pub mod headless;
+pub mod invariants;
 pub mod layout;
 pub mod math;
 pub mod panels;

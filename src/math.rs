@@ -330,20 +330,18 @@ fn raw(latex: &str, reason: String) -> Rendered {
     let text = latex.split_whitespace().collect::<Vec<_>>().join(" ");
     Rendered {
         lines: vec![sanitize(vec![MathSpan::plain(text)])],
-        error: Some(reason),
+        // Reasons quote the source (`unknown command \foo`): one line, escaped.
+        error: Some(crate::content::sanitize::one_line(&reason).into_owned()),
         one_line: false,
     }
 }
 
-/// Replaces control characters (which would corrupt a terminal) with U+FFFD.
+/// Makes control and bidi characters visible (the content sanitiser's forms: `\char27`
+/// would otherwise put an ESC on the terminal).
 fn sanitize(mut line: Line) -> Line {
     for span in &mut line {
-        if span.text.chars().any(char::is_control) {
-            span.text = span
-                .text
-                .chars()
-                .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-                .collect();
+        if let std::borrow::Cow::Owned(clean) = crate::content::sanitize::visible(&span.text, 1) {
+            span.text = clean;
         }
     }
     line.retain(|s| !s.text.is_empty());

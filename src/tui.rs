@@ -50,7 +50,15 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
             // Handle everything already queued before drawing again, so a burst
             // of keys or wheel events costs one frame.
             loop {
-                let ev = event::read().context("reading input")?;
+                let ev = match event::read().context("reading input")? {
+                    // What the terminal says it measures is clamped like the
+                    // backend's size, so layout never works at 65535 columns.
+                    event::Event::Resize(w, h) => {
+                        let (w, h) = crate::terminal::clamp_size(w, h);
+                        event::Event::Resize(w, h)
+                    }
+                    ev => ev,
+                };
                 let ctx = KeyContext {
                     focus: app.focus,
                     overlay_open: app.overlay.is_some(),

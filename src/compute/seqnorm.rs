@@ -702,6 +702,26 @@ impl Solution {
     pub fn stop_grad_gap(&self) -> f64 {
         stop_grad_gap(&self.exact, &self.stop)
     }
+
+    /// How far the stop-gradient `∂L/∂H` is from the exact one, in words: a
+    /// percentage, or, when the exact gradient is exactly 0 (T = 1 with v_0 = 0:
+    /// Y = β whatever H is) and no relative difference exists, both sizes.
+    pub fn stop_grad_gap_text(&self) -> String {
+        let gap = self.stop_grad_gap();
+        if gap.is_finite() {
+            return format!("{:.0}%", 100.0 * gap);
+        }
+        let largest = self
+            .stop
+            .grads
+            .dh
+            .iter()
+            .fold(0.0, |m: f64, v| m.max(v.abs()));
+        format!(
+            "all of it: the exact one is 0, the stop-gradient one reaches {}",
+            sci(largest)
+        )
+    }
 }
 
 /// Largest |exact − stop-gradient| entry of `∂L/∂H`, relative to the largest
@@ -1038,7 +1058,9 @@ pub fn to_json(s: &Solution, mode: Mode) -> serde_json::Value {
             "grad_check_exact": checks_json(&s.exact_check),
             "backward_stop_grad": running_grads_json(&s.stop),
             "grad_check_stop_grad": checks_json(&s.stop_check),
-            "stop_grad_gap": s.stop_grad_gap(),
+            // Undefined (null, with the reason) when the exact gradient is 0.
+            "stop_grad_gap": s.stop_grad_gap().is_finite().then(|| s.stop_grad_gap()),
+            "stop_grad_gap_text": s.stop_grad_gap_text(),
         });
     }
     v
@@ -1108,9 +1130,9 @@ pub fn to_text(s: &Solution, mode: Mode) -> String {
         let _ = writeln!(out, "grad check exact: {}", verdict(&s.exact_check));
         let _ = writeln!(
             out,
-            "grad check stop-gradient: {} (not the layer's gradient; ∂L/∂H differs by {:.0}%)",
+            "grad check stop-gradient: {} (not the layer's gradient; ∂L/∂H differs by {})",
             verdict(&s.stop_check),
-            100.0 * s.stop_grad_gap()
+            s.stop_grad_gap_text()
         );
     }
     let c = &s.causality;

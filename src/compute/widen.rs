@@ -794,6 +794,30 @@ pub struct Training {
     /// Net2Net: max |row i − row K+i| of the final W(in); 0 means the copies
     /// are still identical (symmetry never broken).
     pub copy_weight_gap: f64,
+    /// Set when a run blew up (the learning rate is too large for these sizes);
+    /// training stopped there, so every recorded number is finite.
+    pub diverged: Option<Divergence>,
+}
+
+/// Where and why SGD was stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Divergence {
+    /// The step whose loss or gradient was not usable (no update was made from it).
+    pub step: usize,
+    /// "widened" or "narrow".
+    pub network: &'static str,
+    /// The loss at that step (it may be infinite or NaN; not in the series).
+    #[serde(skip)]
+    pub loss: f64,
+}
+
+/// A loss above this (or a non-finite loss or gradient) counts as diverged: the
+/// losses here start near 1-10, so this is far past any useful run, and well
+/// before the weights overflow f64.
+pub const DIVERGED_LOSS: f64 = 1e12;
+
+fn diverged(loss: f64, grads: &[Array2<f64>]) -> bool {
+    !(loss.is_finite() && loss <= DIVERGED_LOSS) || grads.iter().flatten().any(|g| !g.is_finite())
 }
 
 /// `steps` SGD steps with learning rate `lr` on the widened and on the narrow
@@ -814,24 +838,41 @@ pub fn train(setup: &Setup, wide: &Widened, steps: usize, lr: f64, relu0: f64) -
         narrow_loss: Vec::with_capacity(steps + 1),
         final_weights: Vec::new(),
         copy_weight_gap: 0.0,
+        diverged: None,
     };
     for step in 0..=steps {
         let v: Vec<_> = ws.iter().map(|w| w.view()).collect();
         let f = forward(&v, x, t);
         let g = backward(&v, &f, t, relu0);
+        let nv: Vec<_> = narrow.iter().map(|w| w.view()).collect();
+        let nf = forward(&nv, x, t);
+        let ng = backward(&nv, &nf, t, relu0);
+        // Stop both runs (their series stay aligned by step) at the first step
+        // either cannot continue from, and keep the weights of the step before.
+        let blown = [
+            ("widened", f.loss, &g.weights),
+            ("narrow", nf.loss, &ng.weights),
+        ]
+        .into_iter()
+        .find(|(_, loss, grads)| diverged(*loss, grads));
+        if let Some((network, loss, _)) = blown {
+            out.diverged = Some(Divergence {
+                step,
+                network,
+                loss,
+            });
+            break;
+        }
         let moved: Vec<Array2<f64>> = ws.iter().zip(&init).map(|(w, i)| w - i).collect();
         out.loss.push(f.loss);
         out.new_moved.push(new_norm(&moved, &wide.blocks));
         out.new_grad.push(new_norm(&g.weights, &wide.blocks));
         out.in_grad
             .push(role_norm(&g.weights, &wide.blocks, Role::OldToNew));
-        let nv: Vec<_> = narrow.iter().map(|w| w.view()).collect();
-        let nf = forward(&nv, x, t);
         out.narrow_loss.push(nf.loss);
         if step == steps {
             break;
         }
-        let ng = backward(&nv, &nf, t, relu0);
         for (w, g) in ws.iter_mut().zip(&g.weights) {
             w.scaled_add(-lr, g);
         }
@@ -971,22 +1012,43 @@ impl Experiment {
             }
         }
         let last = tr.loss.len().saturating_sub(1);
+        // A run that diverged at step 0 recorded nothing.
+        let at =
+            |v: &[f64], i: usize, f: fn(f64) -> String| v.get(i).map_or("—".into(), |x| f(*x));
         let _ = writeln!(
             out,
             "\nSGD, {} steps, lr {}: loss {} → {} (narrow network: {} → {})",
             tr.steps,
             tr.lr,
-            num(tr.loss[0]),
-            num(tr.loss[last]),
-            num(tr.narrow_loss[0]),
-            num(tr.narrow_loss[last])
+            at(&tr.loss, 0, num),
+            at(&tr.loss, last, num),
+            at(&tr.narrow_loss, 0, num),
+            at(&tr.narrow_loss, last, num)
         );
         let _ = writeln!(
             out,
             "new blocks moved ‖θ_new − θ_new(0)‖: {}; ‖∇θ_new‖ at the end: {}",
-            sci(tr.new_moved[last]),
-            sci(tr.new_grad[last])
+            at(&tr.new_moved, last, sci),
+            at(&tr.new_grad, last, sci)
         );
+        if let Some(d) = tr.diverged {
+            let value = if d.loss.is_finite() {
+                format!("reached {}", sci(d.loss))
+            } else {
+                "overflowed (no longer a finite number)".into()
+            };
+            let _ = writeln!(
+                out,
+                "DIVERGED at step {}: the {} network's loss {value} (limit {}); lr {} is too \
+                 large for these sizes, so SGD stopped there and the figures above are from \
+                 step {}",
+                d.step,
+                d.network,
+                sci(DIVERGED_LOSS),
+                tr.lr,
+                d.step.saturating_sub(1)
+            );
+        }
         let first_in = tr.in_grad.iter().position(|g| *g != 0.0);
         let _ = writeln!(
             out,
@@ -1060,6 +1122,13 @@ impl Experiment {
                 "narrow_loss": tr.narrow_loss,
                 "final_weights": nested_all(&tr.final_weights),
                 "copy_weight_gap": tr.copy_weight_gap,
+                "diverged": tr.diverged.map(|d| serde_json::json!({
+                    "step": d.step,
+                    "network": d.network,
+                    // JSON has no NaN or infinity: a non-finite loss is null.
+                    "loss": d.loss.is_finite().then_some(d.loss),
+                    "limit": DIVERGED_LOSS,
+                })),
             },
         })
     }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::ContentError;
-use super::sanitize::visible;
+use super::sanitize::one_line;
 
 /// A value and the 1-based file line it was written on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,7 +159,7 @@ fn parse(file: &str, toml_text: &str) -> Result<FrontMatter, ContentError> {
         }
         parts.push(PartMeta {
             id,
-            title: visible(&p.title, 0).into_owned(),
+            title: one_line(&p.title).into_owned(),
             points: p.points,
             panel: p.panel.map(locate),
             panel_state: p
@@ -171,7 +171,7 @@ fn parse(file: &str, toml_text: &str) -> Result<FrontMatter, ContentError> {
     }
     Ok(FrontMatter {
         problem,
-        title: visible(&raw.title, 0).into_owned(),
+        title: one_line(&raw.title).into_owned(),
         points: raw.points,
         parts,
     })

@@ -97,8 +97,30 @@ pub enum Block {
     },
 }
 
+/// Deepest nesting of block quotes and lists we build (a list item inside a
+/// quote inside a list is three levels). Beyond it a file is refused with an
+/// error naming the line, because the tree, its layout and even dropping it are
+/// recursive, and a 20 KB file of `>` would otherwise overflow the stack. At 32
+/// levels the prefixes alone fill 64 columns, far more than prose can use.
+pub const MAX_NESTING: usize = 32;
+
+/// A problem found while building the tree: the line and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseIssue {
+    pub line: usize,
+    pub message: String,
+}
+
 /// Parse a Markdown body whose first line is line `first_line` of its file.
+/// Content nested deeper than [`MAX_NESTING`] is left out; use
+/// [`parse_checked`] to learn where.
 pub fn parse(body: &str, first_line: usize) -> Vec<Block> {
+    parse_checked(body, first_line).0
+}
+
+/// [`parse`], and the places where the body broke a limit (a loader turns each
+/// into a content error).
+pub fn parse_checked(body: &str, first_line: usize) -> (Vec<Block>, Vec<ParseIssue>) {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_MATH
@@ -107,8 +129,11 @@ pub fn parse(body: &str, first_line: usize) -> Vec<Block> {
         events: Parser::new_ext(body, options).into_offset_iter().peekable(),
         newlines: body.match_indices('\n').map(|(i, _)| i).collect(),
         first_line,
+        depth: 0,
+        issues: Vec::new(),
     };
-    builder.blocks()
+    let blocks = builder.blocks();
+    (blocks, builder.issues)
 }
 
 /// The text of inlines without styling (for matching headings such as "Solution").
@@ -129,6 +154,9 @@ struct Builder<'a> {
     events: Peekable<OffsetIter<'a>>,
     newlines: Vec<usize>,
     first_line: usize,
+    /// Containers (quotes, lists, footnotes) open around the current block.
+    depth: usize,
+    issues: Vec<ParseIssue>,
 }
 
 fn is_inline_tag(tag: &Tag<'_>) -> bool {
@@ -204,6 +232,50 @@ impl Builder<'_> {
     }
 
     fn block(&mut self, tag: Tag<'_>, line: usize, out: &mut Vec<Block>) {
+        let container = !matches!(
+            tag,
+            Tag::Paragraph
+                | Tag::Heading { .. }
+                | Tag::CodeBlock(_)
+                | Tag::Table(_)
+                | Tag::HtmlBlock
+        );
+        if container && self.depth >= MAX_NESTING {
+            self.skip_container();
+            self.issues.push(ParseIssue {
+                line,
+                message: format!(
+                    "quotes and lists nested more than {MAX_NESTING} levels deep (the limit \
+                     is {MAX_NESTING})"
+                ),
+            });
+            return;
+        }
+        if container {
+            self.depth += 1;
+        }
+        self.block_inner(tag, line, out);
+        if container {
+            self.depth -= 1;
+        }
+    }
+
+    /// Consumes a container's events up to its end, without recursion.
+    fn skip_container(&mut self) {
+        let mut open = 1usize;
+        for (event, _) in self.events.by_ref() {
+            match event {
+                Event::Start(_) => open += 1,
+                Event::End(_) => open -= 1,
+                _ => {}
+            }
+            if open == 0 {
+                break;
+            }
+        }
+    }
+
+    fn block_inner(&mut self, tag: Tag<'_>, line: usize, out: &mut Vec<Block>) {
         match tag {
             Tag::Paragraph => {
                 let text = self.inlines(true);
@@ -214,7 +286,7 @@ impl Builder<'_> {
                 out.push(Block::Heading {
                     level: heading_level(level),
                     text,
-                    id: id.map(|s| s.to_string()),
+                    id: id.map(|s| visible(&s, 0).into_owned()),
                     line,
                 });
             }
@@ -228,8 +300,10 @@ impl Builder<'_> {
             }
             Tag::CodeBlock(kind) => {
                 let lang = match kind {
+                    // The info string is shown above the block: sanitised like
+                    // any text (entities such as `&#x1b;` are decoded by now).
                     CodeBlockKind::Fenced(info) => {
-                        info.split_whitespace().next().unwrap_or("").to_string()
+                        visible(info.split_whitespace().next().unwrap_or(""), 0).into_owned()
                     }
                     CodeBlockKind::Indented => String::new(),
                 };
@@ -331,7 +405,9 @@ impl Builder<'_> {
                 Event::DisplayMath(t) => out.push(Inline::DisplayMath(visible(&t, 0).into_owned())),
                 Event::SoftBreak => out.push(Inline::SoftBreak),
                 Event::HardBreak => out.push(Inline::HardBreak),
-                Event::FootnoteReference(r) => out.push(Inline::Text(format!("[{r}]"), style)),
+                Event::FootnoteReference(r) => {
+                    out.push(Inline::Text(format!("[{}]", visible(&r, 0)), style))
+                }
                 Event::TaskListMarker(done) => out.push(Inline::Text(
                     if done { "[x] " } else { "[ ] " }.into(),
                     style,

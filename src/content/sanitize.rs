@@ -1,32 +1,57 @@
 //! Content text never reaches the terminal raw: control characters (ESC, CSI,
-//! OSC, BEL, ...) are replaced by visible stand-ins, so a content file cannot
-//! move the cursor, change colours or set the window title.
+//! OSC, BEL, ...) and bidirectional-text controls are replaced by visible
+//! stand-ins, so a content file cannot move the cursor, change colours, set the
+//! window title or reorder what the reader sees.
+//!
+//! This is the one sanitiser: content is cleaned here when it is parsed, and the
+//! frame, `render --full`, `math` and every error message pass through it again
+//! on the way out (so text that reaches the screen some other way, such as an
+//! info string or a file name, is covered too).
 
 use std::borrow::Cow;
 
-/// Replace C0 controls (except newline), DEL and C1 controls by visible forms:
-/// U+2400-block control pictures (ESC shows as ␛) or `<U+XXXX>`. Tabs become
-/// `tab_width` spaces (0 keeps a single space).
+/// Replace C0 controls (except newline), DEL, C1 controls and bidi controls by
+/// visible forms: U+2400-block control pictures (ESC shows as ␛) or `<U+XXXX>`.
+/// Tabs become `tab_width` spaces (0 keeps a single space).
 pub fn visible(s: &str, tab_width: usize) -> Cow<'_, str> {
-    if !s.chars().any(needs_escape) {
+    escape(s, tab_width, false)
+}
+
+/// Like [`visible`] but for text that must stay on one line (error messages,
+/// names quoted in them, a code block's info string): a newline shows as `␤`.
+pub fn one_line(s: &str) -> Cow<'_, str> {
+    escape(s, 1, true)
+}
+
+/// Whether `c` must never reach the terminal as itself (newline aside).
+pub fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\n') || is_bidi_control(c)
+}
+
+/// Bidirectional formatting characters: embeddings and overrides (U+202A-U+202E),
+/// isolates (U+2066-U+2069), the marks U+200E/U+200F and the Arabic letter mark
+/// U+061C. Shown as `<U+XXXX>` so a reader sees them instead of their effect.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+fn escape(s: &str, tab_width: usize, newline: bool) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_unsafe(c) || (newline && c == '\n')) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
             '\t' => out.push_str(&" ".repeat(tab_width.max(1))),
+            '\n' if newline => out.push('\u{2424}'),
             '\n' => out.push('\n'),
             '\u{0}'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('?')),
             '\u{7f}' => out.push('\u{2421}'),
-            '\u{80}'..='\u{9f}' => out.push_str(&format!("<U+{:04X}>", c as u32)),
+            c if is_unsafe(c) => out.push_str(&format!("<U+{:04X}>", c as u32)),
             c => out.push(c),
         }
     }
     Cow::Owned(out)
-}
-
-fn needs_escape(c: char) -> bool {
-    (c.is_control() && c != '\n') || c == '\u{7f}'
 }
 
 #[cfg(test)]
@@ -43,5 +68,24 @@ mod tests {
         assert_eq!(visible("\u{9b}2J", 4), "<U+009B>2J");
         assert_eq!(visible("a\tb", 2), "a  b");
         assert!(!visible("x\x1by\r", 4).chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn bidi_controls_are_shown() {
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+        ] {
+            let s = format!("a{c}b");
+            let shown = visible(&s, 0);
+            assert_eq!(shown, format!("a<U+{:04X}>b", c as u32));
+            assert!(!shown.chars().any(is_unsafe));
+        }
+    }
+
+    #[test]
+    fn one_line_keeps_messages_on_one_line() {
+        assert_eq!(one_line("a\nb\x00c"), "a␤b␀c");
+        assert_eq!(visible("a\nb", 0), "a\nb");
     }
 }

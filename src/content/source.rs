@@ -31,7 +31,7 @@ impl Source {
     pub fn describe(&self) -> String {
         match self {
             Source::Embedded => "built-in content".into(),
-            Source::Dir(dir) => dir.display().to_string(),
+            Source::Dir(dir) => super::sanitize::one_line(&dir.display().to_string()).into_owned(),
         }
     }
 
@@ -62,10 +62,28 @@ fn read_dir(dir: &std::path::Path) -> Result<Vec<File>, ContentError> {
     }
     let entries = std::fs::read_dir(dir)
         .map_err(|e| ContentError::new(&shown, None, format!("cannot list folder: {e}")))?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file())
-        .collect();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| ContentError::new(&shown, None, format!("cannot list folder: {e}")))?
+            .path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        // A folder with read but no execute permission lists its names but
+        // cannot open them: say so, rather than "no .md files".
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => paths.push(path),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(ContentError::new(
+                    &path.display().to_string(),
+                    None,
+                    format!("cannot open: {e}"),
+                ));
+            }
+        }
+    }
     paths.sort();
     if paths.is_empty() {
         return Err(ContentError::new(

@@ -42,17 +42,24 @@ pub fn parse(latex: &str) -> Result<Node, String> {
     guard(latex)?;
     let source = preprocess(latex)?;
     guard(&source)?;
+    let source = normalise_for_parser(&source)?;
     let storage = Storage::new();
-    let mut events = Vec::new();
-    for item in Parser::new(&source, &storage) {
-        match item {
-            Ok(e) => events.push(e),
-            Err(e) => return Err(describe_error(&e.to_string())),
+    // pulldown-latex 0.8 can still panic on input we did not foresee; the panic is
+    // contained and the expression falls back to its source like any parse error.
+    let events = crate::contain::contained(|| {
+        let mut events = Vec::new();
+        for item in Parser::new(&source, &storage) {
+            match item {
+                Ok(e) => events.push(e),
+                Err(e) => return Err(describe_error(&e.to_string())),
+            }
+            if events.len() > MAX_EVENTS {
+                return Err("expression too large".into());
+            }
         }
-        if events.len() > MAX_EVENTS {
-            return Err("expression too large".into());
-        }
-    }
+        Ok(events)
+    })
+    .map_err(|_| "the LaTeX parser failed on this expression".to_string())??;
     let mut b = Builder {
         events,
         pos: 0,
@@ -70,6 +77,47 @@ pub fn parse(latex: &str) -> Result<Node, String> {
         .and_then(|r| r.into_iter().next())
         .unwrap_or_default();
     Ok(Node::Row(row))
+}
+
+/// Makes the source safe for pulldown-latex 0.8's lexer, which assumes some
+/// characters are one byte long and slices `&input[1..]` after them (a panic
+/// inside a multi-byte character):
+/// - after a dimension or number it skips "one optional space" tested with
+///   `char::is_whitespace`, so U+00A0, U+2003, U+3000, U+2029, ... panic. Every
+///   non-ASCII whitespace character becomes an ASCII space (math mode ignores
+///   spaces anyway);
+/// - `\char` reads its number's first character and skips one byte, so `\charé`
+///   panics: `\char` must be followed by a digit, `'`, `"` or `` ` `` (its three
+///   TeX forms), anything else is refused here.
+fn normalise_for_parser(latex: &str) -> Result<String, String> {
+    let mut out: String = latex
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() && !c.is_ascii() {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let mut from = 0;
+    while let Some(at) = out[from..].find("\\char").map(|i| i + from) {
+        let (name, after) = command_at(&out, at);
+        from = after;
+        // `\\char` is a row break followed by the letters "char".
+        let escaped = out[..at].chars().rev().take_while(|&c| c == '\\').count() % 2 == 1;
+        if name != "char" || escaped {
+            continue;
+        }
+        let next = out[after..].trim_start_matches(' ').chars().next();
+        if !next.is_some_and(|c| c.is_ascii_digit() || matches!(c, '\'' | '"' | '`')) {
+            return Err("\\char must be followed by a number".into());
+        }
+        // TeX skips spaces before the number; the lexer does not, so drop them.
+        let spaces = out[after..].len() - out[after..].trim_start_matches(' ').len();
+        out.replace_range(after..after + spaces, "");
+    }
+    Ok(out)
 }
 
 /// Rejects sources that are too long, or nested too deeply, for the parser and layouts.
@@ -745,15 +793,18 @@ fn scripts(base: Node, sub: Option<Node>, sup: Option<Node>, place: Place) -> No
 }
 
 fn atom(c: Content<'_>, ctx: Ctx) -> Result<Atom, String> {
-    // Control characters would corrupt the terminal: shown as U+FFFD. pulldown-latex
-    // hands back `\mu` as U+00B5 MICRO SIGN, which is not the Greek letter (fonts
-    // draw it differently, the ascii glyph set has no name for it): use U+03BC.
+    // Control and bidi characters would corrupt the terminal or reorder the
+    // line: shown as U+FFFD, one column, before layout measures anything.
+    // pulldown-latex hands back `\mu` as U+00B5 MICRO SIGN, which is not the
+    // Greek letter (fonts draw it differently, the ascii set has no name for
+    // it): use U+03BC.
+    let unsafe_char = crate::content::sanitize::is_unsafe;
     let mk = |text: String, class: Class, font: Font| Atom {
-        text: if text.chars().any(|c| c.is_control() || c == '\u{B5}') {
+        text: if text.chars().any(|c| unsafe_char(c) || c == '\u{B5}') {
             text.chars()
                 .map(|c| match c {
                     '\u{B5}' => '\u{3BC}',
-                    c if c.is_control() => '\u{FFFD}',
+                    c if unsafe_char(c) => '\u{FFFD}',
                     c => c,
                 })
                 .collect()
@@ -938,6 +989,32 @@ mod tests {
         let e = parse(r"\foo{x}").unwrap_err();
         assert!(!e.contains('\n'), "{e}");
         assert!(e.contains("\\foo"), "{e}");
+    }
+
+    /// pulldown-latex 0.8 panicked on these (slicing inside a multi-byte character
+    /// after `\char` and after a dimension's optional space); now each is either
+    /// rendered or refused with a reason, never a panic.
+    #[test]
+    fn multibyte_after_char_and_dimensions_never_panics() {
+        assert!(parse("\\charé").unwrap_err().contains("\\char"));
+        assert!(parse("\\char").is_err());
+        assert!(parse("\\char 65").is_ok());
+        assert!(parse("a\\\\char").is_ok(), "a row break, then the letters");
+        for space in [
+            '\u{a0}', '\u{3000}', '\u{2003}', '\u{2029}', '\u{2028}', '\u{85}',
+        ] {
+            for cmd in [
+                "\\kern1em",
+                "\\hspace{1em}",
+                "\\kern 2pt",
+                "\\mkern3mu",
+                "\\char65",
+            ] {
+                let src = format!("{cmd}{space}x");
+                let _ = parse(&src);
+            }
+        }
+        assert!(parse("\\kern1em\u{a0}x").is_ok());
     }
 
     #[test]

@@ -323,10 +323,10 @@ impl SeqNormPanel {
             c.put(y, x, &v, style);
         }
         let note = match self.backward {
-            Backward::StopGrad => format!(
-                "μ_t, v_t held constant: ∂H off {:.0}%",
-                100.0 * self.solution.stop_grad_gap()
-            ),
+            Backward::StopGrad => match self.solution.stop_grad_gap() {
+                g if g.is_finite() => format!("μ_t, v_t held constant: ∂H off {:.0}%", 100.0 * g),
+                _ => "μ_t, v_t held constant: exact ∂H is 0".into(),
+            },
             Backward::Exact => "backprop through μ_t, v_t over time".into(),
             Backward::Full => "batch-norm backward along time".into(),
         };

@@ -51,6 +51,7 @@ pub fn entry_layout(
     math: MathSettings,
     theme: &Theme,
 ) -> (Vec<Line<'static>>, Vec<usize>) {
+    super::highlight::reset_budget();
     let mut r = Renderer {
         width: usize::from(width).max(1),
         math,
@@ -64,16 +65,20 @@ pub fn entry_layout(
             r.blocks(&problem.statement, &Prefix::none());
             if !problem.parts.is_empty() {
                 r.gap();
-                r.line(vec![Span::styled(
-                    "Parts (press n for the next):",
-                    theme.dim,
-                )]);
+                r.prose(
+                    &[("Parts (press n for the next):", theme.dim)],
+                    &Prefix::none(),
+                );
                 for part in &problem.parts {
-                    r.line(vec![
-                        Span::styled(format!("  {:<4}", part.id), theme.accent),
-                        Span::raw(part.title.clone()),
-                        Span::styled(format!("  [{} pts]", part.points), theme.dim),
-                    ]);
+                    let id = Span::styled(format!("  {:<4}", part.id), theme.accent);
+                    let pad = Span::raw(" ".repeat(id.width()));
+                    let mut t = Tokens::default();
+                    t.text(&part.title, Style::new());
+                    // Kept with the title's last word, two spaces and all.
+                    t.atom(&format!("  [{} pts]", part.points), theme.dim);
+                    let p = Prefix::none().then(id, pad, r.width);
+                    let lines = wrap(&t.finish(), r.width, &p.first, &p.rest);
+                    r.out.extend(lines);
                 }
             }
         }
@@ -81,14 +86,71 @@ pub fn entry_layout(
             r.blocks(&part.body, &Prefix::none());
             if !part.has_solution {
                 r.gap();
-                r.line(vec![Span::styled(
-                    "▌ Solution: not yet written.",
-                    theme.not_written,
-                )]);
+                let bar = Span::styled("▌ ", theme.not_written);
+                r.prose(
+                    &[("Solution: not yet written.", theme.not_written)],
+                    &Prefix::none().then(bar.clone(), bar, r.width),
+                );
             }
         }
     }
-    (r.out, r.starts)
+    let starts = r.starts;
+    (fit_width(r.out, r.width), starts)
+}
+
+/// The width contract's safety net: every line at most `width` columns. Layout
+/// already wraps to the width; a line that is still wider (a prefix deeper than
+/// a tiny width, a wide character in a one-column pane) is split between
+/// characters, and a character wider than the whole width shows as `…`.
+pub fn fit_width(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(1);
+    if lines.iter().all(|l| l.width() <= width) {
+        return lines;
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        let style = line.style;
+        let mut current: Vec<Span<'static>> = Vec::new();
+        let mut used = 0;
+        for span in line.spans {
+            let mut chunk = String::new();
+            let mut prev: Option<char> = None;
+            for c in span.content.chars() {
+                // Measured as a string with the previous character, the way
+                // `Line::width` measures: `1` + VS16 is a two-column emoji.
+                let w = match prev {
+                    Some(p) => {
+                        let mut pair = String::from(p);
+                        pair.push(c);
+                        pair.width().saturating_sub(p.to_string().width())
+                    }
+                    None => c.width().unwrap_or(0),
+                };
+                prev = Some(c);
+                let (c, cw) = match w {
+                    w if w > width => ('…', 1),
+                    w => (c, w),
+                };
+                if used + cw > width {
+                    current.push(Span::styled(std::mem::take(&mut chunk), span.style));
+                    out.push(Line::from(std::mem::take(&mut current)).style(style));
+                    used = 0;
+                }
+                chunk.push(c);
+                used += cw;
+            }
+            if !chunk.is_empty() {
+                current.push(Span::styled(chunk, span.style));
+            }
+        }
+        out.push(Line::from(current).style(style));
+    }
+    out
 }
 
 #[derive(Clone)]
@@ -113,11 +175,20 @@ impl Prefix {
         }
     }
 
-    fn then(&self, first: Span<'static>, rest: Span<'static>) -> Self {
+    /// One more level of nesting. Prefixes take at most half of `width`: deeper
+    /// levels add no more indentation (the first line still gets its marker
+    /// while it fits), so text always keeps room and no line carries more than
+    /// `width / 2` columns of prefix however deep the nesting.
+    fn then(&self, first: Span<'static>, rest: Span<'static>, width: usize) -> Self {
+        let cap = width / 2;
         let mut f = self.first.clone();
-        f.push(first);
         let mut r = self.rest.clone();
-        r.push(rest);
+        if spans_width(&r) + rest.width() <= cap {
+            f.push(first);
+            r.push(rest);
+        } else if first.content != rest.content && spans_width(&f) + first.width() < width {
+            f.push(first);
+        }
         Prefix { first: f, rest: r }
     }
 }
@@ -190,21 +261,24 @@ impl Renderer<'_> {
                     } else {
                         prefix.continued()
                     };
-                    let item_prefix =
-                        p.then(Span::styled(marker, self.theme.accent), Span::raw(pad));
+                    let item_prefix = p.then(
+                        Span::styled(marker, self.theme.accent),
+                        Span::raw(pad),
+                        self.width,
+                    );
                     self.blocks_spaced(item, &item_prefix, false);
                 }
             }
             Block::Quote { blocks, .. } => {
                 let bar = Span::styled("│ ", self.theme.quote);
-                let p = prefix.then(bar.clone(), bar);
+                let p = prefix.then(bar.clone(), bar, self.width);
                 self.blocks(blocks, &p);
             }
             Block::Answer { blocks, .. } => {
                 // A heavy coloured bar and a bold label, so the answer stands out
                 // from quotes (thin bar) at a glance and in monochrome.
                 let bar = Span::styled("┃ ", self.theme.answer_bar);
-                let p = prefix.then(bar.clone(), bar);
+                let p = prefix.then(bar.clone(), bar, self.width);
                 let mut label = Tokens::default();
                 label.text("Answer", self.theme.answer_label);
                 let lines = wrap(&label.finish(), self.width, &p.first, &p.rest);
@@ -296,6 +370,16 @@ impl Renderer<'_> {
         style
     }
 
+    /// Fixed text of our own (not content), wrapped like prose.
+    fn prose(&mut self, runs: &[(&str, Style)], prefix: &Prefix) {
+        let mut t = Tokens::default();
+        for (text, style) in runs {
+            t.text(text, *style);
+        }
+        let lines = wrap(&t.finish(), self.width, &prefix.first, &prefix.rest);
+        self.out.extend(lines);
+    }
+
     fn inlines(&mut self, inlines: &[Inline], base: Style, prefix: &Prefix) {
         let tokens = self.tokens(inlines, base).finish();
         let lines = wrap(&tokens, self.width, &prefix.first, &prefix.rest);
@@ -304,7 +388,7 @@ impl Renderer<'_> {
 
     fn display_math(&mut self, latex: &str, prefix: &Prefix) {
         let indent = Span::raw("    ");
-        let p = prefix.then(indent.clone(), indent);
+        let p = prefix.then(indent.clone(), indent, self.width);
         let available = self.width.saturating_sub(spans_width(&p.first));
         let mut t = Tokens::default();
         if !self.math.rendered {
@@ -353,14 +437,14 @@ impl Renderer<'_> {
 
     fn code(&mut self, lang: &str, code: &str, prefix: &Prefix) {
         let bar = Span::styled("▎ ", self.theme.dim);
-        let p = prefix.then(bar.clone(), bar);
+        let p = prefix.then(bar.clone(), bar, self.width);
         if !lang.is_empty() {
             let mut spans = p.first.clone();
             spans.push(Span::styled(lang.to_string(), self.theme.dim));
             self.line(spans);
         }
         let cont = Span::styled("↪ ", self.theme.dim);
-        let wrapped = p.then(Span::raw(""), cont);
+        let wrapped = p.then(Span::raw(""), cont, self.width);
         for line in highlight(code, lang).iter() {
             let mut t = Tokens::default();
             for (text, style) in line {

@@ -24,6 +24,26 @@ pub fn draw_buffer(app: &App, area: Rect, buf: &mut Buffer) {
     if area.width == 0 || area.height == 0 {
         return;
     }
+    draw_contents(app, area, buf);
+    scrub(buf, area);
+}
+
+/// The last line of defence of the one sanitiser: no cell may hold a control or
+/// bidi character, whatever path its text took (content is sanitised when it is
+/// parsed, so this normally finds nothing).
+fn scrub(buf: &mut Buffer, area: Rect) {
+    use crate::content::sanitize::is_unsafe;
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let cell = &mut buf[(x, y)];
+            if cell.symbol().chars().any(|c| is_unsafe(c) || c == '\n') {
+                cell.set_symbol("\u{FFFD}");
+            }
+        }
+    }
+}
+
+fn draw_contents(app: &App, area: Rect, buf: &mut Buffer) {
     if let Some(errors) = &app.errors {
         error_view(app, errors, area, buf);
         return;

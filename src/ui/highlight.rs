@@ -42,8 +42,37 @@ fn cache() -> &'static Cache {
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
+/// Bytes of code syntect may highlight in one layout of a part (it runs on the
+/// UI thread, at a few MB/s: this keeps a layout within a frame or two). Code
+/// past the budget, and any block larger than it, is shown as plain text, so a
+/// 4 MiB code block cannot freeze the notebook.
+pub const HIGHLIGHT_BUDGET: usize = 64 * 1024;
+
+thread_local! {
+    static BUDGET: std::cell::Cell<usize> = const { std::cell::Cell::new(HIGHLIGHT_BUDGET) };
+}
+
+/// Starts a new layout: the whole [`HIGHLIGHT_BUDGET`] is available again.
+pub fn reset_budget() {
+    BUDGET.with(|b| b.set(HIGHLIGHT_BUDGET));
+}
+
+/// Takes `bytes` from the budget if they fit (a block too large to highlight
+/// leaves the budget to the blocks after it).
+fn spend(bytes: usize) -> bool {
+    BUDGET.with(|b| {
+        let left = b.get();
+        let fits = bytes <= left;
+        if fits {
+            b.set(left - bytes);
+        }
+        fits
+    })
+}
+
 /// Highlight `code` as `lang` (a fence tag such as `rust` or `python`). Unknown
-/// languages and `text` come back unstyled without loading any assets.
+/// languages and `text` come back unstyled without loading any assets, and so
+/// does code beyond this layout's [`HIGHLIGHT_BUDGET`].
 pub fn highlight(code: &str, lang: &str) -> Arc<Vec<HighlightedLine>> {
     let plain = || {
         Arc::new(
@@ -59,6 +88,9 @@ pub fn highlight(code: &str, lang: &str) -> Arc<Vec<HighlightedLine>> {
     if let Some(hit) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
         return hit;
     }
+    if !spend(code.len()) {
+        return plain();
+    }
     let assets = assets();
     let Some(syntax) = assets.syntaxes.find_syntax_by_token(lang) else {
         return plain();
@@ -66,7 +98,9 @@ pub fn highlight(code: &str, lang: &str) -> Arc<Vec<HighlightedLine>> {
     let mut highlighter = HighlightLines::new(syntax, &assets.theme);
     let mut lines = Vec::new();
     for line in LinesWithEndings::from(code) {
-        let Ok(runs) = highlighter.highlight_line(line, &assets.syntaxes) else {
+        // syntect's regexes on hostile input: a panic shows the block plain.
+        let runs = crate::contain::contained(|| highlighter.highlight_line(line, &assets.syntaxes));
+        let Ok(Ok(runs)) = runs else {
             return plain();
         };
         lines.push(
@@ -139,6 +173,30 @@ mod tests {
         assert_eq!(ansi_hue(40, 200, 40), Some(Color::Green));
         assert_eq!(ansi_hue(60, 60, 220), Some(Color::Blue));
         assert_eq!(ansi_hue(128, 128, 130), None);
+    }
+
+    #[test]
+    fn code_past_the_budget_is_plain() {
+        reset_budget();
+        let big = "fn main() { let x = 1; }\n".repeat(HIGHLIGHT_BUDGET / 25 + 1);
+        assert!(big.len() > HIGHLIGHT_BUDGET);
+        let lines = highlight(&big, "rust");
+        assert!(lines.iter().flatten().all(|(_, s)| *s == Style::new()));
+        // A small block still fits; once the budget is spent it does not.
+        let small = "fn small() { let x = 1; }";
+        assert!(
+            highlight(small, "rust")[0]
+                .iter()
+                .any(|(_, s)| s.fg.is_some())
+        );
+        BUDGET.with(|b| b.set(10));
+        let other = "fn other() { let y = 2; }";
+        assert!(
+            highlight(other, "rust")[0]
+                .iter()
+                .all(|(_, s)| *s == Style::new())
+        );
+        reset_budget();
     }
 
     #[test]

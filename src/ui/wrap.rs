@@ -28,7 +28,9 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn text(&mut self, text: &str, style: Style) {
-        for (i, chunk) in text.split(' ').enumerate() {
+        // A newline inside a run (math source, a code span) reflows as a space:
+        // a span must never carry one to the terminal.
+        for (i, chunk) in text.split([' ', '\n']).enumerate() {
             if i > 0 {
                 self.space();
             }

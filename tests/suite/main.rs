@@ -14,6 +14,7 @@ mod common;
 mod content_keys;
 mod derivation_math;
 mod frame_styles;
+mod hostile;
 mod math_golden;
 mod math_props;
 mod p1_content;

@@ -1,22 +1,48 @@
-//! The real binary under a pseudo-terminal: after q, Ctrl-C and a panic the
-//! terminal is back in cooked mode with the alternate screen and mouse capture
-//! switched off. Uses util-linux `script` for the PTY (part of every Debian and
-//! most Linux base systems), so the test needs nothing installed.
+//! The real binary under a pseudo-terminal: after q, Ctrl-C, a panic, each of
+//! the signals that end a process and a stray bracketed-paste marker, the
+//! terminal is back in cooked mode, on the main screen, with the cursor shown
+//! and mouse capture switched off. Uses util-linux `script` for the PTY (part
+//! of every Debian and most Linux base systems), so the test needs nothing
+//! installed.
 
 use std::io::{Read, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Run nnbook in a PTY, wait until it has drawn its first frame, type `keys`,
-/// and return everything the terminal received (including what `stty -a` says
-/// afterwards). Waits on output, not on the clock, so a slow machine only makes
-/// it slower; a hang fails after a generous limit instead of blocking the suite.
-fn session(keys: &[u8], panic: bool) -> String {
+/// What to do once the first frame is drawn.
+enum Then<'a> {
+    Type(&'a [u8]),
+    Signal(&'a str),
+}
+
+/// Run nnbook in a PTY, wait until it has drawn its first frame, then type keys
+/// or send it a signal, and return everything the terminal received (including
+/// what `stty -a` says afterwards). Waits on output, not on the clock, so a slow
+/// machine only makes it slower; a hang fails after a generous limit instead of
+/// blocking the suite.
+fn run(then: Then<'_>, panic: bool, content: Option<&Path>) -> String {
+    run_sized(then, panic, content, (100, 30))
+}
+
+fn run_sized(
+    then: Then<'_>,
+    panic: bool,
+    content: Option<&Path>,
+    (cols, rows): (u32, u32),
+) -> String {
     let bin = env!("CARGO_BIN_EXE_nnbook");
-    let script = format!("stty cols 100 rows 30; {bin}; echo EXIT=$?; stty -a");
+    let args = content.map_or(String::new(), |d| format!(" --content '{}'", d.display()));
+    // `exec` so the PID printed is nnbook's. The trap keeps the shell alive when
+    // Ctrl-C sends SIGINT to the whole foreground group, so it still reports.
+    let script = format!(
+        "trap 'true' INT QUIT; stty cols {cols} rows {rows}; \
+         sh -c 'echo PID=$$; exec {bin}{args}'; echo EXIT=$?; stty -a"
+    );
     let mut cmd = Command::new("script");
     cmd.args(["-q", "-e", "-c", &script, "/dev/null"])
+        .env("TERM", "xterm-256color")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -44,16 +70,37 @@ fn session(keys: &[u8], panic: bool) -> String {
     let text = || String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
     let drawn = wait_until(|| text().contains("Contents") || text().contains("EXIT="));
     assert!(drawn, "no frame within the limit: {:?}", text());
-    let _ = stdin.write_all(keys);
-    let _ = stdin.flush();
+    match then {
+        Then::Type(keys) => {
+            let _ = stdin.write_all(keys);
+            let _ = stdin.flush();
+        }
+        Then::Signal(signal) => {
+            let out = text();
+            let pid = out
+                .split("PID=")
+                .nth(1)
+                .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+                .expect("the script prints nnbook's PID");
+            let status = Command::new("kill")
+                .args([&format!("-{signal}"), pid])
+                .status()
+                .expect("kill");
+            assert!(status.success(), "kill -{signal} {pid}");
+        }
+    }
     let exited = wait_until(|| matches!(child.try_wait(), Ok(Some(_))));
     if !exited {
         let _ = child.kill();
     }
     drop(stdin);
     let _ = reader.join();
-    assert!(exited, "nnbook did not exit after {keys:?}: {:?}", text());
+    assert!(exited, "nnbook did not exit: {:?}", text());
     text()
+}
+
+fn session(keys: &[u8], panic: bool) -> String {
+    run(Then::Type(keys), panic, None)
 }
 
 fn wait_until(mut done: impl FnMut() -> bool) -> bool {
@@ -62,7 +109,7 @@ fn wait_until(mut done: impl FnMut() -> bool) -> bool {
         if done() {
             return true;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
     false
 }
@@ -74,17 +121,19 @@ fn assert_restored(out: &str) {
         out.contains("\x1b[?1049h"),
         "entered the alternate screen: {out:?}"
     );
-    assert!(out.contains("\x1b[?1049l"), "left the alternate screen");
-    assert!(out.contains("\x1b[?1000l"), "mouse capture off");
+    let after = out.rsplit("\x1b[?1049h").next().unwrap_or("");
+    assert!(after.contains("\x1b[?1049l"), "left the alternate screen");
+    assert!(after.contains("\x1b[?1000l"), "mouse capture off");
+    assert!(after.contains("\x1b[?25h"), "cursor shown");
     let stty = out.rsplit("EXIT=").next().unwrap_or("");
-    assert!(
-        stty.contains(" icanon") && !stty.contains("-icanon"),
-        "cooked mode again: {stty}"
-    );
-    assert!(
-        stty.contains(" echo ") || stty.contains(" echo\r"),
-        "echo back on: {stty}"
-    );
+    let words: Vec<&str> = stty.split_whitespace().collect();
+    for flag in ["icanon", "echo", "isig"] {
+        assert!(
+            words.contains(&flag) && !words.contains(&format!("-{flag}").as_str()),
+            "{flag} back on: {stty}"
+        );
+    }
+    assert!(stty.contains("susp = ^Z"), "suspend key back: {stty}");
 }
 
 #[test]
@@ -94,10 +143,12 @@ fn quit_with_q_restores_the_terminal() {
     assert_restored(&out);
 }
 
+/// Ctrl-C is the terminal's interrupt key even in raw mode, so it quits like
+/// SIGINT: restored, exit status 130.
 #[test]
 fn ctrl_c_restores_the_terminal() {
     let out = session(b"\x03", false);
-    assert!(out.contains("EXIT=0"), "{out:?}");
+    assert!(out.contains("EXIT=130"), "{out:?}");
     assert_restored(&out);
 }
 
@@ -108,6 +159,69 @@ fn a_panic_restores_the_terminal_and_reports() {
     assert!(
         out.contains("NNBOOK_TEST_PANIC"),
         "the panic message is shown: {out:?}"
+    );
+    assert_restored(&out);
+}
+
+/// Each signal that ends a process: the terminal is restored and the exit
+/// status is the conventional 128 + signal number.
+#[test]
+fn signals_restore_the_terminal() {
+    for (signal, code) in [("TERM", 143), ("HUP", 129), ("INT", 130), ("QUIT", 131)] {
+        let out = run(Then::Signal(signal), false, None);
+        assert!(
+            out.contains(&format!("EXIT={code}")),
+            "SIG{signal}: {out:?}"
+        );
+        assert_restored(&out);
+    }
+}
+
+/// A lone `ESC[200~` (start of a bracketed paste) makes crossterm hold every
+/// later byte until `ESC[201~`, so q is swallowed; Ctrl-C still quits because
+/// the terminal driver turns it into SIGINT before crossterm sees it.
+#[test]
+fn a_stray_paste_marker_cannot_lock_the_reader_out() {
+    let out = session(b"\x1b[200~q\x1b\x03", false);
+    assert!(out.contains("EXIT=130"), "{out:?}");
+    assert_restored(&out);
+}
+
+/// A 4 MiB Rust code block (the budget leaves it plain) and q is answered.
+#[test]
+fn a_huge_code_block_does_not_freeze_the_notebook() {
+    let dir = std::env::temp_dir().join(format!("nnbook-pty-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let line = "    let v: Vec<u32> = (0..10).map(|i| i * 2).collect(); // c\n";
+    let code = line.repeat((4 * 1024 * 1024 - 400) / line.len());
+    let file = format!(
+        "+++\nproblem = 1\ntitle = \"T\"\npoints = 1\n[[parts]]\nid = \"1a\"\ntitle = \"A\"\n\
+         points = 1\n+++\n# Big\n\n```rust\n{code}```\n\n## A {{#1a}}\n\ntext\n"
+    );
+    std::fs::write(dir.join("p.md"), file).expect("write");
+    let out = run(Then::Type(b"q"), false, Some(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.contains("EXIT=0"),
+        "{}",
+        &out[out.len().saturating_sub(2000)..]
+    );
+    assert_restored(&out);
+}
+
+/// A window of 65535 x 65535 made ratatui allocate two buffers of 4 billion
+/// cells and abort; the size is clamped, so the notebook draws and quits.
+#[test]
+fn an_absurd_window_size_is_clamped() {
+    let out = run_sized(Then::Type(b"q"), false, None, (65535, 65535));
+    assert!(
+        out.contains("rows 65535; columns 65535"),
+        "the pty took the size"
+    );
+    assert!(
+        out.contains("EXIT=0"),
+        "{}",
+        &out[out.len().saturating_sub(2000)..]
     );
     assert_restored(&out);
 }
