@@ -125,7 +125,13 @@ pub fn run(
 /// cheap (well under a millisecond per module): it runs on every start.
 pub type Facts = std::collections::BTreeMap<String, String>;
 
-pub fn facts() -> Facts {
+/// Every figure the content may quote, as the compute code produces them now.
+/// Some take tens of milliseconds (the 1(b) autograd count, Problem 2's seed
+/// spread, Problem 3's trained widening), so start-up reads [`facts`] instead:
+/// the same figures, written by this function into `src/compute/facts.json`
+/// and checked against it by the test suite on every run
+/// (`NNBOOK_UPDATE_FACTS=1 cargo test facts_file` rewrites it).
+pub fn computed_facts() -> Facts {
     let mut facts = Facts::new();
     layer_table::facts(&mut facts);
     activations::facts(&mut facts);
@@ -135,6 +141,20 @@ pub fn facts() -> Facts {
     rnn2d::facts(&mut facts);
     facts
 }
+
+/// The figures of [`computed_facts`] as last written to `facts.json`: what
+/// the loader fills `{{key}}` from, in microseconds rather than the tens of
+/// milliseconds computing them takes. The suite fails if the file and the
+/// code disagree, so the text can never quote a figure the code no longer
+/// produces.
+pub fn facts() -> Facts {
+    static FILE: std::sync::OnceLock<Facts> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| serde_json::from_str(FACTS_FILE).unwrap_or_default())
+        .clone()
+}
+
+/// `src/compute/facts.json`, written by the facts test from [`computed_facts`].
+pub const FACTS_FILE: &str = include_str!("compute/facts.json");
 
 /// A progress sink that never cancels, for callers with nobody to report to.
 pub fn no_progress(_: Progress) -> ControlFlow<()> {

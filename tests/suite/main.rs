@@ -13,6 +13,7 @@ mod cli_widen;
 mod common;
 mod content_keys;
 mod derivation_math;
+mod facts_file;
 mod frame_styles;
 mod hostile;
 mod math_golden;
