@@ -21,10 +21,18 @@ pub const KIND: PanelKind = PanelKind {
     name: "rnn2d",
     summary: "Problem 6: step through the 2D RNN module forwards and backwards",
     create: || Box::new(Rnn2dPanel::new()),
-    states: &[StateKey {
-        key: "mode",
-        values: StateValues::OneOf(&["forward", "backward", "receptive-field"]),
-    }],
+    states: &[
+        StateKey {
+            key: "mode",
+            values: StateValues::OneOf(&["forward", "backward", "receptive-field"]),
+        },
+        // Steps done in the trace of `mode` (clamped to its length); keys are
+        // applied in name order, so `mode` is set first.
+        StateKey {
+            key: "step",
+            values: StateValues::Int { min: 0, max: 10_000 },
+        },
+    ],
 };
 
 /// Bounds on the panel's sizes: the grid fits 40 columns and the gradient check
@@ -355,10 +363,20 @@ impl Panel for Rnn2dPanel {
             Mode::Backward => "backward",
             Mode::Receptive => "receptive-field",
         };
-        (key == "mode").then(|| mode.to_string())
+        match key {
+            "mode" => Some(mode.to_string()),
+            "step" => Some(self.position().0.to_string()),
+            _ => None,
+        }
     }
 
     fn apply_state(&mut self, key: &str, value: &str) {
+        if key == "step" {
+            if let Ok(step) = value.parse::<usize>() {
+                self.set_position(step);
+            }
+            return;
+        }
         let mode = match (key, value) {
             ("mode", "forward") => Mode::Forward,
             ("mode", "backward") => Mode::Backward,

@@ -118,3 +118,16 @@ fn the_full_layer_never_shows_the_running_gradient() {
         );
     }
 }
+
+/// 6(b) opens in the middle of the backward trace, where B is done and the
+/// gradient has started into A, so the panel shows the point without a key.
+#[test]
+fn the_backward_part_opens_mid_trace() {
+    let nb = crate::common::embedded_notebook();
+    let entry = nb.find_entry("6b").unwrap();
+    let part = nb.part(nb.entries[entry]).unwrap();
+    let p = nnbook::panels::create_in("rnn2d", &part.panel_state).unwrap();
+    assert_eq!(p.state_value("mode").as_deref(), Some("backward"));
+    let step: usize = p.state_value("step").unwrap().parse().unwrap();
+    assert!(step > 0, "not at the start of the trace");
+}
