@@ -11,6 +11,7 @@ pub mod batched;
 pub mod flops;
 pub mod module;
 pub mod receptive;
+pub mod tanh;
 pub mod trace;
 
 use ndarray::{Array2, Array3, ArrayView1, ArrayViewMut1, Axis};
