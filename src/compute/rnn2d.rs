@@ -11,7 +11,6 @@ pub mod batched;
 pub mod flops;
 pub mod module;
 pub mod receptive;
-pub mod tanh;
 pub mod trace;
 
 use ndarray::{Array2, Array3, ArrayView1, ArrayViewMut1, Axis};

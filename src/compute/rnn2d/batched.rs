@@ -9,7 +9,7 @@
 //! rounding):
 //! - forward: P = U W_inᵀ for every cell, written straight into the output;
 //!   then per step h_t = tanh(P_t + h_{t−1} W_hhᵀ), the product accumulated into
-//!   P_t in place and tanh applied to it there (no per-step buffers);
+//!   P_t and tanh applied to it in place (two step buffers for the whole scan);
 //! - backward: per step only da_t = (dh_out_t + dh_next) ⊙ (1 − h_t²) and
 //!   dh_next = da_t W_hh; then dW_hh = DAᵀ H_prev, dW_in = DAᵀ U and
 //!   dU = DA W_in over all cells.
@@ -22,7 +22,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis, Slice, Zip};
 
-use super::tanh::{tanh, tanh_in_place};
+use super::module::tanh;
 use super::{Forward, Grads, Image, Mat, Weights};
 
 /// Which axis a scan runs along: RNN A along each row (time = j), RNN B along
@@ -116,19 +116,6 @@ pub fn backward(x: &Image, w: &Weights, fwd: &Forward, g: &Image) -> Grads {
     }
 }
 
-/// tanh of every entry, through the vectorised slice loop where rows are contiguous.
-fn tanh_2d(mut m: ArrayViewMut2<'_, f64>) {
-    if let Some(s) = m.as_slice_mut() {
-        return tanh_in_place(s);
-    }
-    for mut row in m.rows_mut() {
-        match row.as_slice_mut() {
-            Some(s) => tanh_in_place(s),
-            None => row.mapv_inplace(tanh),
-        }
-    }
-}
-
 /// h_t = tanh(W_in u_t + W_hh h_{t−1}) along `along` for every batch row, zero
 /// initial state; `u` and `out` in standard layout, `out` zeros.
 fn scan(u: &Image, w_hh: &Mat, w_in: &Mat, out: &mut Image, along: Along) {
@@ -136,16 +123,23 @@ fn scan(u: &Image, w_hh: &Mat, w_in: &Mat, out: &mut Image, along: Along) {
         return;
     }
     general_mat_mul(1.0, &cells(u), &w_in.t(), 0.0, &mut cells_mut(out));
+    // Each step works in a contiguous batch × C buffer: the output's step
+    // slices of RNN A are rows 32 KiB apart at C = W = 64, which all fall in
+    // the same cache sets.
     let mut o = along.view_mut(out);
+    let (batch, time, c) = o.dim();
+    let mut prev = Array2::<f64>::zeros((batch, c));
+    let mut cur = Array2::<f64>::zeros((batch, c));
     let w_hh_t = w_hh.t();
-    for t in 0..o.len_of(Axis(1)) {
-        let (before, mut from_t) = o.view_mut().split_at(Axis(1), t);
-        let mut cur = from_t.index_axis_mut(Axis(1), 0);
+    for t in 0..time {
+        let mut o_t = o.index_axis_mut(Axis(1), t);
+        cur.assign(&o_t);
         if t > 0 {
-            let prev = before.index_axis(Axis(1), t - 1);
             general_mat_mul(1.0, &prev, &w_hh_t, 1.0, &mut cur);
         }
-        tanh_2d(cur);
+        cur.mapv_inplace(tanh);
+        o_t.assign(&cur);
+        std::mem::swap(&mut prev, &mut cur);
     }
 }
 
@@ -169,9 +163,10 @@ fn scan_backward(
         let (hv, gv) = (along.view(h), along.view(dh_out));
         let mut dav = along.view_mut(&mut da);
         let (batch, time, _) = hv.dim();
+        // contiguous step buffers, as in [`scan`]
         let mut dh_next = Array2::<f64>::zeros((batch, c));
+        let mut da_t = Array2::<f64>::zeros((batch, c));
         for t in (0..time).rev() {
-            let mut da_t = dav.index_axis_mut(Axis(1), t);
             Zip::from(&mut da_t)
                 .and(gv.index_axis(Axis(1), t))
                 .and(&dh_next)
@@ -180,6 +175,7 @@ fn scan_backward(
             if t > 0 {
                 general_mat_mul(1.0, &da_t, w_hh, 0.0, &mut dh_next);
             }
+            dav.index_axis_mut(Axis(1), t).assign(&da_t);
         }
     }
     // h_{t−1} beside every da_t: H shifted one step along the scan, zero at t = 0.
