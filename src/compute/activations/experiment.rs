@@ -324,9 +324,7 @@ pub fn run(
             .collect();
         drop(tx);
         // ends when the last worker drops its sender
-        let mut done = 0;
-        for act in rx {
-            done += 1;
+        for (act, done) in rx.into_iter().zip(1..) {
             if cancelled.load(Ordering::Relaxed) {
                 continue;
             }
