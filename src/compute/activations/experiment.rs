@@ -9,6 +9,8 @@
 //! averages are involved.
 
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use ndarray::{Array, Array1, Array2, ArrayView2, Axis, Dimension, Zip};
 use serde::Serialize;
@@ -277,6 +279,13 @@ pub struct Experiment {
 
 /// Train the same initial network once per activation. Progress counts steps
 /// over all five runs; a `Break` from `progress` stops with `Cancelled`.
+///
+/// The five runs share nothing but the initial network and the data (each has
+/// its own copy of the net, its own Adam moments and its own mini-batch
+/// sampler, seeded the same), so they run on their own threads and give the
+/// same numbers as one after another. `progress` is called on this thread only:
+/// the workers send a message after every step, and a `Break` raises a flag
+/// every worker reads before its next step.
 pub fn run(
     config: ExperimentConfig,
     progress: &mut ProgressFn<'_>,
@@ -285,22 +294,58 @@ pub fn run(
     let mut rng = rng::seeded(config.seed);
     let net0 = Net::init(&mut rng, 2, &config);
     let total = (ALL.len() * config.steps) as u64;
-    let mut runs = Vec::with_capacity(ALL.len());
-    for (k, &act) in ALL.iter().enumerate() {
-        let done_before = (k * config.steps) as u64;
-        let label = act.name(config.shift);
-        let mut report = |step: usize| {
-            progress(Progress {
-                done: done_before + step as u64,
-                total,
-                label: format!("training {label}"),
-            })
-        };
-        if report(0).is_break() {
-            return Err(ComputeError::Cancelled);
-        }
-        runs.push(train_one(&net0, &data, act, &config, &mut report)?);
+    let first = Progress {
+        done: 0,
+        total,
+        label: format!("training {} activations", ALL.len()),
+    };
+    if progress(first).is_break() {
+        return Err(ComputeError::Cancelled);
     }
+    let cancelled = AtomicBool::new(false);
+    let results: Vec<Result<ActRun, ComputeError>> = std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<Act>();
+        let workers: Vec<_> = ALL
+            .iter()
+            .map(|&act| {
+                let tx = tx.clone();
+                let (net0, data, config, cancelled) = (&net0, &data, &config, &cancelled);
+                scope.spawn(move || {
+                    train_one(net0, data, act, config, &mut |_step| {
+                        if cancelled.load(Ordering::Relaxed) {
+                            return ControlFlow::Break(());
+                        }
+                        // the receiver lives until every worker is done
+                        let _ = tx.send(act);
+                        ControlFlow::Continue(())
+                    })
+                })
+            })
+            .collect();
+        drop(tx);
+        // ends when the last worker drops its sender
+        for (act, done) in rx.into_iter().zip(1..) {
+            if cancelled.load(Ordering::Relaxed) {
+                continue;
+            }
+            let p = Progress {
+                done,
+                total,
+                label: format!("training {}", act.name(config.shift)),
+            };
+            if progress(p).is_break() {
+                cancelled.store(true, Ordering::Relaxed);
+            }
+        }
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    if cancelled.load(Ordering::Relaxed) {
+        return Err(ComputeError::Cancelled);
+    }
+    let runs = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(Experiment {
         config,
         data,
@@ -600,6 +645,36 @@ mod tests {
             assert!(r.grad_norm_by_depth.iter().all(|&g| g > 0.0), "{r:?}");
             assert!(r.beta_max_change > 0.0);
         }
+    }
+
+    #[test]
+    fn threads_give_the_numbers_of_one_run_after_another() {
+        let c = small();
+        let e = run(c, &mut crate::compute::no_progress).unwrap();
+        let data = spirals::generate(c.spirals, c.seed);
+        let net0 = Net::init(&mut rng::seeded(c.seed), 2, &c);
+        assert_eq!(e.runs.len(), ALL.len());
+        for (r, &act) in e.runs.iter().zip(&ALL) {
+            let alone = train_one(&net0, &data, act, &c, &mut |_| ControlFlow::Continue(()));
+            let alone = alone.unwrap();
+            assert_eq!(r.act, act);
+            // every float bit for bit (Debug prints the shortest round-trip form)
+            assert_eq!(format!("{r:?}"), format!("{alone:?}"));
+        }
+    }
+
+    #[test]
+    fn progress_counts_every_step_once_up_to_the_total() {
+        let mut seen = Vec::new();
+        run(small(), &mut |p| {
+            seen.push((p.done, p.total));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let total = (ALL.len() * small().steps) as u64;
+        let done: Vec<u64> = seen.iter().map(|&(d, _)| d).collect();
+        assert_eq!(done, (0..=total).collect::<Vec<_>>());
+        assert!(seen.iter().all(|&(_, t)| t == total));
     }
 
     #[test]
