@@ -30,7 +30,10 @@ pub const KIND: PanelKind = PanelKind {
         // applied in name order, so `mode` is set first.
         StateKey {
             key: "step",
-            values: StateValues::Int { min: 0, max: 10_000 },
+            values: StateValues::Int {
+                min: 0,
+                max: 10_000,
+            },
         },
     ],
 };
