@@ -331,6 +331,18 @@ impl ActivationsPanel {
             let (l, r) = split(area.width);
             self.draw_left(Rect::new(area.x, area.y, l, area.height), buf, ctx);
             self.draw_right(Rect::new(area.x + l + 1, area.y, r, area.height), buf, ctx);
+        } else if self.outcome.is_some() {
+            // One column: once the experiment has results they come first, so
+            // they are on screen without scrolling; the statistics follow.
+            let rh = self.right_height(area.width).min(area.height);
+            self.draw_right(Rect::new(area.x, area.y, area.width, rh), buf, ctx);
+            let rest = Rect::new(
+                area.x,
+                area.y + rh,
+                area.width,
+                area.height.saturating_sub(rh),
+            );
+            self.draw_left(rest, buf, ctx);
         } else {
             let lh = self.left_height(area.width).min(area.height);
             self.draw_left(Rect::new(area.x, area.y, area.width, lh), buf, ctx);

@@ -244,3 +244,17 @@ fn experiment_results_fit_every_width() {
         );
     }
 }
+
+/// Once the experiment has run, its results are on the first screen of the
+/// panel (no scrolling), at the one-column widths the layout gives it.
+#[test]
+fn experiment_results_show_without_scrolling() {
+    let p = with_experiment();
+    for w in [46u16, 60, 80] {
+        let text = draw(&p, w, 30, None);
+        assert!(
+            text.contains("deep stack:") && text.contains("training loss"),
+            "{w} columns:\n{text}"
+        );
+    }
+}
