@@ -152,3 +152,26 @@ pub fn embedded_app(area: Rect) -> nnbook::app::App {
         area,
     )
 }
+
+/// The solution sections of a content file as the number checks read them:
+/// the `**References.**` paragraphs dropped (their years are not results) and
+/// every `{{figure}}` replaced by ` T `, so what is left was typed by hand.
+pub fn typed_solution_text(content: &str) -> String {
+    let solutions: String = content
+        .split("### Solution")
+        .skip(1)
+        .map(|s| s.split("\n## ").next().unwrap_or(""))
+        .flat_map(|s| s.split("\n\n"))
+        .filter(|para| !para.starts_with("**References.**"))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let mut stripped = String::new();
+    let mut rest = solutions.as_str();
+    while let Some(start) = rest.find("{{") {
+        stripped += &rest[..start];
+        let end = rest[start..].find("}}").expect("a template closes");
+        stripped.push_str(" T ");
+        rest = &rest[start + end + 2..];
+    }
+    stripped + rest
+}

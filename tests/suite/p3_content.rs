@@ -356,25 +356,7 @@ fn first_step_makes_the_outgoing_blocks_non_zero() {
 /// decimal number and no number of three or more digits.
 #[test]
 fn no_typed_results() {
-    let text = content();
-    let solutions: String = text
-        .split("### Solution")
-        .skip(1)
-        .map(|s| s.split("\n## ").next().unwrap_or(""))
-        // Publication years in the references are not results.
-        .flat_map(|s| s.split("\n\n"))
-        .filter(|para| !para.starts_with("**References.**"))
-        .collect::<Vec<_>>()
-        .join("\n\n");
-    let mut stripped = String::new();
-    let mut rest = solutions.as_str();
-    while let Some(start) = rest.find("{{") {
-        stripped += &rest[..start];
-        let end = rest[start..].find("}}").unwrap();
-        stripped.push_str(" T ");
-        rest = &rest[start + end + 2..];
-    }
-    stripped += rest;
+    let stripped = common::typed_solution_text(&content());
     let bytes = stripped.as_bytes();
     let mut i = 0;
     while i < bytes.len() {

@@ -394,15 +394,9 @@ fn pseudocode_follows_the_code() {
 /// more digits.
 #[test]
 fn no_typed_results() {
-    let text = content();
-    let solutions: String = text
-        .split("### Solution")
-        .skip(1)
-        .map(|s| s.split("\n## ").next().unwrap_or(""))
-        .collect();
-    let prose: String = solutions.split("```").step_by(2).collect();
-    // Citations carry years; nothing else may.
-    let mut prose = prose;
+    let solutions = common::typed_solution_text(&content());
+    // Code blocks are not prose; citations carry years, nothing else may.
+    let mut prose: String = solutions.split("```").step_by(2).collect();
     for cite in [
         "Griewank 1992",
         "Griewank & Walther 2000",
@@ -411,17 +405,8 @@ fn no_typed_results() {
     ] {
         prose = prose.replace(cite, "CITATION");
     }
-    let mut stripped = String::new();
-    let mut rest = prose.as_str();
-    while let Some(start) = rest.find("{{") {
-        stripped += &rest[..start];
-        let end = rest[start..].find("}}").unwrap();
-        stripped.push_str(" T ");
-        rest = &rest[start + end + 2..];
-    }
-    stripped += rest;
     let mut run = String::new();
-    for ch in stripped.chars().chain([' ']) {
+    for ch in prose.chars().chain([' ']) {
         if ch.is_ascii_digit() || (ch == ',' && !run.is_empty()) {
             run.push(ch);
         } else {
