@@ -12,6 +12,7 @@ pub mod experiment;
 pub mod functions;
 pub mod spirals;
 pub mod stats;
+pub mod trace;
 
 use ndarray::Array2;
 use serde_json::{Value, json};

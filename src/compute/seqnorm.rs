@@ -22,6 +22,8 @@
 //! ([`check_all`]); the stop-gradient backward is *not* the gradient of the
 //! layer, and the check measures by how much.
 
+pub mod trace;
+
 use std::fmt::Write as _;
 
 use ndarray::{Array1, Array2, ArrayView1, Axis};
