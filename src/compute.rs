@@ -14,6 +14,7 @@ pub mod params;
 pub mod rng;
 pub mod rnn2d;
 pub mod seqnorm;
+pub mod trace;
 pub mod widen;
 
 use std::fmt;

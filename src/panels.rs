@@ -11,6 +11,7 @@ pub mod canvas;
 pub mod layer_table;
 pub mod rnn2d;
 pub mod seqnorm;
+pub mod stepper;
 pub mod widen;
 
 use std::any::Any;

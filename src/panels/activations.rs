@@ -19,6 +19,7 @@ use ratatui::widgets::{
     Axis, Bar, BarChart, BarGroup, Chart, Dataset, GraphType, Paragraph, Widget, Wrap,
 };
 
+use super::stepper::Stepper;
 use super::{
     JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey,
     StateValues,
@@ -27,6 +28,7 @@ use crate::compute::activations::experiment::{self, Experiment, ExperimentConfig
 use crate::compute::activations::functions::ALL;
 use crate::compute::activations::network_checks;
 use crate::compute::activations::stats::{self, Statistics, StatsConfig, r2_text};
+use crate::compute::activations::trace::{self as block_trace, BlockSpec};
 use crate::compute::gradcheck::GradCheck;
 use crate::ui::theme::Theme;
 
@@ -34,11 +36,19 @@ pub const KIND: PanelKind = PanelKind {
     name: "activations",
     summary: "Problem 2: batch norm into five activations, and a deep-stack experiment",
     create: || Box::new(ActivationsPanel::new()),
-    states: &[StateKey {
-        // The midterm's numbering, (1) to (5).
-        key: "option",
-        values: StateValues::Int { min: 1, max: 5 },
-    }],
+    states: &[
+        StateKey {
+            // The midterm's numbering, (1) to (5).
+            key: "option",
+            values: StateValues::Int { min: 1, max: 5 },
+        },
+        // Steps done in the block's trace (clamped to its length); applied
+        // after `option`, which chooses the activation the trace runs.
+        StateKey {
+            key: "step",
+            values: StateValues::Int { min: 0, max: 100 },
+        },
+    ],
 };
 
 const GAMMA_STEP: f64 = 0.25;
@@ -70,6 +80,8 @@ pub struct ActivationsPanel {
     scroll: u16,
     /// Experiment settings other than γ, β, c and seed (taken from `config`).
     experiment_base: ExperimentConfig,
+    /// One Linear → BN → act block, forward and backward, at the knobs.
+    stepper: Stepper,
 }
 
 impl Default for ActivationsPanel {
@@ -103,7 +115,50 @@ impl ActivationsPanel {
             job_error: None,
             scroll: 0,
             experiment_base: base,
+            stepper: Stepper::new(block_trace::record(&block_spec(config, 2))),
         }
+    }
+
+    /// The stepper over one block's trace (for tests and the exam hook).
+    pub fn stepper(&self) -> &Stepper {
+        &self.stepper
+    }
+
+    /// Advance the block's trace one step (exam mode's hook).
+    pub fn advance_step(&mut self) -> bool {
+        self.stepper.advance()
+    }
+
+    fn retrace(&mut self) {
+        self.stepper
+            .set_trace(block_trace::record(&block_spec(self.config, self.selected)));
+    }
+
+    /// The trace section's lines (empty before the first step).
+    fn trace_lines(&self, width: u16, t: &Theme) -> Vec<Line<'static>> {
+        if self.stepper.position().0 == 0 {
+            return Vec::new();
+        }
+        let mut lines = vec![Line::styled(
+            format!(
+                "One block, {}×{} → {} features:",
+                block_trace::DEFAULT_N,
+                block_trace::DEFAULT_D,
+                block_trace::DEFAULT_F
+            ),
+            t.strong,
+        )];
+        // A step whose every output is 0 passes no gradient on.
+        let zero = |s: &crate::compute::trace::Step| {
+            s.phase == crate::compute::trace::Phase::Backward
+                && s.outputs
+                    .iter()
+                    .all(|v| v.value.data.iter().all(|x| *x == 0.0))
+        };
+        lines.extend(self.stepper.map_lines(zero, width, t));
+        lines.extend(self.stepper.lines(width, true, t));
+        lines.push(Line::raw(""));
+        lines
     }
 
     pub fn statistics(&self) -> &Statistics {
@@ -115,6 +170,7 @@ impl ActivationsPanel {
     }
 
     fn recompute(&mut self) -> PanelEffect {
+        self.retrace();
         self.stats = stats::compute(self.config);
         self.equivalence = experiment::min_zero_relu_equivalence(self.config.seed);
         PanelEffect::Redraw
@@ -153,7 +209,15 @@ impl Panel for ActivationsPanel {
 
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[
-            ("c ←→ h/l", "cycle the activation (1)-(5)"),
+            ("c", "cycle the activation (1)-(5)"),
+            (
+                "space/l/→ h/←",
+                "step through one block's forward and backward",
+            ),
+            ("g/G", "first / last step"),
+            ("B", "start of the backward pass"),
+            ("a", "play / pause"),
+            ("r", "reset the trace"),
             ("[ ]", "γ ∓"),
             ("{ }", "β ∓"),
             ("< >", "shift c ∓"),
@@ -164,22 +228,16 @@ impl Panel for ActivationsPanel {
     }
 
     fn handle(&mut self, key: PanelKey) -> PanelEffect {
+        if let Some(effect) = self.stepper.handle(key) {
+            // The trace is drawn at the top of the page.
+            self.scroll = 0;
+            return effect;
+        }
         let c = &mut self.config;
         let effect = match key {
-            PanelKey::Char('c' | 'l') | PanelKey::Right => {
+            PanelKey::Char('c') => {
                 self.selected = (self.selected + 1) % ALL.len();
-                return PanelEffect::Redraw;
-            }
-            PanelKey::Top => {
-                self.scroll = 0;
-                return PanelEffect::Redraw;
-            }
-            PanelKey::Bottom => {
-                self.scroll = self.full_height(40);
-                return PanelEffect::Redraw;
-            }
-            PanelKey::Char('h') | PanelKey::Left => {
-                self.selected = (self.selected + ALL.len() - 1) % ALL.len();
+                self.retrace();
                 return PanelEffect::Redraw;
             }
             PanelKey::Char('[') => Self::adjust(&mut c.gamma, -GAMMA_STEP, GAMMA_RANGE),
@@ -241,34 +299,53 @@ impl Panel for ActivationsPanel {
         }
         let hint = Rect::new(area.x, area.y + content_h, area.width, 1);
         let scrolls = full > content_h;
-        let hint_text = match (area.width >= 56, scrolls) {
-            (true, true) => "c/←→ act  [ ] γ  { } β  < > shift  e run  s seed  ↑↓ scroll",
-            (true, false) => "c/←→ act  [ ] γ  { } β  < > shift  e run  s seed",
-            (false, true) => "c←→ []γ {}β <>shift e s ↑↓",
-            (false, false) => "c←→ []γ {}β <>shift e run s seed",
+        let hint_text = match (area.width >= 66, area.width >= 56, scrolls) {
+            (true, _, true) => "c act  space/B step  [ ] γ  { } β  < > shift  e run  s seed  ↑↓",
+            (true, _, false) => "c act  space/B step  [ ] γ  { } β  < > shift  e run  s seed",
+            (false, true, true) => "c act  space step  []γ {}β <>c  e run  s seed  ↑↓",
+            (false, true, false) => "c act  space step  []γ {}β <>c  e run  s seed",
+            (false, false, true) => "c spc []γ {}β <>shift e s ↑↓",
+            (false, false, false) => "c spc []γ {}β <>shift e run s",
         };
         super::canvas::put_line(buf, hint, &Line::styled(hint_text, ctx.theme.dim));
     }
 
     fn full_height(&self, width: u16) -> u16 {
-        if width >= TWO_COLUMNS {
-            let (l, r) = split(width);
-            self.left_height(l).max(self.right_height(r)) + 1
-        } else {
-            self.left_height(width) + self.right_height(width) + 1
-        }
+        let trace = self.trace_lines(width, &Theme::default()).len() as u16;
+        trace
+            + if width >= TWO_COLUMNS {
+                let (l, r) = split(width);
+                self.left_height(l).max(self.right_height(r)) + 1
+            } else {
+                self.left_height(width) + self.right_height(width) + 1
+            }
     }
 
     fn state_value(&self, key: &str) -> Option<String> {
-        (key == "option").then(|| (self.selected + 1).to_string())
+        match key {
+            "option" => Some((self.selected + 1).to_string()),
+            "step" => Some(self.stepper.position().0.to_string()),
+            _ => None,
+        }
     }
 
     fn apply_state(&mut self, key: &str, value: &str) {
-        if key == "option"
-            && let Ok(n @ 1..=5) = value.parse::<usize>()
-        {
-            self.selected = n - 1;
+        match (key, value.parse::<usize>()) {
+            ("option", Ok(n @ 1..=5)) => {
+                self.selected = n - 1;
+                self.retrace();
+            }
+            ("step", Ok(n)) => self.stepper.set_position(n),
+            _ => {}
         }
+    }
+
+    fn animating(&self) -> bool {
+        self.stepper.playing()
+    }
+
+    fn tick(&mut self) -> bool {
+        self.stepper.tick()
     }
 
     fn job_finished(&mut self, result: JobResult) {
@@ -327,6 +404,15 @@ impl ActivationsPanel {
     }
 
     fn draw_page(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>) {
+        let trace = self.trace_lines(area.width, ctx.theme);
+        for (i, line) in trace.iter().enumerate() {
+            let r = Rect::new(area.x, area.y + i as u16, area.width, 1);
+            if r.y < area.bottom() {
+                super::canvas::put_line(buf, r, line);
+            }
+        }
+        let used = (trace.len() as u16).min(area.height);
+        let area = Rect::new(area.x, area.y + used, area.width, area.height - used);
         if area.width >= TWO_COLUMNS {
             let (l, r) = split(area.width);
             self.draw_left(Rect::new(area.x, area.y, l, area.height), buf, ctx);
@@ -921,4 +1007,9 @@ impl Rows {
             super::canvas::put_line(buf, r, &Line::from(spans));
         }
     }
+}
+
+/// The traced block at the panel's knobs and activation.
+fn block_spec(c: StatsConfig, selected: usize) -> BlockSpec {
+    BlockSpec::small(ALL[selected], c.gamma, c.beta, c.shift, c.seed)
 }

@@ -37,3 +37,4 @@ mod search;
 mod sizes;
 mod snapshots;
 mod tables;
+mod traces;
