@@ -12,20 +12,31 @@ use unicode_width::UnicodeWidthStr;
 
 use super::canvas::Canvas;
 use super::canvas::pick_hint;
+use super::stepper::Stepper;
 use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey, StateValues};
 use crate::compute::seqnorm::{
     CHECK_TOLERANCE, Checks, DEFAULT_EPS, DEFAULT_K, DEFAULT_SEED, DEFAULT_T, Inputs, Rate,
-    Solution, sci,
+    Solution, causality, sci, trace,
 };
 
 pub const KIND: PanelKind = PanelKind {
     name: "seqnorm",
     summary: "Problem 4: full and running sequence norm, backward passes, causality",
     create: || Box::new(SeqNormPanel::new()),
-    states: &[StateKey {
-        key: "view",
-        values: StateValues::OneOf(Backward::NAMES),
-    }],
+    states: &[
+        StateKey {
+            key: "view",
+            values: StateValues::OneOf(Backward::NAMES),
+        },
+        // Steps done in the running layer's trace (forward then backward).
+        StateKey {
+            key: "step",
+            values: StateValues::Int {
+                min: 0,
+                max: 2 * DEFAULT_T as i64,
+            },
+        },
+    ],
 };
 
 const KEYS: &[(&str, &str)] = &[
@@ -38,7 +49,15 @@ const KEYS: &[(&str, &str)] = &[
         "b",
         "backward: full / running exact / running stop-gradient",
     ),
-    ("←/→ h/l", "move the perturbed step"),
+    (
+        "space/l/→ h/←",
+        "step the running layer forward in time, then backward",
+    ),
+    ("g/G", "first / last step"),
+    ("B", "start of the backward pass"),
+    ("a", "play / pause"),
+    ("r", "reset the trace"),
+    ("< >", "move the perturbed step of the causality strip"),
     ("[ ]", "running rate α (down / up; last is 1/t)"),
     ("s", "new random sequence (seed)"),
 ];
@@ -108,26 +127,27 @@ pub struct SeqNormPanel {
     /// 0-based perturbed step of the causality view.
     step: usize,
     solution: Solution,
+    /// The running layer's forward and exact backward, step by step.
+    stepper: Stepper,
 }
 
 impl SeqNormPanel {
     pub fn new() -> Self {
         let step = DEFAULT_T / 2;
+        let inputs = Inputs::seeded(
+            DEFAULT_SEED,
+            DEFAULT_T,
+            DEFAULT_K,
+            DEFAULT_EPS,
+            RATES[DEFAULT_RATE],
+        );
         SeqNormPanel {
             seed: DEFAULT_SEED,
             rate: DEFAULT_RATE,
             backward: Backward::Exact,
             step,
-            solution: Solution::new(
-                Inputs::seeded(
-                    DEFAULT_SEED,
-                    DEFAULT_T,
-                    DEFAULT_K,
-                    DEFAULT_EPS,
-                    RATES[DEFAULT_RATE],
-                ),
-                step,
-            ),
+            stepper: Stepper::new(trace::record(&inputs)),
+            solution: Solution::new(inputs, step),
         }
     }
 
@@ -139,7 +159,25 @@ impl SeqNormPanel {
             DEFAULT_EPS,
             RATES[self.rate],
         );
+        self.stepper.set_trace(trace::record(&inputs));
         self.solution = Solution::new(inputs, self.step);
+    }
+
+    pub fn stepper(&self) -> &Stepper {
+        &self.stepper
+    }
+
+    /// Advance the trace one step (exam mode's hook).
+    pub fn advance_step(&mut self) -> bool {
+        self.stepper.advance()
+    }
+
+    /// The 1-based time step of the trace's current step: forward steps run
+    /// t = 1..T, backward steps t = T..1.
+    pub fn trace_time(&self) -> Option<usize> {
+        let k = self.stepper.current()?;
+        let t = DEFAULT_T;
+        Some(if k < t { k + 1 } else { 2 * t - k })
     }
 
     fn rate(&self) -> Rate {
@@ -186,6 +224,9 @@ impl Panel for SeqNormPanel {
     }
 
     fn handle(&mut self, key: PanelKey) -> PanelEffect {
+        if let Some(effect) = self.stepper.handle(key) {
+            return effect;
+        }
         match key {
             PanelKey::Char('f') => {
                 self.backward = match self.backward.forward() {
@@ -198,11 +239,15 @@ impl Panel for SeqNormPanel {
                 self.backward = self.backward.next();
                 return PanelEffect::Redraw;
             }
-            PanelKey::Top => self.step = 0,
-            PanelKey::Bottom => self.step = DEFAULT_T - 1,
-            PanelKey::Left | PanelKey::Char('h') => self.step = self.step.saturating_sub(1),
-            PanelKey::Right | PanelKey::Char('l') => {
+            PanelKey::Char('<') => {
+                self.step = self.step.saturating_sub(1);
+                self.solution.causality = causality(&self.solution.inputs, self.step, 1.0);
+                return PanelEffect::Redraw;
+            }
+            PanelKey::Char('>') => {
                 self.step = (self.step + 1).min(DEFAULT_T - 1);
+                self.solution.causality = causality(&self.solution.inputs, self.step, 1.0);
+                return PanelEffect::Redraw;
             }
             PanelKey::Char('[') => self.rate = self.rate.saturating_sub(1),
             PanelKey::Char(']') => self.rate = (self.rate + 1).min(RATES.len() - 1),
@@ -214,16 +259,32 @@ impl Panel for SeqNormPanel {
     }
 
     fn state_value(&self, key: &str) -> Option<String> {
+        if key == "step" {
+            return Some(self.stepper.position().0.to_string());
+        }
         let i = Backward::ALL.iter().position(|b| *b == self.backward)?;
         (key == "view").then(|| Backward::NAMES[i].to_string())
     }
 
     fn apply_state(&mut self, key: &str, value: &str) {
+        if key == "step"
+            && let Ok(n) = value.parse::<usize>()
+        {
+            self.stepper.set_position(n);
+        }
         if key == "view"
             && let Some(i) = Backward::NAMES.iter().position(|n| *n == value)
         {
             self.backward = Backward::ALL[i];
         }
+    }
+
+    fn animating(&self) -> bool {
+        self.stepper.playing()
+    }
+
+    fn tick(&mut self) -> bool {
+        self.stepper.tick()
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>) {
@@ -246,6 +307,10 @@ impl Panel for SeqNormPanel {
         let mut y = 1;
         y += self.render_checks(&mut c, y, ctx);
         let bottom = h - 1;
+        if self.stepper.position().0 > 0 {
+            self.render_trace(&mut c, y, bottom, ctx);
+            return;
+        }
         let causal_h = 3u16;
         let table_h = (DEFAULT_T as u16 + 1).min(bottom.saturating_sub(y + causal_h).max(2));
         if y + table_h <= bottom {
@@ -406,7 +471,9 @@ impl SeqNormPanel {
         }
         for row in 0..(height.saturating_sub(1) as usize).min(DEFAULT_T) {
             let ly = y + 1 + row as u16;
-            let marker = if row == self.step { "▸" } else { " " };
+            // The trace's time step while stepping, else the perturbed step.
+            let mark_row = self.trace_time().map_or(self.step, |t| t - 1);
+            let marker = if row == mark_row { "▸" } else { " " };
             c.put(ly, 0, &format!("{marker}{:<2}", row + 1), theme.dim);
             let mut x = 3;
             for g in &groups {
@@ -426,7 +493,7 @@ impl SeqNormPanel {
             y,
             0,
             &if c.area.width >= 44 {
-                format!("h_{p} += 1 (←/→): max|Δy_t| for t = 1..{DEFAULT_T}")
+                format!("h_{p} += 1 (< >): max|Δy_t| for t = 1..{DEFAULT_T}")
             } else {
                 format!("h_{p} += 1: change of y_1..{DEFAULT_T}")
             },
@@ -469,6 +536,61 @@ impl SeqNormPanel {
                 theme.bad
             };
             c.put(ly, x, &verdict, style);
+        }
+    }
+}
+
+/// Rows the stepper gets at least before the table is shown beside it.
+const TRACE_MIN_ROWS: u16 = 16;
+
+impl SeqNormPanel {
+    /// The trace in rows `y..bottom`: the table (its ▸ row is the step's
+    /// time) when there is room for it and the step, else a one-line time
+    /// strip; then the step itself.
+    fn render_trace(&self, c: &mut Canvas<'_>, y: u16, bottom: u16, ctx: &PanelContext<'_>) {
+        let theme = ctx.theme;
+        let mut y = y;
+        let table_h = DEFAULT_T as u16 + 1;
+        if bottom.saturating_sub(y) >= table_h + 1 + TRACE_MIN_ROWS {
+            self.render_table(c, y, table_h, ctx);
+            y += table_h + 1;
+        } else if y < bottom {
+            let backward = self.stepper.current_step().map(|s| s.phase)
+                == Some(crate::compute::trace::Phase::Backward);
+            let now = self.trace_time().unwrap_or(0);
+            let mut x = c.put(y, 0, "t ", theme.dim);
+            for t in 1..=DEFAULT_T {
+                let done = if backward { t > now } else { t < now };
+                let (text, style) = if t == now {
+                    (format!("[{t}]"), theme.current)
+                } else if done {
+                    (format!(" {t} "), theme.text)
+                } else {
+                    (format!(" {t} "), theme.dim)
+                };
+                x = c.put(y, x, &text, style);
+            }
+            let dir = if backward {
+                " ← carries from t+1"
+            } else {
+                " → forward in time"
+            };
+            c.put(y, x, dir, theme.dim);
+            y += 1;
+        }
+        let rows = usize::from(bottom.saturating_sub(y));
+        for (i, line) in self
+            .stepper
+            .lines_within(c.area.width, rows, theme)
+            .iter()
+            .enumerate()
+        {
+            let r = ratatui::layout::Rect {
+                y: c.area.y + y + i as u16,
+                height: 1,
+                ..c.area
+            };
+            super::canvas::put_line(c.buf, r, line);
         }
     }
 }
@@ -580,9 +702,9 @@ fn bar(d: f64, top: f64) -> &'static str {
 
 fn hint(width: u16) -> &'static str {
     const HINTS: [&str; 3] = [
-        "c view  f full/running  ←/→ step  [ ] α  s seed",
-        "c view f full ←→ step [] α s seed",
-        "c f ←→ [] s",
+        "c view  f full/running  space/B step  < > perturb  [ ] α  s seed",
+        "c view f full spc/B step <> perturb [] α s",
+        "c f spc <> [] s",
     ];
     pick_hint(&HINTS, width)
 }

@@ -10,8 +10,6 @@ use common::draw_panel as draw;
 
 fn key(ch: char) -> PanelKey {
     match ch {
-        '<' => PanelKey::Left,
-        '>' => PanelKey::Right,
         c => PanelKey::Char(c),
     }
 }

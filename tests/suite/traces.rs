@@ -38,3 +38,28 @@ fn activations_block_trace_snapshots() {
         }
     }
 }
+
+#[test]
+fn seqnorm_running_layer_trace_snapshots() {
+    use nnbook::panels::seqnorm::SeqNormPanel;
+    let mut p = SeqNormPanel::new();
+    let (_, len) = p.stepper().position();
+    let backward = p.stepper().backward_position().unwrap();
+    replay(p.stepper().trace()).unwrap();
+    for (pos, what) in positions(len, backward) {
+        press(&mut p, PanelKey::Char('r'), 1);
+        press(&mut p, PanelKey::Char(' '), pos);
+        assert_eq!(p.stepper().position().0, pos);
+        for (w, h) in [(80, 24), (160, 48)] {
+            insta::assert_snapshot!(
+                format!("seqnorm_{what}_{w}x{h}"),
+                common::draw_panel(&p, w, h)
+            );
+        }
+    }
+    // The backward steps run t = T..1, and the panel's time follows.
+    press(&mut p, PanelKey::Char('B'), 1);
+    assert_eq!(p.trace_time(), Some(8));
+    press(&mut p, PanelKey::Bottom, 1);
+    assert_eq!(p.trace_time(), Some(1));
+}

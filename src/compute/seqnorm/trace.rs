@@ -166,7 +166,11 @@ pub fn record(inp: &Inputs) -> Trace {
         let b = tr.step(
             Phase::Backward,
             "seqnorm.backward",
-            format!("t = {t}: exact gradient, carries from t = {}", t + 1),
+            if t == tt {
+                format!("t = {t} = T: exact gradient, no later step")
+            } else {
+                format!("t = {t}: exact gradient, carries from t = {}", t + 1)
+            },
             BACKWARD_LATEX,
         );
         let b = match prev {
@@ -197,10 +201,13 @@ pub fn record(inp: &Inputs) -> Trace {
             .out("v̄ carry", vs(&v_out))
             .note(if t == tt {
                 format!(
-                    "t = T: nothing later, both carries start at 0; exact − stop-grad = {diff:.3e}"
+                    "both carries start at 0, yet exact and stop-grad differ by up to {diff:.3}: μ_T and v_T depend on h_T"
                 )
             } else {
-                format!("max |exact − stop-grad| = {diff:.3e}: the carries from later steps")
+                format!(
+                    "exact and stop-grad differ by up to {diff:.3}: through μ_{t}, v_{t} and the carries from t = {}..T",
+                    t + 1
+                )
             })
             .push();
         prev = Some(idx);
