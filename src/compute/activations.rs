@@ -86,6 +86,11 @@ pub const PARAMS: &[ParamSpec] = &[
         default: "first",
         help: "initial weights in JSON: first (block 1) or all",
     },
+    ParamSpec {
+        name: "trace",
+        default: "0",
+        help: "1: --json adds one Linear→BN→act block (8×3 → 3) step by step for each activation, at γ, β, c, seed",
+    },
 ];
 
 pub const COMPUTATION: Computation = Computation {
@@ -101,6 +106,8 @@ pub struct Settings {
     pub stats: StatsConfig,
     pub experiment: ExperimentConfig,
     pub all_weights: bool,
+    /// `trace=1`: the JSON carries each activation's block trace.
+    pub trace: bool,
 }
 
 pub fn settings(p: &mut Params) -> Result<Settings, ComputeError> {
@@ -116,6 +123,7 @@ pub fn settings(p: &mut Params) -> Result<Settings, ComputeError> {
     let learning_rate = p.f64("lr", d.learning_rate, 1e-6..=1.0)?;
     let per_class = p.usize("points", d.spirals.per_class, 8..=1024)?;
     let all_weights = p.choice("weights", "first", &["first", "all"])? == "all";
+    let trace = super::trace::wanted(p)?;
     // reject unknown keys now rather than after a full experiment
     p.finish(PARAMS)?;
     let experiment = ExperimentConfig {
@@ -145,6 +153,7 @@ pub fn settings(p: &mut Params) -> Result<Settings, ComputeError> {
         },
         experiment,
         all_weights,
+        trace,
     })
 }
 
@@ -201,7 +210,20 @@ fn run(p: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, ComputeE
     let checks = network_checks(&s.experiment);
     let equivalence = experiment::min_zero_relu_equivalence(s.experiment.seed);
     let text = to_text(&statistics, Some(&exp), &checks, equivalence);
-    let json = to_json(&statistics, &exp, &checks, equivalence, s.all_weights);
+    let mut json = to_json(&statistics, &exp, &checks, equivalence, s.all_weights);
+    if s.trace {
+        let c = s.stats;
+        let traces: Vec<Value> = ALL
+            .iter()
+            .map(|&act| {
+                trace::record(&trace::BlockSpec::small(
+                    act, c.gamma, c.beta, c.shift, c.seed,
+                ))
+                .to_json()
+            })
+            .collect();
+        json["trace"] = Value::Array(traces);
+    }
     Ok(Report { text, json })
 }
 

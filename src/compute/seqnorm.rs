@@ -935,6 +935,11 @@ const PARAMS: &[ParamSpec] = &[
         default: "both",
         help: "full (4a), running (4b) or both",
     },
+    ParamSpec {
+        name: "trace",
+        default: "0",
+        help: "1: --json adds the running layer's forward and exact backward step by step",
+    },
 ];
 
 pub const COMPUTATION: Computation = Computation {
@@ -950,6 +955,8 @@ pub struct Settings {
     /// 0-based perturbed step
     pub step: usize,
     pub mode: Mode,
+    /// `trace=1`: the JSON carries the running layer's trace.
+    pub trace: bool,
 }
 
 impl Settings {
@@ -982,10 +989,16 @@ impl Settings {
             "running" => Mode::Running,
             _ => Mode::Both,
         };
+        let trace = super::trace::wanted(p)?;
         let mut inputs = Inputs::seeded(seed, t, k, eps, rate);
         inputs.mu0.fill(mu0);
         inputs.v0.fill(v0);
-        Ok(Settings { inputs, step, mode })
+        Ok(Settings {
+            inputs,
+            step,
+            mode,
+            trace,
+        })
     }
 }
 
@@ -1157,10 +1170,15 @@ pub fn to_text(s: &Solution, mode: Mode) -> String {
 
 fn run(params: &mut Params, _progress: &mut ProgressFn<'_>) -> Result<Report, ComputeError> {
     let settings = Settings::from_params(params)?;
+    let recorded = settings.trace.then(|| trace::record(&settings.inputs));
     let s = Solution::new(settings.inputs, settings.step);
+    let mut json = to_json(&s, settings.mode);
+    if let Some(t) = recorded {
+        json["trace"] = t.to_json();
+    }
     Ok(Report {
         text: to_text(&s, settings.mode),
-        json: to_json(&s, settings.mode),
+        json,
     })
 }
 

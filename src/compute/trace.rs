@@ -15,10 +15,10 @@
 //! steps are out of order, or whose numbers were not what the step computes,
 //! fails.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which pass a step belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Forward,
@@ -36,7 +36,7 @@ impl Phase {
 
 /// A row-major f64 tensor: shape `[]` is a scalar, `[n]` a vector, `[r, c]` a
 /// matrix (rows first, as every JSON array in nnbook).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tensor {
     pub shape: Vec<usize>,
     pub data: Vec<f64>,
@@ -108,25 +108,25 @@ impl Tensor {
 }
 
 /// A named value a step reads or writes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Value {
     pub name: String,
     pub value: Tensor,
     /// For an input: the earlier step and the output of it this value is
     /// (`None` for the computation's own inputs: data, weights, constants).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Source>,
 }
 
 /// Where an input comes from: output `output` of step `step`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Source {
     pub step: usize,
     pub output: String,
 }
 
 /// One step of a pass.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     pub phase: Phase,
     /// What the step computes, machine-readable (`bn.mean`, `seqnorm.fwd`):
@@ -142,7 +142,7 @@ pub struct Step {
     /// The earlier steps this one reads (from its inputs' `from`), ascending.
     pub reads: Vec<usize>,
     /// A remark on this step's numbers ("act′(u) = 0 at 37 of 48 entries").
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
@@ -163,7 +163,7 @@ impl Step {
 }
 
 /// A recorded pass: the computation it belongs to and its steps in order.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Trace {
     /// The computation (`activations`, `seqnorm`, ...).
     pub computation: String,
@@ -419,13 +419,6 @@ pub fn need<'a>(step: &'a Step, name: &str) -> Result<&'a Tensor, String> {
     step.input(name)
         .ok_or_else(|| format!("missing input {name}"))
 }
-
-/// `trace=0|1`, the parameter every computation with a trace takes.
-pub const PARAM: super::ParamSpec = super::ParamSpec {
-    name: "trace",
-    default: "0",
-    help: "1: --json includes the step-by-step forward and backward trace",
-};
 
 /// Read `trace=` (0 or 1).
 pub fn wanted(p: &mut super::Params) -> Result<bool, super::ParamError> {

@@ -63,3 +63,34 @@ fn seqnorm_running_layer_trace_snapshots() {
     press(&mut p, PanelKey::Bottom, 1);
     assert_eq!(p.trace_time(), Some(1));
 }
+
+/// `trace=1` puts the trace in the JSON, complete enough to replay from the
+/// JSON alone; `trace` is validated like every parameter.
+#[test]
+fn compute_json_carries_replayable_traces() {
+    use nnbook::compute::trace::Trace;
+    let small = [
+        "trace=1", "steps=0", "depth=1", "width=4", "batch=8", "points=8",
+    ];
+    let j = common::compute_json("activations", &small);
+    let traces = j["trace"].as_array().expect("one trace per activation");
+    assert_eq!(traces.len(), 5);
+    for t in traces {
+        let t: Trace = serde_json::from_value(t.clone()).unwrap();
+        replay(&t).unwrap();
+        assert!(t.steps.iter().all(|s| !s.latex.is_empty()));
+    }
+    let j = common::compute_json("seqnorm", &["trace=1", "t=5", "k=2"]);
+    let t: Trace = serde_json::from_value(j["trace"].clone()).unwrap();
+    assert_eq!(t.len(), 10);
+    replay(&t).unwrap();
+    // Without trace=1 there is none.
+    assert!(common::compute_json("seqnorm", &[]).get("trace").is_none());
+    for name in ["activations", "seqnorm"] {
+        let e = common::compute_fails(name, &["trace=2"]);
+        assert!(e.contains("`trace`"), "{name}: {e}");
+    }
+    let list = common::nnbook(&["compute", "--list"]);
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.matches("trace").count() >= 2, "{list}");
+}
