@@ -405,6 +405,7 @@ pub fn recompute(step: &Step) -> Result<Vec<Tensor>, String> {
     match family {
         "bn" => super::activations::trace::recompute(step),
         "seqnorm" => super::seqnorm::trace::recompute(step),
+        "widen" => super::widen::trace::recompute(step),
         _ => Err(format!("unknown op {}", step.op)),
     }
 }

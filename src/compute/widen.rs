@@ -14,6 +14,8 @@
 //! written by hand ([`backward`]) with ReLU'(0) a parameter (0 by default, as in
 //! PyTorch), and checked against central differences ([`grad_check`]).
 
+pub mod trace;
+
 use std::fmt::Write as _;
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Slice};

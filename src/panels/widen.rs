@@ -16,11 +16,14 @@ use ratatui::style::Style;
 use unicode_width::UnicodeWidthStr;
 
 use super::canvas::pick_hint;
+use super::stepper::Stepper;
 use super::{
     JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey,
     StateValues,
 };
 use crate::compute::no_progress;
+use crate::compute::trace::Phase;
+use crate::compute::widen::trace::{self as widen_trace, new_blocks_live};
 use crate::compute::widen::{Config, Experiment, Init, Strategy, experiment, num, sci};
 use crate::ui::theme::Theme;
 
@@ -28,10 +31,18 @@ pub const KIND: PanelKind = PanelKind {
     name: "widen",
     summary: "Problem 3: widening K → 2K, blocks, gradients of new units, training",
     create: || Box::new(WidenPanel::new()),
-    states: &[StateKey {
-        key: "strategy",
-        values: StateValues::OneOf(Strategy::NAMES),
-    }],
+    states: &[
+        StateKey {
+            key: "strategy",
+            values: StateValues::OneOf(Strategy::NAMES),
+        },
+        // Steps done in the widened network's trace (clamped to its length);
+        // applied after `strategy`, which the trace depends on.
+        StateKey {
+            key: "step",
+            values: StateValues::Int { min: 0, max: 100 },
+        },
+    ],
 };
 
 /// Training lengths the `t` key cycles through.
@@ -49,6 +60,14 @@ const KEYS: &[(&str, &str)] = &[
     ("t", "SGD steps after widening: 30 → 100 → 300"),
     ("z", "ReLU'(0): 0 ↔ 1"),
     ("j/k ↑/↓", "select weight matrix"),
+    (
+        "space/l/→ h/←",
+        "step forward through the widened network, then backward matrix by matrix",
+    ),
+    ("g/G", "first / last step"),
+    ("B", "start of the backward pass"),
+    ("a", "play / pause"),
+    ("r", "reset the trace"),
 ];
 
 pub struct WidenPanel {
@@ -57,6 +76,8 @@ pub struct WidenPanel {
     selected: usize,
     /// The latest finished experiment (its own config may lag `config`).
     view: Result<Experiment, String>,
+    /// The widened network's forward and backward on the batch, step by step.
+    stepper: Stepper,
 }
 
 impl WidenPanel {
@@ -66,9 +87,129 @@ impl WidenPanel {
             // Open on W(1), the first matrix with all four kinds of block.
             selected: 1,
             view: Err(String::new()),
+            stepper: Stepper::default(),
         };
         panel.view = experiment(&panel.config, &mut no_progress).map_err(|e| e.to_string());
+        panel.retrace();
         panel
+    }
+
+    pub fn stepper(&self) -> &Stepper {
+        &self.stepper
+    }
+
+    /// Advance the trace one step (exam mode's hook).
+    pub fn advance_step(&mut self) -> bool {
+        self.stepper.advance()
+    }
+
+    /// Record the trace of the experiment on screen (microseconds at the
+    /// largest sizes: K ≤ 16, depth ≤ 5, batch ≤ 16).
+    fn retrace(&mut self) {
+        if let Ok(e) = &self.view {
+            self.stepper.set_trace(widen_trace::record(
+                &e.wide,
+                &e.setup.x,
+                &e.setup.t,
+                e.config.relu0,
+            ));
+        }
+    }
+
+    /// The trace section: each matrix's blocks with ● (gradient) or ·
+    /// (none) once its weight-gradient step is done, ? before; then the step.
+    fn trace_lines(&self, width: u16, rows: usize, theme: &Theme) -> Vec<Line> {
+        let (pos, _) = self.stepper.position();
+        let Ok(e) = &self.view else {
+            return Vec::new();
+        };
+        if pos == 0 {
+            return Vec::new();
+        }
+        let count = e.wide.blocks.len();
+        let steps = &self.stepper.trace().steps[..pos];
+        // Weight-gradient steps run from W(out) down to W(in).
+        let grads: Vec<Option<ndarray::Array2<f64>>> = (0..count)
+            .map(|l| {
+                steps
+                    .iter()
+                    .filter(|s| s.op == "widen.dweight")
+                    .nth(count - 1 - l)
+                    .and_then(|s| s.output("∂L/∂W̃"))
+                    .map(|t| t.matrix())
+            })
+            .collect();
+        let current_matrix = self.stepper.current_step().and_then(|s| {
+            (s.phase == Phase::Backward && s.op == "widen.dweight")
+                .then(|| count - steps.iter().filter(|s| s.op == "widen.dweight").count())
+        });
+        let mut head: Line = vec![("∂W̃≠0 ".into(), theme.dim)];
+        let mut rows_of: [Line; 2] = [
+            vec![("      ".into(), theme.text)],
+            vec![("      ".into(), theme.text)],
+        ];
+        for (l, bs) in e.wide.blocks.iter().enumerate() {
+            let name = crate::compute::widen::matrix_name(l, count);
+            let name = name
+                .trim_start_matches("W(")
+                .trim_end_matches(')')
+                .to_string();
+            let cols = bs.iter().map(|b| b.grid.1 + 1).max().unwrap_or(1);
+            let w = (cols * 2).max(name.width()) + 1;
+            let style = if current_matrix == Some(l) {
+                theme.selected
+            } else {
+                theme.dim
+            };
+            head.push((format!("{name:<w$}"), style));
+            for (r, row) in rows_of.iter_mut().enumerate() {
+                let mut used = 0;
+                for b in bs.iter().filter(|b| b.grid.0 == r) {
+                    let (ch, st) = match &grads[l] {
+                        None => ('?', theme.dim),
+                        Some(g) => {
+                            let live = crate::compute::widen::trace::block_live(g, b);
+                            if live {
+                                ('●', theme.good)
+                            } else {
+                                ('·', theme.dim)
+                            }
+                        }
+                    };
+                    row.push((format!("{ch} "), st));
+                    used += 2;
+                }
+                row.push((" ".repeat(w - used), theme.text));
+            }
+        }
+        let mut out = vec![head];
+        out.extend(rows_of);
+        let done_all = grads.iter().all(Option::is_some);
+        if done_all {
+            let any_new = grads
+                .iter()
+                .zip(&e.wide.blocks)
+                .any(|(g, b)| g.as_ref().is_some_and(|g| new_blocks_live(g, b)));
+            out.push(vec![(
+                if any_new {
+                    "some new block gets gradient: the new units can learn".into()
+                } else {
+                    "no new block gets any gradient: the new units never change".into()
+                },
+                if any_new { theme.good } else { theme.bad },
+            )]);
+        }
+        let budget = rows.saturating_sub(out.len() + 1);
+        for l in self.stepper.lines_within(width, budget, theme) {
+            out.push(
+                l.spans
+                    .iter()
+                    .map(|s| (s.content.to_string(), l.style.patch(s.style)))
+                    .collect(),
+            );
+        }
+        out.push(Vec::new());
+        out
     }
 
     /// Run the experiment for the current settings off the draw loop.
@@ -106,6 +247,9 @@ impl Panel for WidenPanel {
     }
 
     fn handle(&mut self, key: PanelKey) -> PanelEffect {
+        if let Some(effect) = self.stepper.handle(key) {
+            return effect;
+        }
         match key {
             PanelKey::Char('j') | PanelKey::Down => {
                 self.selected = (self.selected + 1).min(self.config.depth);
@@ -113,14 +257,6 @@ impl Panel for WidenPanel {
             }
             PanelKey::Char('k') | PanelKey::Up => {
                 self.selected = self.selected.saturating_sub(1);
-                return PanelEffect::Redraw;
-            }
-            PanelKey::Top => {
-                self.selected = 0;
-                return PanelEffect::Redraw;
-            }
-            PanelKey::Bottom => {
-                self.selected = self.config.depth;
                 return PanelEffect::Redraw;
             }
             PanelKey::Char('c') => self.config.strategy = self.config.strategy.next(),
@@ -138,17 +274,35 @@ impl Panel for WidenPanel {
     }
 
     fn state_value(&self, key: &str) -> Option<String> {
-        (key == "strategy").then(|| self.config.strategy.name().to_string())
+        match key {
+            "strategy" => Some(self.config.strategy.name().to_string()),
+            "step" => Some(self.stepper.position().0.to_string()),
+            _ => None,
+        }
     }
 
     fn apply_state(&mut self, key: &str, value: &str) {
+        if key == "step"
+            && let Ok(n) = value.parse::<usize>()
+        {
+            self.stepper.set_position(n);
+        }
         if key == "strategy"
             && let Some(strategy) = Strategy::from_name(value)
             && strategy != self.config.strategy
         {
             self.config.strategy = strategy;
             self.view = experiment(&self.config, &mut no_progress).map_err(|e| e.to_string());
+            self.retrace();
         }
+    }
+
+    fn animating(&self) -> bool {
+        self.stepper.playing()
+    }
+
+    fn tick(&mut self) -> bool {
+        self.stepper.tick()
     }
 
     fn job_finished(&mut self, result: JobResult) {
@@ -160,7 +314,10 @@ impl Panel for WidenPanel {
         match result {
             // A result for settings changed since is dropped; its successor runs.
             Ok(e) if e.config != self.config => {}
-            Ok(e) => self.view = Ok(e),
+            Ok(e) => {
+                self.view = Ok(e);
+                self.retrace();
+            }
             Err(msg) => self.view = Err(msg),
         }
     }
@@ -175,6 +332,13 @@ impl Panel for WidenPanel {
             Ok(e) => self.lines(e, area.width, theme),
             Err(msg) => vec![vec![(msg.clone(), theme.bad)]],
         };
+        // While stepping, the trace goes first.
+        let trace = self.trace_lines(
+            area.width,
+            usize::from(area.height.saturating_sub(2)),
+            theme,
+        );
+        lines.splice(0..0, trace);
         if let Some(p) = ctx.job {
             let status = format!(
                 "computing {} ({}/{})…",
@@ -199,10 +363,12 @@ impl Panel for WidenPanel {
     }
 
     fn full_height(&self, width: u16) -> u16 {
-        match &self.view {
-            Ok(e) => self.lines(e, width, &Theme::default()).len() as u16 + 1,
-            Err(_) => 2,
-        }
+        let trace = self.trace_lines(width, 200, &Theme::default()).len() as u16;
+        trace
+            + match &self.view {
+                Ok(e) => self.lines(e, width, &Theme::default()).len() as u16 + 1,
+                Err(_) => 2,
+            }
     }
 }
 
@@ -560,10 +726,11 @@ fn sparkline(values: &[f64], width: usize) -> String {
 }
 
 fn hint(width: u16) -> &'static str {
-    const HINTS: [&str; 3] = [
+    const HINTS: [&str; 4] = [
+        "c strategy  s seed  t steps  z ReLU'(0)  j/k matrix  space/B step",
         "c strategy  s seed  t steps  z ReLU'(0)  j/k matrix",
-        "c strat s seed t steps z relu' j/k",
-        "c s t z j/k",
+        "c strat s seed t steps z relu' j/k spc",
+        "c s t z j/k spc",
     ];
     pick_hint(&HINTS, width)
 }

@@ -94,3 +94,26 @@ fn compute_json_carries_replayable_traces() {
     let list = String::from_utf8_lossy(&list.stdout);
     assert!(list.matches("trace").count() >= 2, "{list}");
 }
+
+#[test]
+fn widen_trace_snapshots() {
+    use nnbook::panels::widen::WidenPanel;
+    let mut p = WidenPanel::new();
+    // 3(a)'s strategy: every new block zero.
+    p.apply_state("strategy", "zero");
+    let (_, len) = p.stepper().position();
+    let backward = p.stepper().backward_position().unwrap();
+    replay(p.stepper().trace()).unwrap();
+    for (pos, what) in positions(len, backward) {
+        press(&mut p, PanelKey::Char('r'), 1);
+        press(&mut p, PanelKey::Char(' '), pos);
+        assert_eq!(p.stepper().position().0, pos);
+        for (w, h) in [(80, 24), (160, 48)] {
+            let text = common::draw_panel(&p, w, h);
+            if pos == len {
+                assert!(text.contains("no new block gets any gradient"), "{text}");
+            }
+            insta::assert_snapshot!(format!("widen_{what}_{w}x{h}"), text);
+        }
+    }
+}
