@@ -1217,6 +1217,11 @@ pub const PARAMS: &[ParamSpec] = &[
         default: "0",
         help: "value of ReLU'(0): 0 (PyTorch) or 1",
     },
+    ParamSpec {
+        name: "trace",
+        default: "0",
+        help: "1: --json adds the widened network's forward and backward on the batch step by step",
+    },
 ];
 
 pub const COMPUTATION: Computation = Computation {
@@ -1228,10 +1233,15 @@ pub const COMPUTATION: Computation = Computation {
 
 fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, ComputeError> {
     let cfg = Config::from_params(params)?;
+    let with_trace = super::trace::wanted(params)?;
     let e = experiment(&cfg, progress)?;
+    let mut json = e.to_json();
+    if with_trace {
+        json["trace"] = trace::record(&e.wide, &e.setup.x, &e.setup.t, cfg.relu0).to_json();
+    }
     Ok(Report {
         text: e.to_text(),
-        json: e.to_json(),
+        json,
     })
 }
 

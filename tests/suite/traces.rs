@@ -84,15 +84,18 @@ fn compute_json_carries_replayable_traces() {
     let t: Trace = serde_json::from_value(j["trace"].clone()).unwrap();
     assert_eq!(t.len(), 10);
     replay(&t).unwrap();
+    let j = common::compute_json("widen", &["trace=1", "steps=0", "strategy=zero"]);
+    let t: Trace = serde_json::from_value(j["trace"].clone()).unwrap();
+    replay(&t).unwrap();
     // Without trace=1 there is none.
     assert!(common::compute_json("seqnorm", &[]).get("trace").is_none());
-    for name in ["activations", "seqnorm"] {
+    for name in ["activations", "seqnorm", "widen"] {
         let e = common::compute_fails(name, &["trace=2"]);
         assert!(e.contains("`trace`"), "{name}: {e}");
     }
     let list = common::nnbook(&["compute", "--list"]);
     let list = String::from_utf8_lossy(&list.stdout);
-    assert!(list.matches("trace").count() >= 2, "{list}");
+    assert!(list.matches("trace").count() >= 3, "{list}");
 }
 
 #[test]
