@@ -26,7 +26,7 @@ pub type Image = Array3<f64>;
 pub type Mat = Array2<f64>;
 
 /// Which of the two RNNs a step belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Rnn {
     /// Along each row, left to right, reading X.
     A,

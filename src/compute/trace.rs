@@ -406,6 +406,7 @@ pub fn recompute(step: &Step) -> Result<Vec<Tensor>, String> {
         "bn" => super::activations::trace::recompute(step),
         "seqnorm" => super::seqnorm::trace::recompute(step),
         "widen" => super::widen::trace::recompute(step),
+        "rnn2d" => super::rnn2d::trace::recompute(step),
         _ => Err(format!("unknown op {}", step.op)),
     }
 }

@@ -324,3 +324,47 @@ fn empty_sizes_do_not_panic() {
         let _ = flops::counted(&p);
     }
 }
+
+/// The common trace: every step replays from its recorded inputs, every
+/// operand links to the step that made it, and the backward steps' ΔW terms
+/// sum to the weight gradients (checked against finite differences above).
+#[test]
+fn common_trace_replays_and_sums_to_the_gradients() {
+    for (h, w, c, seed) in [(1, 1, 1, 1), (3, 4, 2, 6), (4, 4, 3, 1), (10, 10, 4, 9)] {
+        let p = Problem::random(h, w, c, seed);
+        let (f, g, t) = trace::record(&p);
+        let common = trace::to_common(&t, &p);
+        let r =
+            crate::compute::trace::replay(&common).unwrap_or_else(|e| panic!("{h}x{w}x{c}: {e}"));
+        assert_eq!(r.steps, 4 * h * w);
+        assert_eq!(common.backward_start(), Some(2 * h * w));
+        // Only the zero states and the data are given; everything else is linked.
+        let linked: usize = common.steps.iter().map(|s| s.reads.len()).sum();
+        assert!(linked >= 2 * h * w, "{linked}");
+        let mut sums = [
+            Mat::zeros((c, c)),
+            Mat::zeros((c, c)),
+            Mat::zeros((c, c)),
+            Mat::zeros((c, c)),
+        ];
+        for s in &common.steps[2 * h * w..] {
+            let a = s.label.starts_with("RNN A");
+            let (k_hh, k_in) = if a { (0, 1) } else { (2, 3) };
+            sums[k_hh] += &s.output("ΔW_hh").unwrap().matrix();
+            sums[k_in] += &s.output("ΔW_in").unwrap().matrix();
+        }
+        for (sum, want) in sums
+            .iter()
+            .zip([&g.w_hh_a, &g.w_xh_a, &g.w_hh_b, &g.w_yh_b])
+        {
+            let d = (sum - want).mapv(f64::abs).fold(0.0f64, |m, v| m.max(*v));
+            assert!(d < 1e-12, "{h}x{w}x{c}: {d}");
+        }
+        // The last forward step is B's last cell, whose h is the output's.
+        let last = &common.steps[2 * h * w - 1];
+        assert_eq!(
+            last.output("h").unwrap().data,
+            cell(&f.h_b, h - 1, w - 1).to_vec()
+        );
+    }
+}

@@ -256,3 +256,199 @@ pub fn replay(trace: &Trace, x: &Image, w: &Weights, g: &Image) -> Replay {
 fn mv(w: &Mat, v: &[f64]) -> ndarray::Array1<f64> {
     w.dot(&ndarray::ArrayView1::from(v))
 }
+
+// ------------------------------------------------- the common trace ----
+
+use crate::compute::trace::{self as common, Phase, Tensor};
+
+fn names(rnn: Rnn) -> (&'static str, &'static str, &'static str) {
+    match rnn {
+        Rnn::A => ("A", "x", "W_xh"),
+        Rnn::B => ("B", "y", "W_yh"),
+    }
+}
+
+/// The recorded trace as the notebook's common steps (forward then
+/// backward), every operand linked to the step that produced it: h_prev to
+/// the previous cell of the scan, y to A's step at the cell, dh_next to the
+/// later cell's backward step, dh_out of A to B's dy at the cell. The
+/// backward steps also output their terms of dW_hh and dW_in, which sum to
+/// the weight gradients.
+pub fn to_common(trace: &Trace, p: &Problem) -> common::Trace {
+    let w = &p.weights;
+    let c = p.x.dim().2;
+    let zero = Tensor::vector(&vec![0.0; c]);
+    let mut out = common::Trace::new("rnn2d");
+    let mut fwd_at = std::collections::HashMap::new();
+    for s in &trace.forward {
+        let (name, inp, w_in_name) = names(s.rnn);
+        let (w_hh, w_in) = match s.rnn {
+            Rnn::A => (&w.w_hh_a, &w.w_xh_a),
+            Rnn::B => (&w.w_hh_b, &w.w_yh_b),
+        };
+        let (i, j) = (s.i, s.j);
+        let prev = match s.rnn {
+            Rnn::A => j.checked_sub(1).map(|q| (Rnn::A, i, q)),
+            Rnn::B => i.checked_sub(1).map(|q| (Rnn::B, q, j)),
+        };
+        let prev_text = match prev {
+            Some((_, pi, pj)) => format!("h^{name}[{pi},{pj}]"),
+            None => "the zero state".into(),
+        };
+        let label = format!(
+            "RNN {name} at ({i},{j}): h^{name}[{i},{j}] from {prev_text} and {inp}[{i},{j}]"
+        );
+        let latex = format!(
+            r"h = \tanh(W_{{hh}}^{name} h_{{prev}} + {w_in_name}^{name} {inp}), \quad \mathrm{{pre}} = W_{{hh}}^{name} h_{{prev}} + {w_in_name}^{name} {inp}"
+        );
+        let b = out.step(Phase::Forward, "rnn2d.forward", label, latex);
+        let b = match prev.and_then(|k| fwd_at.get(&k)) {
+            Some(&k) => b.read_as("h_prev", k, "h"),
+            None => b.given("h_prev", zero.clone()),
+        };
+        let b = match s.rnn {
+            Rnn::A => b.given("x", Tensor::vector(&s.input)),
+            Rnn::B => match fwd_at.get(&(Rnn::A, i, j)) {
+                Some(&k) => b.read_as("y", k, "h"),
+                None => b.given("y", Tensor::vector(&s.input)),
+            },
+        };
+        let k = b
+            .given("W_hh", Tensor::from_array(w_hh))
+            .given("W_in", Tensor::from_array(w_in))
+            .out("pre", Tensor::vector(&s.pre))
+            .out("h", Tensor::vector(&s.h))
+            .note(match s.rnn {
+                Rnn::A if j == 0 => "the start of row: h_prev is the zero state".to_string(),
+                Rnn::B if i == 0 => "the start of column: h_prev is the zero state".to_string(),
+                Rnn::A => format!("A scans row {i} left to right"),
+                Rnn::B => format!("B scans column {j} top to bottom; y = h^A[{i},{j}]"),
+            })
+            .push();
+        fwd_at.insert((s.rnn, i, j), k);
+    }
+    let (hh, ww, _) = p.x.dim();
+    let mut bwd_at = std::collections::HashMap::new();
+    for s in &trace.backward {
+        let (name, inp, w_in_name) = names(s.rnn);
+        let (w_hh, w_in) = match s.rnn {
+            Rnn::A => (&w.w_hh_a, &w.w_xh_a),
+            Rnn::B => (&w.w_hh_b, &w.w_yh_b),
+        };
+        let (i, j) = (s.i, s.j);
+        let later = match s.rnn {
+            Rnn::A => (j + 1 < ww).then(|| (Rnn::A, i, j + 1)),
+            Rnn::B => (i + 1 < hh).then(|| (Rnn::B, i + 1, j)),
+        };
+        let earlier = match s.rnn {
+            Rnn::A => j.checked_sub(1).map(|q| (i, q)),
+            Rnn::B => i.checked_sub(1).map(|q| (q, j)),
+        };
+        let (up, d_in) = match s.rnn {
+            Rnn::B => (format!("G[{i},{j}]"), format!("dY[{i},{j}]")),
+            Rnn::A => (format!("dY[{i},{j}]"), format!("dX[{i},{j}]")),
+        };
+        let next_text = match later {
+            Some((_, li, lj)) => format!("dh_next from ({li},{lj})"),
+            None => "dh_next = 0 (last step of the scan)".into(),
+        };
+        let label = format!("RNN {name} back at ({i},{j}): dh = {up} + {next_text}");
+        let latex = format!(
+            r"dh = dh_{{out}} + dh_{{next}}, \quad da = dh \odot (1 - h^2) \\ dh_{{prev}} = (W_{{hh}}^{name})^\top da, \quad d{inp} = ({w_in_name}^{name})^\top da \\ \Delta W_{{hh}}^{name} = da\, h_{{prev}}^\top, \quad \Delta {w_in_name}^{name} = da\, {inp}^\top"
+        );
+        let b = out.step(Phase::Backward, "rnn2d.backward", label, latex);
+        let b = match s.rnn {
+            Rnn::B => b.given("dh_out", Tensor::vector(&s.dh_out)),
+            Rnn::A => match bwd_at.get(&(Rnn::B, i, j)) {
+                Some(&k) => b.read_as("dh_out", k, "d_input"),
+                None => b.given("dh_out", Tensor::vector(&s.dh_out)),
+            },
+        };
+        let b = match later.and_then(|k| bwd_at.get(&k)) {
+            Some(&k) => b.read_as("dh_next", k, "dh_prev"),
+            None => b.given("dh_next", zero.clone()),
+        };
+        let b = match fwd_at.get(&(s.rnn, i, j)) {
+            Some(&k) => b.read("h", k),
+            None => b.given("h", Tensor::vector(&s.h)),
+        };
+        let b = match earlier.and_then(|(ei, ej)| fwd_at.get(&(s.rnn, ei, ej))) {
+            Some(&k) => b.read_as("h_prev", k, "h"),
+            None => b.given("h_prev", zero.clone()),
+        };
+        let b = match s.rnn {
+            Rnn::A => b.given("input", Tensor::vector(&s.input)),
+            Rnn::B => match fwd_at.get(&(Rnn::A, i, j)) {
+                Some(&k) => b.read_as("input", k, "h"),
+                None => b.given("input", Tensor::vector(&s.input)),
+            },
+        };
+        let outer = |u: &[f64], v: &[f64]| Mat::from_shape_fn((c, c), |(r, q)| u[r] * v[q]);
+        let prev_note = match earlier {
+            Some((ei, ej)) => format!("dh_prev → ({ei},{ej})"),
+            None => "dh_prev unused (first step of the scan)".into(),
+        };
+        let k = b
+            .given("W_hh", Tensor::from_array(w_hh))
+            .given("W_in", Tensor::from_array(w_in))
+            .out("dh", Tensor::vector(&s.dh))
+            .out("da", Tensor::vector(&s.da))
+            .out("dh_prev", Tensor::vector(&s.dh_prev))
+            .out("d_input", Tensor::vector(&s.d_input))
+            .out("ΔW_hh", Tensor::from_array(&outer(&s.da, &s.h_prev)))
+            .out("ΔW_in", Tensor::from_array(&outer(&s.da, &s.input)))
+            .note(format!("{prev_note}; d{inp} = {d_in}"))
+            .push();
+        bwd_at.insert((s.rnn, i, j), k);
+    }
+    out
+}
+
+/// Recompute an `rnn2d.*` step from its recorded inputs.
+pub fn recompute(s: &common::Step) -> Result<Vec<Tensor>, String> {
+    let vecv = |n: &str| common::need(s, n).map(|t| t.data.clone());
+    let mat = |n: &str| common::need(s, n).map(Tensor::matrix);
+    let mv = |m: &Mat, v: &[f64]| -> Vec<f64> {
+        (0..m.nrows())
+            .map(|r| (0..m.ncols()).map(|q| m[[r, q]] * v[q]).sum())
+            .collect()
+    };
+    let mtv = |m: &Mat, v: &[f64]| -> Vec<f64> {
+        (0..m.ncols())
+            .map(|q| (0..m.nrows()).map(|r| m[[r, q]] * v[r]).sum())
+            .collect()
+    };
+    match s.op.as_str() {
+        "rnn2d.forward" => {
+            let input = vecv("x").or_else(|_| vecv("y"))?;
+            let (w_hh, w_in, h_prev) = (mat("W_hh")?, mat("W_in")?, vecv("h_prev")?);
+            let pre: Vec<f64> = mv(&w_hh, &h_prev)
+                .iter()
+                .zip(mv(&w_in, &input))
+                .map(|(a, b)| a + b)
+                .collect();
+            let h: Vec<f64> = pre.iter().map(|v| super::module::tanh(*v)).collect();
+            Ok(vec![Tensor::vector(&pre), Tensor::vector(&h)])
+        }
+        "rnn2d.backward" => {
+            let (dh_out, dh_next, h) = (vecv("dh_out")?, vecv("dh_next")?, vecv("h")?);
+            let (h_prev, input) = (vecv("h_prev")?, vecv("input")?);
+            let (w_hh, w_in) = (mat("W_hh")?, mat("W_in")?);
+            let dh: Vec<f64> = dh_out.iter().zip(&dh_next).map(|(a, b)| a + b).collect();
+            let da: Vec<f64> = dh.iter().zip(&h).map(|(d, h)| d * (1.0 - h * h)).collect();
+            let c = da.len();
+            let outer = |u: &[f64], v: &[f64]| {
+                Tensor::from_array(&Mat::from_shape_fn((c, c), |(r, q)| u[r] * v[q]))
+            };
+            Ok(vec![
+                Tensor::vector(&dh),
+                Tensor::vector(&da),
+                Tensor::vector(&mtv(&w_hh, &da)),
+                Tensor::vector(&mtv(&w_in, &da)),
+                outer(&da, &h_prev),
+                outer(&da, &input),
+            ])
+        }
+        op => Err(format!("unknown op {op}")),
+    }
+}
