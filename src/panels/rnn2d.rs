@@ -7,13 +7,14 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use super::stepper::Stepper;
 use super::{
     JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey,
     StateValues,
 };
 use crate::compute::rnn2d::flops::{self, FlopCount};
 use crate::compute::rnn2d::receptive::{self, Measured};
-use crate::compute::rnn2d::trace::{self, BackwardStep, ForwardStep, Trace};
+use crate::compute::rnn2d::trace::{self, Trace};
 use crate::compute::rnn2d::{self, GradCheckReport, Problem, Rnn};
 use crate::ui::theme::Theme;
 
@@ -43,7 +44,7 @@ pub const KIND: PanelKind = PanelKind {
 pub const MAX_HW: usize = 10;
 pub const MAX_C: usize = 4;
 /// Play mode advances one step every this many ticks (~100 ms each).
-pub const TICKS_PER_STEP: u32 = 5;
+pub const TICKS_PER_STEP: u32 = super::stepper::TICKS_PER_STEP;
 
 const KEYS: &[(&str, &str)] = &[
     ("space/l", "step forward"),
@@ -57,7 +58,11 @@ const KEYS: &[(&str, &str)] = &[
     ("s", "new seed"),
     ("c", "cycle: forward / backward / receptive field"),
     ("g/G", "first / last step"),
-    ("arrows", "choose the output cell (receptive field)"),
+    ("B", "start of the backward pass"),
+    (
+        "arrows",
+        "step (in a trace) / choose the output cell (receptive field)",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +75,7 @@ pub enum Mode {
 /// Everything computed for the current sizes and seed.
 struct Data {
     problem: Problem,
+    /// The cell-by-cell record the grid is drawn from.
     trace: Trace,
     counted: (FlopCount, FlopCount),
     receptive: Measured,
@@ -84,11 +90,9 @@ pub struct Rnn2dPanel {
     mode: Mode,
     /// The trace mode to return to when leaving receptive-field mode.
     last_trace: Mode,
-    /// Steps completed in the forward and backward traces (0..=len).
-    pos_forward: usize,
-    pos_backward: usize,
-    playing: bool,
-    ticks: u32,
+    /// The forward then the backward pass as common steps: owns the position
+    /// (forward steps 1..=F, then backward) and play.
+    stepper: Stepper,
     /// Output cell whose receptive field is shown.
     rf_cell: (usize, usize),
     data: Data,
@@ -113,20 +117,54 @@ impl Rnn2dPanel {
     pub fn with(h: usize, w: usize, c: usize, seed: u64) -> Self {
         let dims = [h.clamp(1, MAX_HW), w.clamp(1, MAX_HW), c.clamp(1, MAX_C)];
         let rf_cell = (dims[0] - 1, dims[1] - 1);
-        Rnn2dPanel {
+        let mut panel = Rnn2dPanel {
             dims,
             selected: 0,
             seed,
             mode: Mode::Forward,
             last_trace: Mode::Forward,
-            pos_forward: 0,
-            pos_backward: 0,
-            playing: false,
-            ticks: 0,
+            stepper: Stepper::default(),
             rf_cell,
             data: compute(dims, seed, rf_cell),
             generation: 0,
             grad_check: None,
+        };
+        panel.retrace();
+        panel
+    }
+
+    fn retrace(&mut self) {
+        self.stepper
+            .set_trace(trace::to_common(&self.data.trace, &self.data.problem));
+    }
+
+    pub fn stepper(&self) -> &Stepper {
+        &self.stepper
+    }
+
+    /// Advance the trace one step (exam mode's hook).
+    pub fn advance_step(&mut self) -> bool {
+        let moved = self.stepper.advance();
+        self.follow_stepper();
+        moved
+    }
+
+    /// Forward steps in the trace (the backward pass starts after them).
+    fn forward_len(&self) -> usize {
+        self.data.trace.forward.len()
+    }
+
+    /// Show the pass the stepper is in (at the boundary, keep the mode).
+    fn follow_stepper(&mut self) {
+        let (pos, _) = self.stepper.position();
+        let f = self.forward_len();
+        if pos < f {
+            self.mode = Mode::Forward;
+        } else if pos > f {
+            self.mode = Mode::Backward;
+        }
+        if self.mode != Mode::Receptive {
+            self.last_trace = self.mode;
         }
     }
 
@@ -134,32 +172,25 @@ impl Rnn2dPanel {
         self.mode
     }
 
-    /// Steps completed in the trace being shown, and its length.
+    /// Steps completed in the pass being shown, and its length.
     pub fn position(&self) -> (usize, usize) {
+        let (pos, _) = self.stepper.position();
+        let f = self.forward_len();
         match self.mode {
-            Mode::Backward => (self.pos_backward, self.data.trace.backward.len()),
-            _ => (self.pos_forward, self.data.trace.forward.len()),
+            Mode::Backward => (pos.saturating_sub(f), self.data.trace.backward.len()),
+            _ => (pos.min(f), f),
         }
     }
 
+    /// Set the position within the pass being shown.
     fn set_position(&mut self, pos: usize) {
-        let (_, len) = self.position();
-        let pos = pos.min(len);
+        let f = self.forward_len();
         match self.mode {
-            Mode::Backward => self.pos_backward = pos,
-            _ => self.pos_forward = pos,
+            Mode::Backward => self
+                .stepper
+                .set_position(f + pos.min(self.data.trace.backward.len())),
+            _ => self.stepper.set_position(pos.min(f)),
         }
-    }
-
-    fn step_by(&mut self, forward: bool) -> bool {
-        let (pos, len) = self.position();
-        let next = if forward {
-            (pos + 1).min(len)
-        } else {
-            pos.saturating_sub(1)
-        };
-        self.set_position(next);
-        next != pos
     }
 
     /// The grad-check job for the current data.
@@ -182,9 +213,11 @@ impl Rnn2dPanel {
             self.rf_cell.1.min(self.dims[1] - 1),
         );
         self.data = compute(self.dims, self.seed, self.rf_cell);
-        self.pos_forward = 0;
-        self.pos_backward = 0;
-        self.playing = false;
+        self.stepper = Stepper::default();
+        self.retrace();
+        if self.mode == Mode::Backward {
+            self.set_position(0);
+        }
         self.generation += 1;
         PanelEffect::Run(self.grad_check_job())
     }
@@ -246,43 +279,31 @@ impl Panel for Rnn2dPanel {
 
     fn handle(&mut self, key: PanelKey) -> PanelEffect {
         let in_trace = self.mode != Mode::Receptive;
+        if in_trace && let Some(effect) = self.stepper.handle(key) {
+            self.follow_stepper();
+            return effect;
+        }
         match key {
-            PanelKey::Char(' ' | 'l') if in_trace => {
-                self.playing = false;
-                self.step_by(true);
-                PanelEffect::Redraw
-            }
-            PanelKey::Char('h') if in_trace => {
-                self.playing = false;
-                self.step_by(false);
-                PanelEffect::Redraw
-            }
             PanelKey::Char('r') => {
-                self.playing = false;
-                self.set_position(0);
+                self.stepper.set_position(0);
+                if let Mode::Receptive = self.mode {
+                    self.last_trace = Mode::Forward;
+                }
                 PanelEffect::Redraw
             }
             PanelKey::Char('f') => {
                 self.mode = Mode::Forward;
                 self.last_trace = Mode::Forward;
+                self.set_position(0);
                 PanelEffect::Redraw
             }
             PanelKey::Char('b') => {
                 self.mode = Mode::Backward;
                 self.last_trace = Mode::Backward;
-                PanelEffect::Redraw
-            }
-            PanelKey::Char('a') if in_trace => {
-                let (pos, len) = self.position();
-                if !self.playing && pos == len {
-                    self.set_position(0);
-                }
-                self.playing = !self.playing;
-                self.ticks = 0;
+                self.set_position(0);
                 PanelEffect::Redraw
             }
             PanelKey::Char('c') => {
-                self.playing = false;
                 self.mode = match self.mode {
                     Mode::Forward => Mode::Backward,
                     Mode::Backward => Mode::Receptive,
@@ -290,17 +311,8 @@ impl Panel for Rnn2dPanel {
                 };
                 if self.mode != Mode::Receptive {
                     self.last_trace = self.mode;
+                    self.set_position(0);
                 }
-                PanelEffect::Redraw
-            }
-            PanelKey::Top if in_trace => {
-                self.playing = false;
-                self.set_position(0);
-                PanelEffect::Redraw
-            }
-            PanelKey::Bottom if in_trace => {
-                self.playing = false;
-                self.set_position(usize::MAX);
                 PanelEffect::Redraw
             }
             PanelKey::Char('x') => {
@@ -404,45 +416,18 @@ impl Panel for Rnn2dPanel {
     }
 
     fn animating(&self) -> bool {
-        self.playing
+        self.stepper.playing()
     }
 
     fn tick(&mut self) -> bool {
-        if !self.playing {
-            return false;
-        }
-        self.ticks += 1;
-        if !self.ticks.is_multiple_of(TICKS_PER_STEP) {
-            return false;
-        }
-        let moved = self.step_by(true);
-        let (pos, len) = self.position();
-        if pos == len {
-            self.playing = false;
-        }
-        moved || !self.playing
+        let changed = self.stepper.tick();
+        self.follow_stepper();
+        changed
     }
 
     fn initial_job(&mut self) -> Option<JobRequest> {
         Some(self.grad_check_job())
     }
-}
-
-/// Vector of C values, fixed width so columns line up.
-fn vec_text(v: &[f64]) -> String {
-    let parts: Vec<String> = v.iter().map(|x| format!("{x:+.3}")).collect();
-    format!("[{}]", parts.join(" "))
-}
-
-fn labelled<'a>(label: &str, v: &[f64], note: &str, t: &Theme) -> Line<'a> {
-    let mut spans = vec![
-        Span::styled(format!(" {label:<8}"), t.dim),
-        Span::styled(vec_text(v), t.text),
-    ];
-    if !note.is_empty() {
-        spans.push(Span::styled(format!(" {note}"), t.dim));
-    }
-    Line::from(spans)
 }
 
 /// What a grid cell shows.
@@ -494,7 +479,7 @@ impl Rnn2dPanel {
             spans.push(Span::raw(" "));
         }
         spans.push(Span::styled(format!("seed {}", self.seed), t.dim));
-        if self.playing {
+        if self.stepper.playing() {
             spans.push(Span::styled(" ▶ playing", t.accent));
         }
         Line::from(spans)
@@ -602,20 +587,30 @@ impl Rnn2dPanel {
     /// The panel's lines; with `height`, grid rows are dropped around the focus
     /// cell so the equation and the FLOP table still fit.
     fn body(&self, width: u16, height: Option<usize>, t: &Theme) -> Vec<Line<'static>> {
-        let full = self.body_with(width, None, t);
+        // The step's rows: what the height leaves beside the other sections
+        // (head, size, check, legend, done, blank, FLOP table: 11) and three
+        // grid rows; the stepper drops detail to fit.
+        let eq_rows = height.map_or(usize::MAX, |h| h.saturating_sub(14).max(4));
+        let full = self.body_with(width, None, eq_rows, t);
         let rows = self.dims[0];
         match height {
             Some(h) if full.len() > h && rows > 2 => {
                 let excess = full.len() - h;
                 // One line more for the "rows shown" summary.
                 let budget = rows.saturating_sub(excess + 1).max(2);
-                self.body_with(width, Some(budget), t)
+                self.body_with(width, Some(budget), eq_rows, t)
             }
             _ => full,
         }
     }
 
-    fn body_with(&self, width: u16, budget: Option<usize>, t: &Theme) -> Vec<Line<'static>> {
+    fn body_with(
+        &self,
+        width: u16,
+        budget: Option<usize>,
+        eq_rows: usize,
+        t: &Theme,
+    ) -> Vec<Line<'static>> {
         let narrow = width < 56;
         let mut lines = Vec::new();
         let [h, w, _] = self.dims;
@@ -721,15 +716,11 @@ impl Rnn2dPanel {
                         "press space or l to run the first step",
                         t.dim,
                     )),
-                    (Mode::Forward, Some(k)) => {
-                        lines.extend(forward_equation(&self.data.trace.forward[k], narrow, t))
+                    // The common stepper draws the step (its current step is this one).
+                    (_, Some(_)) => {
+                        // The head line already says where the step is.
+                        lines.extend(self.stepper.lines_within_opt(width, eq_rows, false, t))
                     }
-                    (_, Some(k)) => lines.extend(backward_equation(
-                        &self.data.trace.backward[k],
-                        self.dims,
-                        narrow,
-                        t,
-                    )),
                 }
                 if pos == len && len > 0 {
                     let done = match (self.mode == Mode::Forward, width >= 46) {
@@ -848,130 +839,4 @@ impl Rnn2dPanel {
             ),
         ]
     }
-}
-
-fn forward_equation(s: &ForwardStep, narrow: bool, t: &Theme) -> Vec<Line<'static>> {
-    let (i, j) = (s.i, s.j);
-    let (eq, prev, input) = match s.rnn {
-        Rnn::A => (
-            if narrow {
-                format!("h^A[{i},{j}] = tanh(Whh·h_prev + Wxh·x)")
-            } else {
-                format!("h^A[{i},{j}] = tanh(W_hh^A h_prev + W_xh^A x[{i},{j}])")
-            },
-            if j == 0 {
-                "zero state".to_string()
-            } else {
-                format!("h^A[{i},{}]", j - 1)
-            },
-            format!("x[{i},{j}]"),
-        ),
-        Rnn::B => (
-            if narrow {
-                format!("h^B[{i},{j}] = tanh(Whh·h_prev + Wyh·y)")
-            } else {
-                format!("h^B[{i},{j}] = tanh(W_hh^B h_prev + W_yh^B y[{i},{j}])")
-            },
-            if i == 0 {
-                "zero state".to_string()
-            } else {
-                format!("h^B[{},{j}]", i - 1)
-            },
-            format!("y = h^A[{i},{j}]"),
-        ),
-    };
-    vec![
-        Line::styled(eq, t.math),
-        labelled("h_prev", &s.h_prev, &prev, t),
-        labelled(if s.rnn == Rnn::A { "x" } else { "y" }, &s.input, &input, t),
-        labelled("pre", &s.pre, "", t),
-        labelled("h", &s.h, "= tanh(pre)", t),
-    ]
-}
-
-fn backward_equation(
-    s: &BackwardStep,
-    dims: [usize; 3],
-    narrow: bool,
-    t: &Theme,
-) -> Vec<Line<'static>> {
-    let (i, j) = (s.i, s.j);
-    // Where dh_next came from (the later time step) and where dh_prev goes.
-    let (up, name, input, next_cell, prev_cell, d_input) = match s.rnn {
-        Rnn::B => (
-            format!("G[{i},{j}]"),
-            "B",
-            "y",
-            format!("({},{j})", i + 1),
-            if i == 0 {
-                "unused".to_string()
-            } else {
-                format!("→ ({},{j})", i - 1)
-            },
-            format!("dY[{i},{j}]"),
-        ),
-        Rnn::A => (
-            format!("dY[{i},{j}]"),
-            "A",
-            "x",
-            format!("({i},{})", j + 1),
-            if j == 0 {
-                "unused".to_string()
-            } else {
-                format!("→ ({i},{})", j - 1)
-            },
-            format!("dX[{i},{j}]"),
-        ),
-    };
-    let last = match s.rnn {
-        Rnn::B => s.i + 1 == dims[0],
-        Rnn::A => s.j + 1 == dims[1],
-    };
-    let next_note = if last {
-        "zero: last step".to_string()
-    } else {
-        format!("from {next_cell}")
-    };
-    let w_in = if s.rnn == Rnn::A { "W_xh" } else { "W_yh" };
-    vec![
-        Line::styled(
-            if narrow {
-                format!("dh = {up} + dh_next")
-            } else {
-                format!("RNN {name} back at ({i},{j}): dh = {up} + dh_next")
-            },
-            t.math,
-        ),
-        labelled("dh_out", &s.dh_out, &up, t),
-        labelled("dh_next", &s.dh_next, &next_note, t),
-        labelled("da", &s.da, "= dh⊙(1−h²)", t),
-        Line::styled(
-            if narrow {
-                format!(" dW_hh^{name}+=da·h_prevᵀ d{w_in}^{name}+=da·{input}ᵀ")
-            } else {
-                format!(" dW_hh^{name} += da·h_prevᵀ   d{w_in}^{name} += da·{input}ᵀ")
-            },
-            t.dim,
-        ),
-        labelled(
-            "dh_prev",
-            &s.dh_prev,
-            &if narrow {
-                prev_cell
-            } else {
-                format!("= W_hhᵀda {prev_cell}")
-            },
-            t,
-        ),
-        labelled(
-            if s.rnn == Rnn::A { "dx" } else { "dy" },
-            &s.d_input,
-            &if narrow {
-                d_input
-            } else {
-                format!("= {w_in}ᵀda = {d_input}")
-            },
-            t,
-        ),
-    ]
 }

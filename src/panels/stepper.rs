@@ -42,6 +42,8 @@ enum Detail {
     Linked,
     /// And no note.
     Bare,
+    /// And no equation: the label and the values only.
+    ValuesOnly,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -188,16 +190,37 @@ impl Stepper {
 
     /// [`Stepper::lines`] in at most `rows` rows: the 2D equation goes to one
     /// line first, then the constant inputs (data, weights, ε) go, then the
-    /// note; whatever is still too tall is cut at the bottom.
+    /// note, then the equation; whatever is still too tall is cut at the
+    /// bottom (so a step should list its outputs most telling first).
     pub fn lines_within(&self, width: u16, rows: usize, t: &Theme) -> Vec<Line<'static>> {
+        self.lines_within_opt(width, rows, true, t)
+    }
+
+    /// [`Stepper::lines_within`], without the indicator line when the panel
+    /// shows the position itself.
+    pub fn lines_within_opt(
+        &self,
+        width: u16,
+        rows: usize,
+        indicator: bool,
+        t: &Theme,
+    ) -> Vec<Line<'static>> {
+        let skip = usize::from(!indicator && self.current_step().is_some());
+        let rows = rows.saturating_add(skip);
         let mut lines = self.lines(width, true, t);
-        for level in [Detail::OneLine, Detail::Linked, Detail::Bare] {
+        for level in [
+            Detail::OneLine,
+            Detail::Linked,
+            Detail::Bare,
+            Detail::ValuesOnly,
+        ] {
             if lines.len() <= rows {
-                return lines;
+                break;
             }
             lines = self.lines_at(width, level, t);
         }
         lines.truncate(rows);
+        lines.drain(..skip.min(lines.len()));
         lines
     }
 
@@ -227,7 +250,9 @@ impl Stepper {
         for l in math_free_wrap(&step.label, w) {
             out.push(Line::styled(l, t.text.add_modifier(Modifier::BOLD)));
         }
-        out.extend(equation_lines(&step.latex, w, roomy, t));
+        if detail < Detail::ValuesOnly {
+            out.extend(equation_lines(&step.latex, w, roomy, t));
+        }
         let name_w = step
             .inputs
             .iter()

@@ -89,9 +89,12 @@ fn forward_snapshots() {
     insta::assert_snapshot!("forward_a_step7_40x24", snap(&p, 40, 24));
     steps(&mut p, 20); // B at (2,1)
     insta::assert_snapshot!("forward_b_step27_80x24", snap(&p, 80, 24));
-    steps(&mut p, 100);
+    steps(&mut p, 13);
     assert_eq!(p.position(), (40, 40));
     insta::assert_snapshot!("forward_done_80x24", snap(&p, 80, 24));
+    // The next step is the first of the backward pass (one trace, one stepper).
+    steps(&mut p, 1);
+    assert_eq!((p.mode(), p.position()), (Mode::Backward, (1, 40)));
 }
 
 #[test]
@@ -106,11 +109,14 @@ fn backward_snapshots() {
     steps(&mut p, 21); // A at (0,2)
     insta::assert_snapshot!("backward_a_step23_80x24", snap(&p, 80, 24));
     insta::assert_snapshot!("backward_a_step23_40x24", snap(&p, 40, 24));
-    // h steps back, and the forward position is kept separately.
+    // h steps back; f starts the forward pass again.
     press(&mut p, "h");
     assert_eq!(p.position(), (22, 40));
     press(&mut p, "f");
     assert_eq!(p.position(), (0, 40));
+    // B jumps to the first backward step from anywhere.
+    press(&mut p, "B");
+    assert_eq!((p.mode(), p.position()), (Mode::Backward, (1, 40)));
 }
 
 #[test]
@@ -202,7 +208,8 @@ fn play_advances_at_a_readable_pace_and_stops_at_the_end() {
     for _ in 0..TICKS_PER_STEP * 100 {
         p.tick();
     }
-    assert_eq!(p.position(), (40, 40));
+    // Play runs through the forward pass and on through the backward pass.
+    assert_eq!((p.mode(), p.position()), (Mode::Backward, (40, 40)));
     assert!(!p.animating());
     press(&mut p, "r");
     assert_eq!(p.position().0, 0);

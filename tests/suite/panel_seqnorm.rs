@@ -9,9 +9,7 @@ use crate::common;
 use common::draw_panel as draw;
 
 fn key(ch: char) -> PanelKey {
-    match ch {
-        c => PanelKey::Char(c),
-    }
+    PanelKey::Char(ch)
 }
 
 fn panel_after(keys: &str) -> Box<dyn Panel> {

@@ -120,3 +120,59 @@ fn widen_trace_snapshots() {
         }
     }
 }
+
+#[test]
+fn rnn2d_trace_snapshots() {
+    use nnbook::panels::rnn2d::Rnn2dPanel;
+    let mut p = Rnn2dPanel::new();
+    let (_, len) = p.stepper().position();
+    let backward = p.stepper().backward_position().unwrap();
+    replay(p.stepper().trace()).unwrap();
+    for (pos, what) in positions(len, backward) {
+        press(&mut p, PanelKey::Char('r'), 1);
+        press(&mut p, PanelKey::Char(' '), pos);
+        assert_eq!(p.stepper().position().0, pos);
+        for (w, h) in [(80, 24), (160, 48)] {
+            // The grad check runs as a job (not started here): its line says so.
+            insta::assert_snapshot!(
+                format!("rnn2d_{what}_{w}x{h}"),
+                common::draw_panel(&p, w, h)
+            );
+        }
+    }
+}
+
+/// The step keys do the same in every stepping panel.
+#[test]
+fn the_step_keys_are_the_same_in_every_panel() {
+    use nnbook::panels::rnn2d::Rnn2dPanel;
+    use nnbook::panels::seqnorm::SeqNormPanel;
+    use nnbook::panels::stepper::Stepper;
+    use nnbook::panels::widen::WidenPanel;
+    fn check<P: Panel>(name: &str, mut p: P, stepper: fn(&P) -> &Stepper) {
+        let len = stepper(&p).position().1;
+        let back = stepper(&p).backward_position().unwrap();
+        for (key, pos) in [
+            (PanelKey::Char(' '), 1),
+            (PanelKey::Char('l'), 2),
+            (PanelKey::Right, 3),
+            (PanelKey::Char('h'), 2),
+            (PanelKey::Left, 1),
+            (PanelKey::Bottom, len),
+            (PanelKey::Top, 1),
+            (PanelKey::Char('B'), back),
+            (PanelKey::Char('r'), 0),
+        ] {
+            p.handle(key);
+            assert_eq!(stepper(&p).position().0, pos, "{name} {key:?}");
+        }
+        p.handle(PanelKey::Char('a'));
+        assert!(p.animating(), "{name}: a plays");
+        p.handle(PanelKey::Char('a'));
+        assert!(!p.animating(), "{name}: a pauses");
+    }
+    check("activations", ActivationsPanel::new(), |p| p.stepper());
+    check("seqnorm", SeqNormPanel::new(), |p| p.stepper());
+    check("widen", WidenPanel::new(), |p| p.stepper());
+    check("rnn2d", Rnn2dPanel::new(), |p| p.stepper());
+}

@@ -263,8 +263,8 @@ use crate::compute::trace::{self as common, Phase, Tensor};
 
 fn names(rnn: Rnn) -> (&'static str, &'static str, &'static str) {
     match rnn {
-        Rnn::A => ("A", "x", "W_xh"),
-        Rnn::B => ("B", "y", "W_yh"),
+        Rnn::A => ("A", "x", "W_{in}"),
+        Rnn::B => ("B", "y", "W_{in}"),
     }
 }
 
@@ -391,10 +391,11 @@ pub fn to_common(trace: &Trace, p: &Problem) -> common::Trace {
         let k = b
             .given("W_hh", Tensor::from_array(w_hh))
             .given("W_in", Tensor::from_array(w_in))
-            .out("dh", Tensor::vector(&s.dh))
+            // Most telling first: a short panel shows the first rows only.
             .out("da", Tensor::vector(&s.da))
             .out("dh_prev", Tensor::vector(&s.dh_prev))
             .out("d_input", Tensor::vector(&s.d_input))
+            .out("dh", Tensor::vector(&s.dh))
             .out("ΔW_hh", Tensor::from_array(&outer(&s.da, &s.h_prev)))
             .out("ΔW_in", Tensor::from_array(&outer(&s.da, &s.input)))
             .note(format!("{prev_note}; d{inp} = {d_in}"))
@@ -441,10 +442,10 @@ pub fn recompute(s: &common::Step) -> Result<Vec<Tensor>, String> {
                 Tensor::from_array(&Mat::from_shape_fn((c, c), |(r, q)| u[r] * v[q]))
             };
             Ok(vec![
-                Tensor::vector(&dh),
                 Tensor::vector(&da),
                 Tensor::vector(&mtv(&w_hh, &da)),
                 Tensor::vector(&mtv(&w_in, &da)),
+                Tensor::vector(&dh),
                 outer(&da, &h_prev),
                 outer(&da, &input),
             ])
