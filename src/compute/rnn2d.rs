@@ -364,7 +364,17 @@ pub const PARAMS: &[ParamSpec] = &[
         default: "1",
         help: "seed for X, the weights and G",
     },
+    ParamSpec {
+        name: "trace",
+        default: "0",
+        help: "1: --json adds the forward and backward cell by cell (h, w ≤ 10, c ≤ 4: the panel's sizes)",
+    },
 ];
+
+/// Largest sizes `trace=1` records at (the panel's): every step carries its
+/// C×C weights, so the trace grows as H·W·C².
+pub const TRACE_MAX_HW: usize = 10;
+pub const TRACE_MAX_C: usize = 4;
 
 pub const DEFAULT_SEED: u64 = 1;
 
@@ -423,6 +433,16 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
     let w = params.usize("w", 5, 1..=MAX_SIDE)?;
     let c = params.usize("c", 2, 1..=MAX_SIDE)?;
     let seed = params.u64("seed", DEFAULT_SEED, 0..=u64::MAX)?;
+    let with_trace = super::trace::wanted(params)?;
+    if with_trace && (h > TRACE_MAX_HW || w > TRACE_MAX_HW || c > TRACE_MAX_C) {
+        return Err(ComputeError::Param(super::ParamError::OutOfRange {
+            name: "trace".into(),
+            value: "1".into(),
+            range: format!(
+                "0..=0 at h={h} w={w} c={c} (a trace needs h, w ≤ {TRACE_MAX_HW} and c ≤ {TRACE_MAX_C})"
+            ),
+        }));
+    }
     if h * w * c > MAX_ELEMENTS {
         return Err(ComputeError::Shape(format!(
             "h·w·c = {h}·{w}·{c} = {} exceeds {MAX_ELEMENTS} (2^18); lower h, w or c",
@@ -459,7 +479,12 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
         flop_convention: "mul, add and tanh are 1 FLOP each; CxC matrix-vector = C^2 mul + C(C-1) add; conv3x3 = 2*9*C per output incl. bias",
         grad_check: s.grad_check,
     };
-    let value = serde_json::to_value(&json).map_err(|e| ComputeError::Shape(e.to_string()))?;
+    let mut value =
+        serde_json::to_value(&json).map_err(|e| ComputeError::Shape(e.to_string()))?;
+    if with_trace {
+        let (_, _, recorded) = trace::record(&s.problem);
+        value["trace"] = trace::to_common(&recorded, &s.problem).to_json();
+    }
     Ok(Report {
         text: summary_text(&s),
         json: value,

@@ -87,15 +87,21 @@ fn compute_json_carries_replayable_traces() {
     let j = common::compute_json("widen", &["trace=1", "steps=0", "strategy=zero"]);
     let t: Trace = serde_json::from_value(j["trace"].clone()).unwrap();
     replay(&t).unwrap();
+    let j = common::compute_json("rnn2d", &["trace=1", "h=3", "w=2", "c=2"]);
+    let t: Trace = serde_json::from_value(j["trace"].clone()).unwrap();
+    assert_eq!(t.len(), 4 * 3 * 2);
+    replay(&t).unwrap();
+    let e = common::compute_fails("rnn2d", &["trace=1", "h=11"]);
+    assert!(e.contains("`trace`"), "{e}");
     // Without trace=1 there is none.
     assert!(common::compute_json("seqnorm", &[]).get("trace").is_none());
-    for name in ["activations", "seqnorm", "widen"] {
+    for name in ["activations", "seqnorm", "widen", "rnn2d"] {
         let e = common::compute_fails(name, &["trace=2"]);
         assert!(e.contains("`trace`"), "{name}: {e}");
     }
     let list = common::nnbook(&["compute", "--list"]);
     let list = String::from_utf8_lossy(&list.stdout);
-    assert!(list.matches("trace").count() >= 3, "{list}");
+    assert!(list.matches("trace").count() >= 4, "{list}");
 }
 
 #[test]
