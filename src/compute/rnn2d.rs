@@ -479,8 +479,7 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
         flop_convention: "mul, add and tanh are 1 FLOP each; CxC matrix-vector = C^2 mul + C(C-1) add; conv3x3 = 2*9*C per output incl. bias",
         grad_check: s.grad_check,
     };
-    let mut value =
-        serde_json::to_value(&json).map_err(|e| ComputeError::Shape(e.to_string()))?;
+    let mut value = serde_json::to_value(&json).map_err(|e| ComputeError::Shape(e.to_string()))?;
     if with_trace {
         let (_, _, recorded) = trace::record(&s.problem);
         value["trace"] = trace::to_common(&recorded, &s.problem).to_json();
