@@ -9,6 +9,7 @@
 
 pub mod autograd_rf;
 pub mod receptive_field;
+pub mod trace;
 
 use std::fmt;
 

@@ -407,6 +407,7 @@ pub fn recompute(step: &Step) -> Result<Vec<Tensor>, String> {
         "seqnorm" => super::seqnorm::trace::recompute(step),
         "widen" => super::widen::trace::recompute(step),
         "rnn2d" => super::rnn2d::trace::recompute(step),
+        "layer" => super::layer_table::trace::recompute(step),
         _ => Err(format!("unknown op {}", step.op)),
     }
 }
