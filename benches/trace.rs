@@ -81,3 +81,19 @@ fn rnn2d_largest(b: Bencher) {
         black_box(rnn2d::trace::to_common(&t, &p).len())
     });
 }
+
+/// Problem 1: the midterm's 21 layers on 32×32×3.
+#[divan::bench]
+fn layer_table_default(b: Bencher) {
+    use nnbook::compute::layer_table::{MIDTERM, MIDTERM_INPUT, table, trace};
+    let t = table(MIDTERM_INPUT, MIDTERM).unwrap();
+    b.bench_local(|| black_box(trace::record(&t).len()));
+}
+
+/// Problem 1 at the panel's largest input, 224×224×3.
+#[divan::bench]
+fn layer_table_224(b: Bencher) {
+    use nnbook::compute::layer_table::{MIDTERM, table, trace};
+    let t = table([224, 224, 3], MIDTERM).unwrap();
+    b.bench_local(|| black_box(trace::record(&t).len()));
+}

@@ -1100,6 +1100,11 @@ const PARAMS: &[ParamSpec] = &[
         default: "none",
         help: "replace every pool by a conv: none | 2x2s2 | 3x3s2p1",
     },
+    ParamSpec {
+        name: "trace",
+        default: "0",
+        help: "1: --json adds the forward pass layer by layer (shape, params, FLOPs, receptive field of the corner output)",
+    },
 ];
 
 pub const COMPUTATION: Computation = Computation {
@@ -1306,6 +1311,7 @@ pub fn to_json(t: &Table, s: &Settings) -> serde_json::Value {
 
 fn run(params: &mut Params, _progress: &mut ProgressFn<'_>) -> Result<Report, ComputeError> {
     let settings = Settings::from_params(params)?;
+    let with_trace = super::trace::wanted(params)?;
     let t = settings.table()?;
     let mut text = format!(
         "Layer table: input {}, {} network, FLOPs = {}, pools: {}\n\n",
@@ -1322,10 +1328,11 @@ fn run(params: &mut Params, _progress: &mut ProgressFn<'_>) -> Result<Report, Co
         }
     );
     text += &t.to_text(settings.convention);
-    Ok(Report {
-        text,
-        json: to_json(&t, &settings),
-    })
+    let mut json = to_json(&t, &settings);
+    if with_trace {
+        json["trace"] = trace::record(&t).to_json();
+    }
+    Ok(Report { text, json })
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use unicode_width::UnicodeWidthStr;
 
 use super::canvas::Canvas;
 use super::canvas::{pick_hint, wrap_words};
+use super::stepper::Stepper;
 use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey, StateValues};
+use crate::compute::layer_table::trace as layer_trace;
 use crate::compute::layer_table::{
     Convention, Layer, Location, Probe, ReplacePool, Row, Settings, Table, dims, span, thousands,
 };
@@ -51,6 +53,13 @@ const KEYS: &[(&str, &str)] = &[
     ("f", "FLOP convention: all ops / MACs"),
     ("i", "input 32 → 64 → 224"),
     ("o", "receptive field of corner / centre output"),
+    (
+        "space/l/→ h/←",
+        "step the forward pass layer by layer (the row and the field follow)",
+    ),
+    ("g/G", "first / last row (while stepping: step)"),
+    ("a", "play / pause"),
+    ("r", "reset the trace"),
 ];
 
 /// What the panel shows for the current settings.
@@ -64,6 +73,8 @@ pub struct LayerTablePanel {
     selected: usize,
     location: Location,
     view: Result<View, String>,
+    /// The forward pass layer by layer.
+    stepper: Stepper,
 }
 
 impl LayerTablePanel {
@@ -73,6 +84,7 @@ impl LayerTablePanel {
             selected: 0,
             location: Location::Corner,
             view: Err(String::new()),
+            stepper: Stepper::default(),
         };
         panel.recompute();
         // Open on the answer to 1(b): the first layer with a full receptive field.
@@ -83,7 +95,31 @@ impl LayerTablePanel {
         panel
     }
 
+    pub fn stepper(&self) -> &Stepper {
+        &self.stepper
+    }
+
+    /// Advance the trace one step (exam mode's hook).
+    pub fn advance_step(&mut self) -> bool {
+        let moved = self.stepper.advance();
+        self.follow_stepper();
+        moved
+    }
+
+    /// While stepping, the selected row is the step's layer.
+    fn follow_stepper(&mut self) {
+        if let Some(k) = self.stepper.current()
+            && let Ok(v) = &mut self.view
+        {
+            self.selected = (k + 1).min(v.table.rows.len() - 1);
+            v.probe = v.table.probe(self.selected, self.location);
+        }
+    }
+
     fn recompute(&mut self) {
+        if let Ok(table) = self.settings.table() {
+            self.stepper.set_trace(layer_trace::record(&table));
+        }
         self.view = self
             .settings
             .table()
@@ -123,6 +159,13 @@ impl Panel for LayerTablePanel {
     }
 
     fn handle(&mut self, key: PanelKey) -> PanelEffect {
+        // g/G pick the first / last row until the trace is being stepped.
+        let rows_key =
+            matches!(key, PanelKey::Top | PanelKey::Bottom) && self.stepper.position().0 == 0;
+        if !rows_key && let Some(effect) = self.stepper.handle(key) {
+            self.follow_stepper();
+            return effect;
+        }
         match key {
             PanelKey::Char('j') | PanelKey::Down => {
                 self.selected = (self.selected + 1).min(self.rows() - 1);
@@ -177,6 +220,18 @@ impl Panel for LayerTablePanel {
         self.recompute();
     }
 
+    fn animating(&self) -> bool {
+        self.stepper.playing()
+    }
+
+    fn tick(&mut self) -> bool {
+        let changed = self.stepper.tick();
+        if changed {
+            self.follow_stepper();
+        }
+        changed
+    }
+
     fn render(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>) {
         let area = area.intersection(buf.area);
         if area.width == 0 || area.height == 0 {
@@ -199,7 +254,19 @@ impl Panel for LayerTablePanel {
         if h < 4 {
             return;
         }
-        let body = Rect::new(area.x, area.y + 1, area.width, h - 2);
+        let mut body = Rect::new(area.x, area.y + 1, area.width, h - 2);
+        // While stepping, the step goes above the table (whose ▸ row and
+        // receptive-field map are its picture).
+        if self.stepper.position().0 > 0 {
+            let rows = usize::from((body.height / 2).clamp(4, 12));
+            let lines = self.stepper.lines_within(area.width, rows, theme);
+            for (i, line) in lines.iter().enumerate() {
+                let r = Rect::new(body.x, body.y + i as u16, body.width, 1);
+                super::canvas::put_line(canvas.buf, r, line);
+            }
+            let used = lines.len() as u16;
+            body = Rect::new(body.x, body.y + used, body.width, body.height - used);
+        }
         let table_rows = view.table.rows.len() as u16 + 2;
         let (table_area, rf_area) = if area.width >= 110 {
             let left = (area.width * 3 / 5).min(90);
@@ -239,7 +306,8 @@ impl Panel for LayerTablePanel {
 
     fn full_height(&self, width: u16) -> u16 {
         let Ok(view) = &self.view else { return 3 };
-        let rows = view.table.rows.len() as u16 + 2;
+        let stepping = if self.stepper.position().0 > 0 { 12 } else { 0 };
+        let rows = view.table.rows.len() as u16 + 2 + stepping;
         let map = map_rows(view.table.input[0], 32);
         if width >= 110 {
             2 + rows.max(map + 4)
@@ -456,10 +524,11 @@ fn scroll(selected: usize, len: usize, visible: usize) -> usize {
 }
 
 fn hint(width: u16) -> &'static str {
-    const HINTS: [&str; 3] = [
+    const HINTS: [&str; 4] = [
+        "j/k layer  c pool→conv  f FLOPs  i input  o corner/centre  space step",
         "j/k layer  c pool→conv  f FLOPs  i input  o corner/centre",
         "j/k layer c pool f flops i input o loc",
-        "j/k c f i o",
+        "j/k c f i o spc",
     ];
     pick_hint(&HINTS, width)
 }

@@ -510,10 +510,16 @@ fn value_line(
     )
 }
 
-/// A number in at most 7 columns: `+0.123`, `-12.35`, `+1.2e-5`, `0`.
+/// A number: a whole one in full (`27712`), else in at most 7 columns
+/// (`+0.123`, `-12.35`, `+1e-5`).
 pub fn num(x: f64) -> String {
     if x == 0.0 {
         return "0".into();
+    }
+    // Counts (shapes, parameters, FLOPs, positions) read as whole numbers,
+    // in full: a rounded FLOP count would be a different answer.
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return format!("{x}");
     }
     let a = x.abs();
     if (1e-3..1e3).contains(&a) {
@@ -682,18 +688,11 @@ mod tests {
     }
 
     #[test]
-    fn numbers_fit_seven_columns() {
-        for x in [
-            0.0,
-            1.0,
-            -999.99,
-            1e-5,
-            -3e7,
-            0.1234,
-            123.456,
-            f64::MIN_POSITIVE,
-        ] {
+    fn numbers_fit_seven_columns_and_counts_are_exact() {
+        for x in [0.0, -999.99, 1e-5, 0.1234, 123.456, f64::MIN_POSITIVE, 1e20] {
             assert!(num(x).len() <= 7, "{x}: {}", num(x));
         }
+        assert_eq!(num(26_973_696.0), "26973696");
+        assert_eq!(num(-3.0), "-3");
     }
 }

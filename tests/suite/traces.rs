@@ -93,15 +93,19 @@ fn compute_json_carries_replayable_traces() {
     replay(&t).unwrap();
     let e = common::compute_fails("rnn2d", &["trace=1", "h=11"]);
     assert!(e.contains("`trace`"), "{e}");
+    let j = common::compute_json("layer-table", &["trace=1"]);
+    let t: Trace = serde_json::from_value(j["trace"].clone()).unwrap();
+    assert_eq!(t.len(), 21);
+    replay(&t).unwrap();
     // Without trace=1 there is none.
     assert!(common::compute_json("seqnorm", &[]).get("trace").is_none());
-    for name in ["activations", "seqnorm", "widen", "rnn2d"] {
+    for name in ["layer-table", "activations", "seqnorm", "widen", "rnn2d"] {
         let e = common::compute_fails(name, &["trace=2"]);
         assert!(e.contains("`trace`"), "{name}: {e}");
     }
     let list = common::nnbook(&["compute", "--list"]);
     let list = String::from_utf8_lossy(&list.stdout);
-    assert!(list.matches("trace").count() >= 4, "{list}");
+    assert!(list.matches("trace").count() >= 5, "{list}");
 }
 
 #[test]
@@ -181,4 +185,32 @@ fn the_step_keys_are_the_same_in_every_panel() {
     check("seqnorm", SeqNormPanel::new(), |p| p.stepper());
     check("widen", WidenPanel::new(), |p| p.stepper());
     check("rnn2d", Rnn2dPanel::new(), |p| p.stepper());
+}
+
+#[test]
+fn layer_table_trace_snapshots() {
+    use nnbook::panels::layer_table::LayerTablePanel;
+    let mut p = LayerTablePanel::new();
+    let (_, len) = p.stepper().position();
+    replay(p.stepper().trace()).unwrap();
+    // A forward-only trace: the middle is its middle layer.
+    for (pos, what) in [(1, "first"), (len / 2, "middle"), (len, "last")] {
+        press(&mut p, PanelKey::Char('r'), 1);
+        press(&mut p, PanelKey::Char(' '), pos);
+        assert_eq!(p.stepper().position().0, pos);
+        // The selected row follows the step.
+        assert_eq!(
+            p.state_value("row").as_deref(),
+            Some(pos.to_string().as_str())
+        );
+        for (w, h) in [(80, 24), (160, 48)] {
+            insta::assert_snapshot!(
+                format!("layer_table_{what}_{w}x{h}"),
+                common::draw_panel(&p, w, h)
+            );
+        }
+    }
+    // Without a backward pass, B stays put.
+    press(&mut p, PanelKey::Char('B'), 1);
+    assert_eq!(p.stepper().position().0, len);
 }

@@ -27,12 +27,15 @@ fn layer_code(l: &Layer) -> [f64; 5] {
     }
 }
 
-fn mask(m: &[bool]) -> Tensor {
-    Tensor::vector(
-        &m.iter()
-            .map(|b| f64::from(u8::from(*b)))
-            .collect::<Vec<_>>(),
-    )
+/// `[first, last, count]` of the `true` positions (`[-1, -1, 0]` if none).
+fn span_of(m: &[bool]) -> Tensor {
+    let first = m.iter().position(|b| *b);
+    let last = m.iter().rposition(|b| *b);
+    let count = m.iter().filter(|b| **b).count();
+    match (first, last) {
+        (Some(a), Some(b)) => Tensor::vector(&[a as f64, b as f64, count as f64]),
+        _ => Tensor::vector(&[-1.0, -1.0, 0.0]),
+    }
 }
 
 fn latex(l: &Layer) -> &'static str {
@@ -94,17 +97,18 @@ pub fn record(t: &Table) -> Trace {
                     data: geometry.iter().flatten().copied().collect(),
                 },
             )
+            // Most telling first: a short panel shows the first rows only.
             .out("shape", Tensor::vector(&row.out.map(|v| v as f64)))
             .out("params", Tensor::scalar(row.params as f64))
             .out("FLOPs", Tensor::scalar(row.ops.all as f64))
-            .out("totals", Tensor::vector(&[params as f64, flops as f64]))
             .out(
                 "RF",
                 Tensor::vector(&[row.rf.size as f64, row.rf.jump as f64]),
             )
-            .out("corner rows", mask(&probe.rows))
-            .out("corner cols", mask(&probe.cols))
+            .out("corner rows lo,hi,n", span_of(&probe.rows))
+            .out("corner cols lo,hi,n", span_of(&probe.cols))
             .out("corner seen", Tensor::scalar(seen as f64))
+            .out("totals", Tensor::vector(&[params as f64, flops as f64]))
             .note(format!(
                 "corner (0,0) sees {} of {} input pixels{}",
                 super::thousands(seen),
@@ -130,7 +134,7 @@ fn out_len(n: f64, k: f64, s: f64, p: f64) -> f64 {
 
 /// The input positions along one axis output 0 of the last layer depends
 /// on, walking back through `geometry` rows `(k, s, p, n_in)`.
-fn corner_mask(geometry: &[(f64, f64, f64, f64)]) -> Vec<f64> {
+fn corner_mask(geometry: &[(f64, f64, f64, f64)]) -> Vec<bool> {
     // Positions of the last layer's output: only 0.
     let Some(&(k, s, p, n)) = geometry.last() else {
         return Vec::new();
@@ -151,7 +155,7 @@ fn corner_mask(geometry: &[(f64, f64, f64, f64)]) -> Vec<f64> {
         }
         set = prev;
     }
-    set.iter().map(|b| f64::from(u8::from(*b))).collect()
+    set
 }
 
 /// Recompute a `layer.*` step from its recorded inputs.
@@ -180,16 +184,17 @@ pub fn recompute(s: &Step) -> Result<Vec<Tensor>, String> {
         g.data.chunks(5).map(|r| (r[0], r[1], r[2], r[4])).collect();
     let mr = corner_mask(&rows);
     let mc = corner_mask(&cols);
-    let seen = mr.iter().sum::<f64>() * mc.iter().sum::<f64>();
+    let count = |m: &[bool]| m.iter().filter(|b| **b).count() as f64;
+    let seen = count(&mr) * count(&mc);
     Ok(vec![
         Tensor::vector(&[h2, w2, c2]),
         Tensor::scalar(params),
         Tensor::scalar(flops),
-        Tensor::vector(&[totals[0] + params, totals[1] + flops]),
         Tensor::vector(&[rf[0] + (k - 1.0) * rf[1], rf[1] * st]),
-        Tensor::vector(&mr),
-        Tensor::vector(&mc),
+        span_of(&mr),
+        span_of(&mc),
         Tensor::scalar(seen),
+        Tensor::vector(&[totals[0] + params, totals[1] + flops]),
     ])
 }
 
