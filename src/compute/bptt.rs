@@ -14,6 +14,7 @@
 pub mod optimal;
 mod report;
 pub mod schedule;
+pub mod trace;
 
 pub use report::{
     COMPUTATION, Comparison, CostPoint, Memory, PANEL_5B_M, Settings, TABLE_BUDGETS, chart_budgets,

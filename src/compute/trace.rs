@@ -408,6 +408,7 @@ pub fn recompute(step: &Step) -> Result<Vec<Tensor>, String> {
         "widen" => super::widen::trace::recompute(step),
         "rnn2d" => super::rnn2d::trace::recompute(step),
         "layer" => super::layer_table::trace::recompute(step),
+        "bptt" => super::bptt::trace::recompute(step),
         _ => Err(format!("unknown op {}", step.op)),
     }
 }

@@ -16,8 +16,10 @@ use unicode_width::UnicodeWidthStr;
 
 use super::canvas::Canvas;
 use super::canvas::pick_hint;
+use super::stepper::Stepper;
 use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey, StateValues};
 use crate::compute::bptt::schedule::{self, Frame, Op, Schedule};
+use crate::compute::bptt::trace;
 use crate::compute::bptt::{
     self as bptt, Comparison, CostPoint, DEFAULT_C, DEFAULT_K, DEFAULT_M, DEFAULT_SEED, DEFAULT_T,
     Numeric, Problem, compare, cost_versus_memory, fmt_ratio, ratio,
@@ -49,7 +51,7 @@ pub const T_VALUES: [u64; 8] = [4, 8, 12, 16, 24, 32, 48, 64];
 /// Budgets `[`/`]` step through for the fixed and optimal schedules (up to `T`).
 pub const M_RANGE: std::ops::RangeInclusive<u64> = 1..=64;
 /// Ticks (~100 ms each) between animation steps.
-const TICKS_PER_STEP: u8 = 2;
+const TICKS_PER_STEP: u32 = 2;
 
 const KEYS: &[(&str, &str)] = &[
     ("space/l", "next action"),
@@ -71,10 +73,9 @@ pub struct BpttPanel {
     t: u64,
     /// Budget of the fixed and optimal schedules.
     m: u64,
-    /// Frames applied so far (0 = before the first action).
-    pos: usize,
-    playing: bool,
-    ticks: u8,
+    /// The schedule's actions as a common trace: owns the position (frames
+    /// applied so far, 0 = before the first action) and play.
+    stepper: Stepper,
     scroll: u16,
     view: Result<View, String>,
 }
@@ -102,9 +103,7 @@ impl BpttPanel {
             schedule,
             t: DEFAULT_T,
             m,
-            pos: 0,
-            playing: false,
-            ticks: 0,
+            stepper: Stepper::default().with_pace(TICKS_PER_STEP),
             scroll: 0,
             view: Err(String::new()),
         };
@@ -112,7 +111,7 @@ impl BpttPanel {
         // Open just before the first backward step: the deepest point, where
         // every checkpoint of the descent and the freshly computed h_T are
         // held at once.
-        panel.pos = panel.first_backward();
+        panel.stepper.set_position(panel.first_backward());
         panel
     }
 
@@ -156,11 +155,25 @@ impl BpttPanel {
                 chart: cost_versus_memory(t),
             })
         });
-        self.pos = self.pos.min(self.len());
+        let trace = match &self.view {
+            Ok(v) => trace::to_common(&v.frames, v.t),
+            Err(_) => crate::compute::trace::Trace::default(),
+        };
+        self.stepper.set_trace(trace);
     }
 
-    fn len(&self) -> usize {
-        self.view.as_ref().map_or(0, |v| v.frames.len())
+    /// Frames applied so far.
+    fn pos(&self) -> usize {
+        self.stepper.position().0
+    }
+
+    pub fn stepper(&self) -> &Stepper {
+        &self.stepper
+    }
+
+    /// Advance the schedule one action (exam mode's hook).
+    pub fn advance_step(&mut self) -> bool {
+        self.stepper.advance()
     }
 
     fn first_backward(&self) -> usize {
@@ -205,34 +218,10 @@ impl Panel for BpttPanel {
     }
 
     fn handle(&mut self, key: PanelKey) -> PanelEffect {
-        let len = self.len();
+        if let Some(effect) = self.stepper.handle(key) {
+            return effect;
+        }
         match key {
-            PanelKey::Char(' ' | 'l') | PanelKey::Right => {
-                self.pos = (self.pos + 1).min(len);
-                return PanelEffect::Redraw;
-            }
-            PanelKey::Char('h') | PanelKey::Left => {
-                self.pos = self.pos.saturating_sub(1);
-                self.playing = false;
-                return PanelEffect::Redraw;
-            }
-            PanelKey::Char('a') => {
-                if self.pos >= len {
-                    self.pos = 0;
-                }
-                self.playing = !self.playing;
-                self.ticks = 0;
-                return PanelEffect::Redraw;
-            }
-            PanelKey::Char('r') | PanelKey::Top => {
-                self.pos = 0;
-                return PanelEffect::Redraw;
-            }
-            PanelKey::Bottom => {
-                self.pos = len;
-                self.playing = false;
-                return PanelEffect::Redraw;
-            }
             PanelKey::Char('c') => self.schedule = self.schedule.next(),
             PanelKey::Char('+' | '=') => self.step_t(true),
             PanelKey::Char('-' | '_') => self.step_t(false),
@@ -249,13 +238,13 @@ impl Panel for BpttPanel {
             _ => return PanelEffect::Ignored,
         }
         // Settings changed: a new trace, played from the start.
-        self.pos = 0;
+        self.stepper.set_position(0);
         self.recompute();
         PanelEffect::Redraw
     }
 
     fn animating(&self) -> bool {
-        self.playing
+        self.stepper.playing()
     }
 
     fn apply_state(&mut self, key: &str, value: &str) {
@@ -271,7 +260,7 @@ impl Panel for BpttPanel {
             _ => return,
         }
         self.recompute();
-        self.pos = self.first_backward();
+        self.stepper.set_position(self.first_backward());
     }
 
     fn state_value(&self, key: &str) -> Option<String> {
@@ -283,21 +272,7 @@ impl Panel for BpttPanel {
     }
 
     fn tick(&mut self) -> bool {
-        if !self.playing {
-            return false;
-        }
-        self.ticks += 1;
-        if self.ticks < TICKS_PER_STEP {
-            return false;
-        }
-        self.ticks = 0;
-        let len = self.len();
-        // Long traces (fixed M=2 at T=64) move several actions per step.
-        self.pos = (self.pos + (len / 200).max(1)).min(len);
-        if self.pos >= len {
-            self.playing = false;
-        }
-        true
+        self.stepper.tick()
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>) {
@@ -349,7 +324,7 @@ type Line = Vec<(String, Style)>;
 impl BpttPanel {
     /// The state after `pos` frames (before any: nothing held).
     fn frame<'a>(&self, view: &'a View) -> Option<&'a Frame> {
-        self.pos.checked_sub(1).and_then(|i| view.frames.get(i))
+        self.pos().checked_sub(1).and_then(|i| view.frames.get(i))
     }
 
     fn lines(&self, view: &View, width: u16, ctx: &PanelContext<'_>) -> Vec<Line> {
@@ -426,9 +401,18 @@ impl BpttPanel {
             Some(Op::Backward { t }) => format!("backward step {t}"),
         };
         out.push(vec![
-            (format!("{}/{} ", self.pos, view.frames.len()), theme.dim),
+            (format!("{}/{} ", self.pos(), view.frames.len()), theme.dim),
             (action, theme.strong),
         ]);
+        // The action's equation, drawn by the common stepper.
+        for l in self.stepper.equation(width, theme) {
+            out.push(
+                l.spans
+                    .iter()
+                    .map(|s| (s.content.to_string(), l.style.patch(s.style)))
+                    .collect(),
+            );
+        }
         let total_fwd = view.numeric.counts.forward_steps;
         let narrow = w < 48;
         let (fwd, bwd, base, mem, legend) = if narrow {
@@ -459,7 +443,7 @@ impl BpttPanel {
         out.push(one(legend.into(), theme.dim));
         // Final comparison with the baseline, and the live grad check.
         let nm = &view.numeric;
-        let done = self.pos >= view.frames.len();
+        let done = self.pos() >= view.frames.len();
         let same = nm.max_abs_diff_to_baseline == 0.0;
         let verdict = if same {
             "bit-identical".to_string()
@@ -505,7 +489,7 @@ impl BpttPanel {
         let Some(Op::Forward { to, .. }) = self.frame(view).map(|f| f.op) else {
             return false;
         };
-        view.frames[..self.pos.saturating_sub(1)]
+        view.frames[..self.pos().saturating_sub(1)]
             .iter()
             .any(|f| matches!(f.op, Op::Forward { to: t2, .. } if t2 == to))
     }
@@ -748,14 +732,14 @@ mod tests {
     #[test]
     fn keys_change_the_state() {
         let mut p = BpttPanel::new();
-        let at = p.pos;
+        let at = p.pos();
         p.handle(PanelKey::Char(' '));
-        assert_eq!(p.pos, at + 1);
+        assert_eq!(p.pos(), at + 1);
         p.handle(PanelKey::Char('h'));
-        assert_eq!(p.pos, at);
+        assert_eq!(p.pos(), at);
         p.handle(PanelKey::Char('c'));
         assert_eq!(p.schedule, Schedule::Fixed);
-        assert_eq!(p.pos, 0);
+        assert_eq!(p.pos(), 0);
         p.handle(PanelKey::Char('['));
         assert_eq!(p.slots(), DEFAULT_M - 1);
         for _ in 0..20 {
@@ -776,7 +760,7 @@ mod tests {
         let fresh = bptt::grad_check(&problem, &bptt::baseline(&problem));
         assert_eq!(p.view.as_ref().unwrap().numeric.grad_check, fresh);
         p.handle(PanelKey::Bottom);
-        assert_eq!(p.pos, p.len());
+        assert_eq!(p.pos(), p.stepper.position().1);
         assert!(matches!(
             p.handle(PanelKey::Char('x')),
             PanelEffect::Ignored
@@ -817,7 +801,7 @@ mod tests {
             p.tick();
             ticks += 1;
         }
-        assert_eq!(p.pos, p.len());
-        assert_eq!(ticks, p.len() * TICKS_PER_STEP as usize);
+        assert_eq!(p.pos(), p.stepper.position().1);
+        assert_eq!(ticks, p.stepper.position().1 * TICKS_PER_STEP as usize);
     }
 }

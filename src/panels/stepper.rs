@@ -52,6 +52,8 @@ pub struct Stepper {
     pos: usize,
     playing: bool,
     ticks: u32,
+    /// Ticks per play step (0: [`TICKS_PER_STEP`]).
+    pace: u32,
 }
 
 impl Stepper {
@@ -61,7 +63,14 @@ impl Stepper {
             pos: 0,
             playing: false,
             ticks: 0,
+            pace: 0,
         }
+    }
+
+    /// Play one step every `ticks` ticks instead of [`TICKS_PER_STEP`].
+    pub fn with_pace(mut self, ticks: u32) -> Stepper {
+        self.pace = ticks.max(1);
+        self
     }
 
     pub fn trace(&self) -> &Trace {
@@ -167,14 +176,32 @@ impl Stepper {
             return false;
         }
         self.ticks += 1;
-        if !self.ticks.is_multiple_of(TICKS_PER_STEP) {
+        let pace = if self.pace == 0 {
+            TICKS_PER_STEP
+        } else {
+            self.pace
+        };
+        if !self.ticks.is_multiple_of(pace) {
             return false;
         }
-        let moved = self.advance();
+        // Long traces (thousands of actions) move several steps per frame,
+        // so playing one through takes at most about 200 frames.
+        let before = self.pos;
+        self.set_position(self.pos + (self.trace.len() / 200).max(1));
+        let moved = self.pos != before;
         if self.pos == self.trace.len() {
             self.playing = false;
         }
         moved || !self.playing
+    }
+
+    /// The current step's equation alone, on one line per part (for a
+    /// panel whose own picture already shows the step's values).
+    pub fn equation(&self, width: u16, t: &Theme) -> Vec<Line<'static>> {
+        match self.current_step() {
+            Some(s) => equation_lines(&s.latex, usize::from(width.max(1)), false, t),
+            None => Vec::new(),
+        }
     }
 
     /// "step 7 of 17 · backward" (with ▶ while playing).

@@ -163,6 +163,7 @@ fn the_step_keys_are_the_same_in_every_panel() {
         let len = stepper(&p).position().1;
         let back = stepper(&p).backward_position().unwrap();
         for (key, pos) in [
+            (PanelKey::Char('r'), 0),
             (PanelKey::Char(' '), 1),
             (PanelKey::Char('l'), 2),
             (PanelKey::Right, 3),
@@ -185,6 +186,9 @@ fn the_step_keys_are_the_same_in_every_panel() {
     check("seqnorm", SeqNormPanel::new(), |p| p.stepper());
     check("widen", WidenPanel::new(), |p| p.stepper());
     check("rnn2d", Rnn2dPanel::new(), |p| p.stepper());
+    check("bptt", nnbook::panels::bptt::BpttPanel::new(), |p| {
+        p.stepper()
+    });
 }
 
 #[test]
@@ -213,4 +217,21 @@ fn layer_table_trace_snapshots() {
     // Without a backward pass, B stays put.
     press(&mut p, PanelKey::Char('B'), 1);
     assert_eq!(p.stepper().position().0, len);
+}
+
+#[test]
+fn bptt_trace_snapshots() {
+    use nnbook::panels::bptt::BpttPanel;
+    let mut p = BpttPanel::new();
+    let (_, len) = p.stepper().position();
+    let backward = p.stepper().backward_position().unwrap();
+    replay(p.stepper().trace()).unwrap();
+    for (pos, what) in positions(len, backward) {
+        press(&mut p, PanelKey::Char('r'), 1);
+        press(&mut p, PanelKey::Char(' '), pos);
+        assert_eq!(p.stepper().position().0, pos);
+        for (w, h) in [(80, 24), (160, 48)] {
+            insta::assert_snapshot!(format!("bptt_{what}_{w}x{h}"), common::draw_panel(&p, w, h));
+        }
+    }
 }
