@@ -97,15 +97,27 @@ fn compute_json_carries_replayable_traces() {
     let t: Trace = serde_json::from_value(j["trace"].clone()).unwrap();
     assert_eq!(t.len(), 21);
     replay(&t).unwrap();
+    let j = common::compute_json("bptt", &["trace=1", "t=8"]);
+    let t: Trace = serde_json::from_value(j["trace"].clone()).unwrap();
+    replay(&t).unwrap();
+    let e = common::compute_fails("bptt", &["trace=1", "t=300"]);
+    assert!(e.contains("`trace`"), "{e}");
     // Without trace=1 there is none.
     assert!(common::compute_json("seqnorm", &[]).get("trace").is_none());
-    for name in ["layer-table", "activations", "seqnorm", "widen", "rnn2d"] {
+    for name in [
+        "layer-table",
+        "activations",
+        "seqnorm",
+        "widen",
+        "rnn2d",
+        "bptt",
+    ] {
         let e = common::compute_fails(name, &["trace=2"]);
         assert!(e.contains("`trace`"), "{name}: {e}");
     }
     let list = common::nnbook(&["compute", "--list"]);
     let list = String::from_utf8_lossy(&list.stdout);
-    assert!(list.matches("trace").count() >= 5, "{list}");
+    assert_eq!(list.matches("trace=0").count(), 6, "{list}");
 }
 
 #[test]

@@ -246,6 +246,11 @@ const PARAMS: &[ParamSpec] = &[
         default: "log",
         help: "slots M for hidden states, the state being computed included: log (1 + ceil(log2 T)) or a number >= 1",
     },
+    ParamSpec {
+        name: "trace",
+        default: "0",
+        help: "1: --json adds the schedule's actions step by step with the memory state after each (t <= 256)",
+    },
 ];
 
 pub const COMPUTATION: Computation = Computation {
@@ -257,6 +262,18 @@ pub const COMPUTATION: Computation = Computation {
 
 fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, ComputeError> {
     let s = Settings::from_params(params)?;
+    let with_trace = crate::compute::trace::wanted(params)?;
+    if with_trace && s.t > schedule::MAX_TRACE_T {
+        return Err(ComputeError::Param(ParamError::OutOfRange {
+            name: "trace".into(),
+            value: "1".into(),
+            range: format!(
+                "0..=0 at t={} (a trace is recorded for t <= {})",
+                s.t,
+                schedule::MAX_TRACE_T
+            ),
+        }));
+    }
     let counts = schedule::count(s.schedule, s.t, s.slots).map_err(ComputeError::Shape)?;
     let cmp = compare(s.t, s.slots);
     let numeric = match s.numeric_fits() {
@@ -372,6 +389,11 @@ fn run(params: &mut Params, progress: &mut ProgressFn<'_>) -> Result<Report, Com
             "classic_revolve": "Griewank's count in the classic model (reverse step t needs h_{t-1} and re-evaluates step t): T + rT - C(s+r, s+1), s = M-1, r = min{r : C(s+r, s) >= T}; another model, not run here",
         },
     });
+    let mut json = json;
+    if with_trace {
+        let frames = schedule::trace(s.schedule, s.t, s.slots).map_err(ComputeError::Shape)?;
+        json["trace"] = super::trace::to_common(&frames, s.t).to_json();
+    }
     Ok(Report { text, json })
 }
 
