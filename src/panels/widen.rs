@@ -190,14 +190,20 @@ impl WidenPanel {
                 .iter()
                 .zip(&e.wide.blocks)
                 .any(|(g, b)| g.as_ref().is_some_and(|g| new_blocks_live(g, b)));
-            out.push(vec![(
-                if any_new {
-                    "some new block gets gradient: the new units can learn".into()
-                } else {
-                    "no new block gets any gradient: the new units never change".into()
-                },
-                if any_new { theme.good } else { theme.bad },
-            )]);
+            let (text, style) = if any_new {
+                (
+                    "some new block gets gradient: the new units can learn",
+                    theme.good,
+                )
+            } else {
+                (
+                    "no new block gets any gradient: the new units never change",
+                    theme.bad,
+                )
+            };
+            for l in super::canvas::wrap_words(text, width) {
+                out.push(vec![(l, style)]);
+            }
         }
         let budget = rows.saturating_sub(out.len() + 1);
         for l in self.stepper.lines_within(width, budget, theme) {

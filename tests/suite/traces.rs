@@ -14,6 +14,18 @@ fn positions(len: usize, backward: usize) -> [(usize, &'static str); 3] {
     [(1, "first"), (backward, "middle"), (len, "last")]
 }
 
+/// The panel drawn alone; no line may be cut at its right edge.
+fn drawn(p: &dyn Panel, w: u16, h: u16) -> String {
+    let before = nnbook::panels::canvas::cuts();
+    let text = common::draw_panel(p, w, h);
+    assert_eq!(
+        nnbook::panels::canvas::cuts(),
+        before,
+        "a cut line at {w}x{h}:\n{text}"
+    );
+    text
+}
+
 fn press(p: &mut dyn Panel, key: PanelKey, times: usize) {
     for _ in 0..times {
         p.handle(key);
@@ -31,10 +43,7 @@ fn activations_block_trace_snapshots() {
         press(&mut p, PanelKey::Char(' '), pos);
         assert_eq!(p.stepper().position().0, pos);
         for (w, h) in [(80, 24), (160, 48)] {
-            insta::assert_snapshot!(
-                format!("activations_{what}_{w}x{h}"),
-                common::draw_panel(&p, w, h)
-            );
+            insta::assert_snapshot!(format!("activations_{what}_{w}x{h}"), drawn(&p, w, h));
         }
     }
 }
@@ -51,10 +60,7 @@ fn seqnorm_running_layer_trace_snapshots() {
         press(&mut p, PanelKey::Char(' '), pos);
         assert_eq!(p.stepper().position().0, pos);
         for (w, h) in [(80, 24), (160, 48)] {
-            insta::assert_snapshot!(
-                format!("seqnorm_{what}_{w}x{h}"),
-                common::draw_panel(&p, w, h)
-            );
+            insta::assert_snapshot!(format!("seqnorm_{what}_{w}x{h}"), drawn(&p, w, h));
         }
     }
     // The backward steps run t = T..1, and the panel's time follows.
@@ -134,7 +140,7 @@ fn widen_trace_snapshots() {
         press(&mut p, PanelKey::Char(' '), pos);
         assert_eq!(p.stepper().position().0, pos);
         for (w, h) in [(80, 24), (160, 48)] {
-            let text = common::draw_panel(&p, w, h);
+            let text = drawn(&p, w, h);
             if pos == len {
                 assert!(text.contains("no new block gets any gradient"), "{text}");
             }
@@ -156,10 +162,7 @@ fn rnn2d_trace_snapshots() {
         assert_eq!(p.stepper().position().0, pos);
         for (w, h) in [(80, 24), (160, 48)] {
             // The grad check runs as a job (not started here): its line says so.
-            insta::assert_snapshot!(
-                format!("rnn2d_{what}_{w}x{h}"),
-                common::draw_panel(&p, w, h)
-            );
+            insta::assert_snapshot!(format!("rnn2d_{what}_{w}x{h}"), drawn(&p, w, h));
         }
     }
 }
@@ -220,10 +223,7 @@ fn layer_table_trace_snapshots() {
             Some(pos.to_string().as_str())
         );
         for (w, h) in [(80, 24), (160, 48)] {
-            insta::assert_snapshot!(
-                format!("layer_table_{what}_{w}x{h}"),
-                common::draw_panel(&p, w, h)
-            );
+            insta::assert_snapshot!(format!("layer_table_{what}_{w}x{h}"), drawn(&p, w, h));
         }
     }
     // Without a backward pass, B stays put.
@@ -243,7 +243,7 @@ fn bptt_trace_snapshots() {
         press(&mut p, PanelKey::Char(' '), pos);
         assert_eq!(p.stepper().position().0, pos);
         for (w, h) in [(80, 24), (160, 48)] {
-            insta::assert_snapshot!(format!("bptt_{what}_{w}x{h}"), common::draw_panel(&p, w, h));
+            insta::assert_snapshot!(format!("bptt_{what}_{w}x{h}"), drawn(&p, w, h));
         }
     }
 }
