@@ -195,6 +195,12 @@ impl App {
             .map(|p| p.id.as_str())
     }
 
+    /// Whether the current panel has its own prompt open (Problem 1's
+    /// architecture editor): the key map then sends every key to it.
+    pub fn panel_prompt_open(&self) -> bool {
+        self.current_panel().is_some_and(|p| p.prompt_open())
+    }
+
     pub fn current_panel(&self) -> Option<&dyn Panel> {
         self.panel_owner()
             .and_then(|id| self.panels.get(id))
@@ -307,6 +313,10 @@ impl App {
                     ..Search::default()
                 };
                 Effect::None
+            }
+            // A panel's open prompt takes the keys the key map sends to a prompt.
+            Action::SearchEdit(key) if self.panel_prompt_open() => {
+                self.panel_key(panels::PanelKey::Input(key))
             }
             Action::SearchEdit(key) => self.search_edit(key),
             Action::SearchNext(forward) => self.search_step(forward),

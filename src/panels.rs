@@ -38,6 +38,9 @@ pub enum PanelKey {
     Top,
     /// `G` / End with the panel focused: its last row or step.
     Bottom,
+    /// Any key, while the panel's own prompt is open ([`Panel::prompt_open`]):
+    /// the panel edits its input line with it.
+    Input(ratatui::crossterm::event::KeyEvent),
 }
 
 /// Slow work a panel asks the app to run on a worker thread.
@@ -140,6 +143,12 @@ pub trait Panel {
     /// writes it (so a test can check a panel opened as its part declares).
     fn state_value(&self, _key: &str) -> Option<String> {
         None
+    }
+
+    /// Whether the panel's own input line is open: every key (Ctrl-C
+    /// aside) then reaches it as [`PanelKey::Input`], none runs a command.
+    fn prompt_open(&self) -> bool {
+        false
     }
 }
 

@@ -62,7 +62,7 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
                 let ctx = KeyContext {
                     focus: app.focus,
                     overlay_open: app.overlay.is_some(),
-                    prompt_open: app.search.prompt.is_some(),
+                    prompt_open: app.search.prompt.is_some() || app.panel_prompt_open(),
                     searching: !app.search.hits.is_empty(),
                 };
                 if let Some(action) = action::from_event(&ev, ctx) {

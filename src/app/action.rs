@@ -37,7 +37,8 @@ pub enum Action {
     CloseOverlay,
     /// Open the search prompt.
     Search,
-    /// A key typed into the open search prompt.
+    /// A key typed into the open prompt: the search's, or the current
+    /// panel's own (see `Panel::prompt_open`).
     SearchEdit(KeyEvent),
     /// Next (`true`) or previous search hit, while hits are shown.
     SearchNext(bool),

@@ -1164,6 +1164,26 @@ impl Default for Settings {
     }
 }
 
+/// `layers` written as `arch=` reads them (the inverse of [`parse_arch`]):
+/// a conv with the default stride 1 and padding (k−1)/2 as `conv:F:k`,
+/// otherwise in full; a 2×2 stride-2 pool as `pool`.
+pub fn arch_spec(layers: &[Layer]) -> String {
+    layers
+        .iter()
+        .map(|l| match *l {
+            Layer::Conv(c) if c == Conv::same(c.filters, c.kernel) => {
+                format!("conv:{}:{}", c.filters, c.kernel)
+            }
+            Layer::Conv(c) => format!("conv:{}:{}:{}:{}", c.filters, c.kernel, c.stride, c.padding),
+            Layer::Relu => "relu".into(),
+            Layer::MaxPool(p) if p == POOL_2X2 => "pool".into(),
+            Layer::MaxPool(p) if p.padding == 0 => format!("pool:{}:{}", p.window, p.stride),
+            Layer::MaxPool(p) => format!("pool:{}:{}:{}", p.window, p.stride, p.padding),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The syntax `arch=` accepts, for error messages.
 const ARCH_SYNTAX: &str = "comma-separated layers: conv:F:k[:s:p] (default s=1, p=(k-1)/2), relu, pool[:k:s[:p]] (default 2:2:0)";
 
@@ -1341,6 +1361,33 @@ mod tests {
 
     fn midterm() -> Table {
         table(MIDTERM_INPUT, MIDTERM).unwrap()
+    }
+
+    #[test]
+    fn arch_spec_reads_back_as_the_same_layers() {
+        let odd = vec![
+            Layer::Conv(Conv {
+                filters: 8,
+                kernel: 3,
+                stride: 2,
+                padding: 0,
+            }),
+            Layer::MaxPool(Pool {
+                window: 3,
+                stride: 2,
+                padding: 1,
+            }),
+            Layer::MaxPool(Pool {
+                window: 3,
+                stride: 1,
+                padding: 0,
+            }),
+            Layer::Relu,
+        ];
+        for layers in [MIDTERM.to_vec(), odd] {
+            let spec = arch_spec(&layers);
+            assert_eq!(parse_arch("arch", &spec).unwrap(), layers, "{spec}");
+        }
     }
 
     fn conv(filters: u64, kernel: u64, stride: u64, padding: u64) -> Layer {

@@ -14,7 +14,8 @@ use super::stepper::Stepper;
 use super::{Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey, StateValues};
 use crate::compute::layer_table::trace as layer_trace;
 use crate::compute::layer_table::{
-    Convention, Layer, Location, Probe, ReplacePool, Row, Settings, Table, dims, span, thousands,
+    Convention, Layer, Location, Probe, ReplacePool, Row, Settings, Table, arch_spec, dims,
+    parse_arch, span, thousands,
 };
 
 pub const KIND: PanelKind = PanelKind {
@@ -60,6 +61,10 @@ const KEYS: &[(&str, &str)] = &[
     ("g/G", "first / last row (while stepping: step)"),
     ("a", "play / pause"),
     ("r", "reset the trace"),
+    (
+        "E",
+        "edit the architecture (as arch= writes it; Enter applies, Esc cancels)",
+    ),
 ];
 
 /// What the panel shows for the current settings.
@@ -75,6 +80,10 @@ pub struct LayerTablePanel {
     view: Result<View, String>,
     /// The forward pass layer by layer.
     stepper: Stepper,
+    /// The architecture editor (`E`), when open.
+    prompt: Option<tui_input::Input>,
+    /// Why the last edit was refused: the CLI's message for `arch=`.
+    edit_error: Option<String>,
 }
 
 impl LayerTablePanel {
@@ -85,6 +94,8 @@ impl LayerTablePanel {
             location: Location::Corner,
             view: Err(String::new()),
             stepper: Stepper::default(),
+            prompt: None,
+            edit_error: None,
         };
         panel.recompute();
         // Open on the answer to 1(b): the first layer with a full receptive field.
@@ -104,6 +115,73 @@ impl LayerTablePanel {
         let moved = self.stepper.advance();
         self.follow_stepper();
         moved
+    }
+
+    /// The editor's text, while it is open.
+    pub fn prompt_text(&self) -> Option<&str> {
+        self.prompt.as_ref().map(|p| p.value())
+    }
+
+    pub fn edit_error(&self) -> Option<&str> {
+        self.edit_error.as_deref()
+    }
+
+    /// A key for the open editor: Esc closes it, Enter applies the text as
+    /// `arch=` would read it (an error keeps the editor open and shows the
+    /// CLI's message), anything else edits the line.
+    fn edit(&mut self, key: PanelKey) -> PanelEffect {
+        use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+        use tui_input::backend::crossterm::EventHandler;
+        let event = match key {
+            PanelKey::Input(k) => k,
+            // Keys sent without the prompt routing (tests, scripted input).
+            PanelKey::Char(c) => KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+            PanelKey::Enter => KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+            PanelKey::Left => KeyEvent::new(KeyCode::Left, KeyModifiers::NONE),
+            PanelKey::Right => KeyEvent::new(KeyCode::Right, KeyModifiers::NONE),
+            PanelKey::Top => KeyEvent::new(KeyCode::Home, KeyModifiers::NONE),
+            PanelKey::Bottom => KeyEvent::new(KeyCode::End, KeyModifiers::NONE),
+            PanelKey::Up | PanelKey::Down => return PanelEffect::Redraw,
+        };
+        match event.code {
+            KeyCode::Esc => {
+                self.prompt = None;
+                self.edit_error = None;
+            }
+            KeyCode::Enter => self.apply_edit(),
+            _ => {
+                if let Some(p) = self.prompt.as_mut() {
+                    p.handle_event(&Event::Key(event));
+                }
+                self.edit_error = None;
+            }
+        }
+        PanelEffect::Redraw
+    }
+
+    fn apply_edit(&mut self) {
+        let Some(raw) = self.prompt.as_ref().map(|p| p.value().to_string()) else {
+            return;
+        };
+        let candidate = match parse_arch("arch", &raw) {
+            Ok(layers) => Settings {
+                layers,
+                ..self.settings.clone()
+            },
+            Err(e) => {
+                self.edit_error = Some(e.to_string());
+                return;
+            }
+        };
+        if let Err(e) = candidate.table() {
+            self.edit_error = Some(e.to_string());
+            return;
+        }
+        self.settings = candidate;
+        self.prompt = None;
+        self.edit_error = None;
+        self.stepper.set_position(0);
+        self.recompute();
     }
 
     /// While stepping, the selected row is the step's layer.
@@ -159,6 +237,14 @@ impl Panel for LayerTablePanel {
     }
 
     fn handle(&mut self, key: PanelKey) -> PanelEffect {
+        if self.prompt.is_some() {
+            return self.edit(key);
+        }
+        if key == PanelKey::Char('E') {
+            self.prompt = Some(tui_input::Input::new(arch_spec(&self.settings.layers)));
+            self.edit_error = None;
+            return PanelEffect::Redraw;
+        }
         // g/G pick the first / last row until the trace is being stepped.
         let rows_key =
             matches!(key, PanelKey::Top | PanelKey::Bottom) && self.stepper.position().0 == 0;
@@ -224,6 +310,10 @@ impl Panel for LayerTablePanel {
         self.stepper.playing()
     }
 
+    fn prompt_open(&self) -> bool {
+        self.prompt.is_some()
+    }
+
     fn tick(&mut self) -> bool {
         let changed = self.stepper.tick();
         if changed {
@@ -255,6 +345,33 @@ impl Panel for LayerTablePanel {
             return;
         }
         let mut body = Rect::new(area.x, area.y + 1, area.width, h - 2);
+        // The editor's line, then its error or its syntax, above the table.
+        if let Some(p) = &self.prompt {
+            let label = "arch> ";
+            let room = usize::from(area.width).saturating_sub(label.len() + 1);
+            let scroll = p.visual_scroll(room);
+            let shown: String = p.value().chars().skip(scroll).take(room).collect();
+            let x = canvas.put(1, 0, label, theme.accent);
+            canvas.put(1, x, &shown, theme.text);
+            let cursor = (p.visual_cursor() - scroll).min(room) as u16;
+            let under = shown.chars().nth(usize::from(cursor)).unwrap_or(' ');
+            canvas.put(1, x + cursor, &under.to_string(), theme.selected);
+            let (note, style) = match &self.edit_error {
+                Some(e) => (e.clone(), theme.bad),
+                None => (
+                    "Enter apply · Esc cancel · conv:F:k[:s:p] relu pool[:k:s[:p]]".to_string(),
+                    theme.dim,
+                ),
+            };
+            let note_lines = wrap_words(&note, area.width);
+            let mut used = 1u16;
+            for (i, l) in note_lines.iter().take(3).enumerate() {
+                canvas.put(2 + i as u16, 0, l, style);
+                used += 1;
+            }
+            let used = used.min(body.height);
+            body = Rect::new(body.x, body.y + used, body.width, body.height - used);
+        }
         // While stepping, the step goes above the table (whose ▸ row and
         // receptive-field map are its picture).
         if self.stepper.position().0 > 0 {
@@ -306,7 +423,8 @@ impl Panel for LayerTablePanel {
 
     fn full_height(&self, width: u16) -> u16 {
         let Ok(view) = &self.view else { return 3 };
-        let stepping = if self.stepper.position().0 > 0 { 12 } else { 0 };
+        let stepping = if self.stepper.position().0 > 0 { 12 } else { 0 }
+            + if self.prompt.is_some() { 4 } else { 0 };
         let rows = view.table.rows.len() as u16 + 2 + stepping;
         let map = map_rows(view.table.input[0], 32);
         if width >= 110 {

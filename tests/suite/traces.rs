@@ -247,3 +247,93 @@ fn bptt_trace_snapshots() {
         }
     }
 }
+
+/// Problem 1's architecture editor: `E` opens the spec as `arch=` writes it,
+/// an edit changes the table and the full-receptive-field answer exactly as
+/// the CLI computes them, and a bad edit gets the CLI's error naming `arch`.
+#[test]
+fn layer_table_architecture_editor() {
+    use nnbook::compute::layer_table::{MIDTERM, arch_spec};
+    use nnbook::panels::layer_table::LayerTablePanel;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c: KeyCode| PanelKey::Input(KeyEvent::new(c, KeyModifiers::NONE));
+    let mut p = LayerTablePanel::new();
+    assert!(!p.prompt_open());
+    p.handle(PanelKey::Char('E'));
+    assert!(p.prompt_open());
+    let spec = arch_spec(MIDTERM);
+    assert_eq!(p.prompt_text(), Some(spec.as_str()));
+    assert!(spec.contains("conv:96:3"), "{spec}");
+    let edited = spec.replace("conv:96:3", "conv:96:5");
+    let type_in = |p: &mut LayerTablePanel, text: &str| {
+        for _ in 0..p.prompt_text().unwrap().chars().count() {
+            p.handle(key(KeyCode::Backspace));
+        }
+        for c in text.chars() {
+            p.handle(key(KeyCode::Char(c)));
+        }
+    };
+    type_in(&mut p, &edited);
+    assert_eq!(p.prompt_text(), Some(edited.as_str()));
+    // While the editor is open, q and j are text, not commands.
+    insta::assert_snapshot!("layer_table_editor_80x24", drawn(&p, 80, 24));
+    p.handle(key(KeyCode::Enter));
+    assert!(!p.prompt_open());
+    let cli = common::compute_json("layer-table", &[&format!("arch={edited}")]);
+    let first = cli["first_full_rf_layer"].as_u64().unwrap();
+    let text = drawn(&p, 160, 48);
+    assert!(
+        text.contains("C96 5x5") || text.contains("Conv F=96, 5x5"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("first L{first}")) || text.contains("full RF"),
+        "{text}"
+    );
+    // A bad edit: the CLI's message, and the editor stays open.
+    p.handle(PanelKey::Char('E'));
+    type_in(&mut p, "conv:96,relu");
+    p.handle(key(KeyCode::Enter));
+    assert!(p.prompt_open());
+    let cli = common::compute_fails("layer-table", &["arch=conv:96,relu"]);
+    let shown = p.edit_error().unwrap();
+    assert!(cli.contains(shown), "panel: {shown}\ncli: {cli}");
+    assert!(shown.contains("`arch`"), "{shown}");
+    // A layer that does not fit: the table's error, as the CLI prints it.
+    type_in(&mut p, "conv:8:40:1:0");
+    p.handle(key(KeyCode::Enter));
+    let cli = common::compute_fails("layer-table", &["arch=conv:8:40:1:0"]);
+    let shown = p.edit_error().unwrap();
+    assert!(cli.contains(shown), "panel: {shown}\ncli: {cli}");
+    p.handle(key(KeyCode::Esc));
+    assert!(!p.prompt_open());
+}
+
+/// Through the app: with the editor open every key reaches it (none runs a
+/// command), and Esc gives the keys back.
+#[test]
+fn the_editor_takes_every_key_in_the_app() {
+    use nnbook::app::action::{Action, KeyContext, from_key};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = common::embedded_app(ratatui::layout::Rect::new(0, 0, 160, 48));
+    let b1 = app.notebook.find_entry("1b").expect("1b");
+    let effect = app.open(b1);
+    app.run_inline(effect);
+    app.update(Action::FocusNext);
+    app.update(Action::FocusNext);
+    app.update(Action::Panel(PanelKey::Char('E')));
+    assert!(app.panel_prompt_open());
+    let ctx = KeyContext {
+        focus: app.focus,
+        overlay_open: false,
+        prompt_open: app.panel_prompt_open(),
+        searching: false,
+    };
+    let q = from_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE), ctx).unwrap();
+    assert!(matches!(q, Action::SearchEdit(_)));
+    assert!(!matches!(app.update(q), nnbook::app::Effect::Quit));
+    assert!(app.panel_prompt_open());
+    let esc = from_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE), ctx).unwrap();
+    app.update(esc);
+    assert!(!app.panel_prompt_open());
+}
