@@ -43,6 +43,15 @@ pub const KIND: PanelKind = PanelKind {
             key: "memory",
             values: StateValues::Int { min: 1, max: 64 },
         },
+        // Actions done (clamped to the trace); applied after schedule and
+        // memory, which make the trace.
+        StateKey {
+            key: "step",
+            values: StateValues::Int {
+                min: 0,
+                max: 100_000,
+            },
+        },
     ],
 };
 
@@ -248,6 +257,12 @@ impl Panel for BpttPanel {
     }
 
     fn apply_state(&mut self, key: &str, value: &str) {
+        if key == "step" {
+            if let Ok(n) = value.parse::<usize>() {
+                self.stepper.set_position(n);
+            }
+            return;
+        }
         match key {
             "schedule" => match Schedule::parse(value) {
                 Some(s) => self.schedule = s,
@@ -267,6 +282,7 @@ impl Panel for BpttPanel {
         match key {
             "schedule" => Some(self.schedule.name().to_string()),
             "memory" => Some(self.m.to_string()),
+            "step" => Some(self.pos().to_string()),
             _ => None,
         }
     }

@@ -39,6 +39,12 @@ pub const KIND: PanelKind = PanelKind {
             key: "location",
             values: StateValues::OneOf(&["corner", "centre"]),
         },
+        // Layers stepped through (the selected row follows); applied after
+        // `row`, which it overrides.
+        StateKey {
+            key: "step",
+            values: StateValues::Int { min: 0, max: 64 },
+        },
     ],
 };
 
@@ -284,6 +290,7 @@ impl Panel for LayerTablePanel {
             "flops" => self.settings.convention.name().into(),
             "pools" => self.settings.replace_pool.name().into(),
             "location" => self.location.name().into(),
+            "step" => self.stepper.position().0.to_string(),
             _ => return None,
         })
     }
@@ -298,6 +305,11 @@ impl Panel for LayerTablePanel {
             "pools" => {
                 self.settings.replace_pool =
                     ReplacePool::parse(value).unwrap_or(self.settings.replace_pool);
+            }
+            "step" => {
+                self.stepper.set_position(value.parse().unwrap_or(0));
+                self.follow_stepper();
+                return;
             }
             "location" if value == "centre" => self.location = Location::Centre,
             "location" => self.location = Location::Corner,
