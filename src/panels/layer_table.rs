@@ -387,13 +387,13 @@ impl Panel for LayerTablePanel {
         // While stepping, the step goes above the table (whose ▸ row and
         // receptive-field map are its picture).
         if self.stepper.position().0 > 0 {
-            let rows = usize::from((body.height / 2).clamp(4, 12));
+            let rows = usize::from((body.height / 2).clamp(4, 12).min(body.height));
             let lines = self.stepper.lines_within(area.width, rows, theme);
             for (i, line) in lines.iter().enumerate() {
                 let r = Rect::new(body.x, body.y + i as u16, body.width, 1);
                 super::canvas::put_line(canvas.buf, r, line);
             }
-            let used = lines.len() as u16;
+            let used = (lines.len() as u16).min(body.height);
             body = Rect::new(body.x, body.y + used, body.width, body.height - used);
         }
         let table_rows = view.table.rows.len() as u16 + 2;

@@ -337,3 +337,31 @@ fn the_editor_takes_every_key_in_the_app() {
     app.update(esc);
     assert!(!app.panel_prompt_open());
 }
+
+/// Every stepping panel, mid-trace and with Problem 1's editor open, drawn
+/// at tiny sizes: no panic (a 1×4 layer-table panel once subtracted past 0).
+#[test]
+fn stepping_panels_draw_at_any_small_size() {
+    use nnbook::panels::create;
+    for name in [
+        "layer-table",
+        "activations",
+        "widen",
+        "seqnorm",
+        "bptt",
+        "rnn2d",
+    ] {
+        let mut p = create(name).unwrap();
+        press(p.as_mut(), PanelKey::Char(' '), 3);
+        for open_editor in [false, true] {
+            if open_editor {
+                p.handle(PanelKey::Char('E'));
+            }
+            for w in 0..12u16 {
+                for h in 0..10u16 {
+                    common::draw_panel(p.as_ref(), w, h);
+                }
+            }
+        }
+    }
+}
