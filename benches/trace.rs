@@ -97,3 +97,30 @@ fn layer_table_224(b: Bencher) {
     let t = table([224, 224, 3], MIDTERM).unwrap();
     b.bench_local(|| black_box(trace::record(&t).len()));
 }
+
+/// Problem 5: the recursive halving at T = 16 (the panel's opening).
+#[divan::bench]
+fn bptt_default(b: Bencher) {
+    use nnbook::compute::bptt::schedule::{Schedule, trace};
+    let frames = trace(Schedule::Recursive, 16, 5).unwrap();
+    b.bench_local(|| black_box(nnbook::compute::bptt::trace::to_common(&frames, 16).len()));
+}
+
+/// Problem 5's longest trace: evenly spaced with M = 2 at the largest traced
+/// T = 256 (tens of thousands of actions).
+#[divan::bench]
+fn bptt_largest(b: Bencher) {
+    use nnbook::compute::bptt::schedule::{MAX_TRACE_T, Schedule, trace};
+    let frames = trace(Schedule::Fixed, MAX_TRACE_T, 2).unwrap();
+    b.bench_local(|| {
+        black_box(nnbook::compute::bptt::trace::to_common(&frames, MAX_TRACE_T).len())
+    });
+}
+
+/// Problem 5 at the panel's largest: evenly spaced with M = 1 at T = 64.
+#[divan::bench]
+fn bptt_panel_largest(b: Bencher) {
+    use nnbook::compute::bptt::schedule::{Schedule, trace};
+    let frames = trace(Schedule::Fixed, 64, 1).unwrap();
+    b.bench_local(|| black_box(nnbook::compute::bptt::trace::to_common(&frames, 64).len()));
+}
