@@ -18,6 +18,7 @@ use crate::content::{ContentErrors, EntryRef, Known, Notebook, Source};
 use crate::layout::{self, Pane, PaneRects};
 use crate::panels::{self, JobRequest, JobResult, Panel, PanelEffect};
 use crate::ui::doc::{self, MathSettings};
+use crate::ui::highlight;
 use crate::ui::theme::Theme;
 
 /// What the loop must do after an update.
@@ -69,6 +70,10 @@ pub struct DocLayout {
     pub lines: Vec<Line<'static>>,
     /// First line of each top-level block (where a search hit is scrolled to).
     pub starts: Vec<usize>,
+    /// The highlighter's [`generation`](crate::ui::highlight::generation) when
+    /// this was laid out, if a code block was shown plain while it waits for
+    /// the worker: the layout is made again once the generation moves.
+    awaiting_highlight: Option<u64>,
 }
 
 /// Search: the prompt while it is open, then the query and its hits until
@@ -696,11 +701,32 @@ impl App {
         let width = layout::doc_text_width(doc_rect);
         let key = Some((self.entry, width, self.math));
         if self.doc.key != key {
+            let generation = highlight::generation();
             let (lines, starts) =
                 doc::entry_layout(&self.notebook, entry, width, self.math, &self.theme);
-            self.doc = DocLayout { key, lines, starts };
+            let awaiting_highlight = highlight::layout_waiting().then_some(generation);
+            self.doc = DocLayout {
+                key,
+                lines,
+                starts,
+                awaiting_highlight,
+            };
         }
         self.doc_scroll = self.doc_scroll.min(self.max_doc_scroll());
+    }
+
+    /// The highlighting worker finished blocks: lay the derivation out again if
+    /// it showed one of them plain. Returns whether anything changed (so the
+    /// loop draws).
+    pub fn highlights_landed(&mut self) -> bool {
+        match self.doc.awaiting_highlight {
+            Some(seen) if seen != highlight::generation() => {
+                self.doc.key = None;
+                self.refresh_doc();
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Record a job the loop has started for a panel (cancelling is the loop's job).

@@ -208,6 +208,18 @@ pub fn create_in(name: &str, state: &[(String, String)]) -> Option<Box<dyn Panel
     Some(panel)
 }
 
+/// [`create_in`], with the panel's [`Panel::initial_job`] run to completion
+/// on this thread: the panel as a student sees it once its first result is in
+/// (for tests, the CLI and headless rendering; the app runs that job off the
+/// draw loop instead).
+pub fn create_ready(name: &str, state: &[(String, String)]) -> Option<Box<dyn Panel>> {
+    let mut panel = create_in(name, state)?;
+    if let Some(job) = panel.initial_job() {
+        panel.job_finished(job.run_inline());
+    }
+    Some(panel)
+}
+
 /// Every panel name a content file may use, with its constructor.
 pub struct PanelKind {
     pub name: &'static str,

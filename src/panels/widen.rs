@@ -20,7 +20,6 @@ use super::{
     JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey,
     StateValues,
 };
-use crate::compute::no_progress;
 use crate::compute::widen::{Config, Experiment, Init, Strategy, experiment, num, sci};
 use crate::ui::theme::Theme;
 
@@ -61,14 +60,15 @@ pub struct WidenPanel {
 
 impl WidenPanel {
     pub fn new() -> Self {
-        let mut panel = WidenPanel {
+        WidenPanel {
             config: Config::default(),
             // Open on W(1), the first matrix with all four kinds of block.
             selected: 1,
+            // Filled by the initial job: the experiment trains the narrow and
+            // the widened network (about 10 ms), too long for the frame that
+            // opens the part.
             view: Err(String::new()),
-        };
-        panel.view = experiment(&panel.config, &mut no_progress).map_err(|e| e.to_string());
-        panel
+        }
     }
 
     /// Run the experiment for the current settings off the draw loop.
@@ -147,8 +147,11 @@ impl Panel for WidenPanel {
             && strategy != self.config.strategy
         {
             self.config.strategy = strategy;
-            self.view = experiment(&self.config, &mut no_progress).map_err(|e| e.to_string());
         }
+    }
+
+    fn initial_job(&mut self) -> Option<JobRequest> {
+        Some(self.job())
     }
 
     fn job_finished(&mut self, result: JobResult) {
@@ -614,6 +617,8 @@ mod tests {
     #[test]
     fn a_result_for_old_settings_is_dropped() {
         let mut p = WidenPanel::new();
+        let opening = p.initial_job().expect("the experiment runs as a job");
+        p.job_finished(opening.run_inline());
         let PanelEffect::Run(first) = p.handle(PanelKey::Char('c')) else {
             panic!("c starts a job");
         };

@@ -15,6 +15,7 @@ mod content_keys;
 mod derivation_math;
 mod facts_file;
 mod frame_styles;
+mod highlight_worker;
 mod hostile;
 mod math_golden;
 mod math_props;
