@@ -37,15 +37,7 @@ fn opened_at_1a(area: Rect) -> App {
 fn redraw_after_a_keypress_200x60(b: Bencher) {
     let area = Rect::new(0, 0, 200, 60);
     let mut app = opened_at_1a(area);
-    let mut buf = Buffer::empty(area);
-    let mut down = true;
-    b.bench_local(|| {
-        down = !down;
-        app.update(Action::Scroll(if down { 1 } else { -1 }));
-        buf.reset();
-        draw_buffer(&app, area, &mut buf);
-        black_box(&buf);
-    });
+    redraw_loop(b, &mut app, area);
 }
 
 #[divan::bench]
@@ -99,4 +91,97 @@ fn open_part_200x60(b: Bencher, id: &str) {
         black_box((&buf, effect));
         app
     });
+}
+
+/// Redraw after a scroll key at 200x60 in every part (issue 15: under 0.5 ms).
+#[divan::bench(args = ENTRIES)]
+fn redraw_in_part_200x60(b: Bencher, id: &str) {
+    let area = Rect::new(0, 0, 200, 60);
+    let mut app = App::load(&Source::Embedded, area);
+    let entry = app
+        .notebook
+        .find_entry(id.trim_start_matches("part "))
+        .expect("a notebook entry");
+    let effect = app.open(entry);
+    app.run_inline(effect);
+    redraw_loop(b, &mut app, area);
+}
+
+fn redraw_loop(b: Bencher, app: &mut App, area: Rect) {
+    let mut buf = Buffer::empty(area);
+    let mut down = true;
+    b.bench_local(|| {
+        down = !down;
+        app.update(Action::Scroll(if down { 1 } else { -1 }));
+        buf.reset();
+        draw_buffer(app, area, &mut buf);
+        black_box(&buf);
+    });
+}
+
+/// The shipped content `scale` times over (problems 1-6, then copies numbered
+/// 7-12, 13-18, …), in a folder of its own: how start-up and redraw grow with
+/// the amount of content.
+fn scaled_content(scale: u32) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("nnbook-bench-x{scale}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let content = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    for file in std::fs::read_dir(&content).expect("content/") {
+        let path = file.expect("content file").path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable content");
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let number: u32 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("problem = "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("problem = N");
+        for copy in 0..scale {
+            let n = number + 6 * copy;
+            let renumber =
+                |t: &str, pre: &str| t.replace(&format!("{pre}{number}"), &format!("{pre}{n}"));
+            let mut out =
+                text.replacen(&format!("problem = {number}"), &format!("problem = {n}"), 1);
+            out = renumber(&out, "id = \"");
+            out = renumber(&out, "{#");
+            std::fs::write(dir.join(format!("x{copy}-{name}")), out).expect("write copy");
+        }
+    }
+    dir
+}
+
+const SCALES: &[u32] = &[1, 10, 50];
+
+/// Load, parse and draw the first frame at 120x40 with the content scaled
+/// (issue 15: start-up stays linear in the content).
+#[divan::bench(args = SCALES, sample_count = 20)]
+fn cold_start_scaled_120x40(b: Bencher, scale: u32) {
+    let dir = scaled_content(scale);
+    let area = Rect::new(0, 0, 120, 40);
+    b.bench_local(|| {
+        let mut app = App::load(&Source::Dir(dir.clone()), area);
+        assert!(app.errors.is_none(), "scaled content loads");
+        let effect = app.open(0);
+        app.run_inline(effect);
+        let mut buf = Buffer::empty(area);
+        draw_buffer(&app, area, &mut buf);
+        black_box(buf)
+    });
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Redraw after a scroll key at 200x60 in part 1a with the content scaled
+/// (issue 15: under 0.5 ms at 10x and 50x too).
+#[divan::bench(args = SCALES)]
+fn redraw_scaled_200x60(b: Bencher, scale: u32) {
+    let dir = scaled_content(scale);
+    let area = Rect::new(0, 0, 200, 60);
+    let mut app = App::load(&Source::Dir(dir.clone()), area);
+    let entry = app.notebook.find_entry("1a").expect("part 1a");
+    let effect = app.open(entry);
+    app.run_inline(effect);
+    redraw_loop(b, &mut app, area);
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -75,20 +75,16 @@ fn pane_block(app: &App, pane: Pane, title: String, area: Rect, buf: &mut Buffer
     } else {
         app.theme.border
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(style)
-        .title(Span::styled(
-            title,
-            if focused {
-                app.theme.current
-            } else {
-                app.theme.strong
-            },
-        ));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    inner
+    let title = Line::from(Span::styled(
+        title,
+        if focused {
+            app.theme.current
+        } else {
+            app.theme.strong
+        },
+    ));
+    crate::ui::cells::bordered(buf, area, style, &title);
+    Block::bordered().inner(area)
 }
 
 fn doc_title(app: &App) -> String {
@@ -119,7 +115,7 @@ fn doc_pane(app: &App, area: Rect, buf: &mut Buffer) {
         .take(text_area.height as usize);
     for (row, line) in visible.enumerate() {
         let r = Rect::new(text_area.x, text_area.y + row as u16, text_area.width, 1);
-        line.render(r, buf);
+        crate::ui::cells::render_line(line, r, buf);
         highlight_hits(app, line, r, buf);
     }
     if lines.len() > inner.height as usize && inner.width > 0 {

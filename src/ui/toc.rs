@@ -3,7 +3,6 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Widget;
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::App;
@@ -58,7 +57,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled(format!("{indent}{label}{}", " ".repeat(fill)), base),
             Span::styled(pts, if selected { base } else { theme.dim }),
         ]);
-        line.render(Rect::new(area.x, area.y + row as u16, area.width, 1), buf);
+        crate::ui::cells::render_line(
+            &line,
+            Rect::new(area.x, area.y + row as u16, area.width, 1),
+            buf,
+        );
     }
 }
 
@@ -68,10 +71,13 @@ pub fn truncate(s: &str, width: usize) -> String {
         return s.to_string();
     }
     let mut out = String::new();
+    let mut used = 0;
     for c in s.chars() {
-        if out.width() + c.to_string().width() + 1 > width {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
             break;
         }
+        used += w;
         out.push(c);
     }
     if width > 0 {
