@@ -368,6 +368,10 @@ impl App {
             Action::Wheel { col, row, down } => {
                 let delta = if down { 3 } else { -3 };
                 match self.rects().pane_at(col, row) {
+                    Some(Pane::Toc) if self.outline.is_some() => {
+                        self.outline_move(if down { 1 } else { -1 });
+                        Effect::None
+                    }
                     Some(Pane::Toc) => self.go_to(if down {
                         self.entry + 1
                     } else {

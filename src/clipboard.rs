@@ -59,7 +59,8 @@ mod tests {
     fn osc52_bytes_are_the_base64_of_the_text() {
         let mut out = Vec::new();
         write_osc52(&mut out, "\\frac{a}{b}").unwrap();
-        // ESC ] 52 ; c ; base64("\frac{a}{b}") BEL
-        assert_eq!(out, b"\x1b]52;c;XGZyYWN7YX17Yn0=\x07");
+        // ESC ] 52 ; c ; base64("\frac{a}{b}") ST (ESC \), as `printf '%s'
+        // '\frac{a}{b}' | base64` gives it.
+        assert_eq!(out, b"\x1b]52;c;XGZyYWN7YX17Yn0=\x1b\\");
     }
 }

@@ -323,9 +323,7 @@ mod tests {
     fn panel_gets_its_keys_only_when_focused() {
         let panel = KeyContext {
             focus: Pane::Panel,
-            overlay_open: false,
-            prompt_open: false,
-            searching: false,
+            ..DOC
         };
         assert_eq!(
             from_key(key(KeyCode::Char('j')), panel),
@@ -344,10 +342,8 @@ mod tests {
     #[test]
     fn help_overlay_swallows_keys() {
         let ctx = KeyContext {
-            focus: Pane::Doc,
             overlay_open: true,
-            prompt_open: false,
-            searching: false,
+            ..DOC
         };
         assert_eq!(from_key(key(KeyCode::Char('n')), ctx), None);
         assert_eq!(from_key(key(KeyCode::Esc), ctx), Some(Action::CloseOverlay));

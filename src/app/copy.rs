@@ -90,9 +90,8 @@ impl App {
         let visible: Vec<usize> = (0..body.len().min(starts.len()))
             .filter(|&b| starts[b] < bottom.min(shown) && end(b) > top)
             .collect();
-        let first = |pick: &dyn Fn(&Block) -> Option<String>| {
-            visible.iter().find_map(|&b| pick(&body[b]))
-        };
+        let first =
+            |pick: &dyn Fn(&Block) -> Option<String>| visible.iter().find_map(|&b| pick(&body[b]));
         if let Some(latex) = first(&|b| match b {
             Block::DisplayMath { latex, .. } => Some(latex.clone()),
             _ => None,
@@ -135,8 +134,9 @@ impl App {
                 Effect::Copy(c.text)
             }
             None => {
-                self.message =
-                    Some("nothing to copy here: no equation or code on screen, no answer box".into());
+                self.message = Some(
+                    "nothing to copy here: no equation or code on screen, no answer box".into(),
+                );
                 Effect::None
             }
         }

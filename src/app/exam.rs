@@ -99,7 +99,12 @@ impl App {
             )
         };
         // One blank line above it, whether or not the text ended with one.
-        let blank_before = v.cut > 0 && self.doc.lines.get(v.cut - 1).is_some_and(|l| l.width() == 0);
+        let blank_before = v.cut > 0
+            && self
+                .doc
+                .lines
+                .get(v.cut - 1)
+                .is_some_and(|l| l.width() == 0);
         let mut lines = Vec::new();
         if !blank_before {
             lines.push(Line::default());

@@ -51,6 +51,27 @@ impl App {
             self.link = None;
             return Effect::None;
         }
+        // Scrolled away from the selection (PgDn, the wheel): start again
+        // from the links on screen.
+        let (top, height) = (self.doc_scroll, self.doc_height().max(1));
+        let on_screen = |i: usize| {
+            self.doc.links[i]
+                .cells
+                .iter()
+                .any(|c| (top..top + height).contains(&c.0))
+        };
+        if !on_screen(current) {
+            let visible = links.iter().copied().filter(|&i| on_screen(i));
+            let pick = if forward {
+                visible.min()
+            } else {
+                visible.max()
+            };
+            if let Some(i) = pick {
+                self.link = Some(i);
+                return Effect::None;
+            }
+        }
         let pos = links.iter().position(|&i| i == current).unwrap_or(0);
         let n = links.len();
         let next = links[if forward {

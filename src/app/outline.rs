@@ -158,7 +158,12 @@ mod tests {
         let shown: Vec<(u8, &str)> = it.iter().map(|i| (i.level, i.title.as_str())).collect();
         assert_eq!(
             shown,
-            vec![(2, "(a) Part"), (3, "Solution"), (4, "Answer"), (4, "Why σ")]
+            vec![
+                (2, "(a) Part"),
+                (3, "Solution"),
+                (4, "Answer"),
+                (4, "Why σ")
+            ]
         );
         let starts = [0, 2, 4, 6, 9, 11];
         assert_eq!(reading(&it, &starts, 0), Some(0));

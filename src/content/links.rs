@@ -71,7 +71,10 @@ impl Notebook {
             ));
             for (b, block) in self.body(entry).iter().enumerate() {
                 let Block::Heading {
-                    text, id: own, level, ..
+                    text,
+                    id: own,
+                    level,
+                    ..
                 } = block
                 else {
                     continue;
@@ -101,7 +104,10 @@ impl Notebook {
     /// A content error for every link to an anchor that does not exist, at
     /// the line of the file where the link is written. `source_of` gives a
     /// file's text by name (for the exact line inside a long paragraph).
-    pub fn broken_links<'a>(&self, source_of: impl Fn(&str) -> Option<&'a str>) -> Vec<ContentError> {
+    pub fn broken_links<'a>(
+        &self,
+        source_of: impl Fn(&str) -> Option<&'a str>,
+    ) -> Vec<ContentError> {
         let anchors = self.anchors();
         let names: Vec<&str> = anchors.iter().map(|(a, _)| a.as_str()).collect();
         let mut errors = Vec::new();
@@ -158,7 +164,10 @@ pub fn links_in(blocks: &[Block], out: &mut Vec<(String, usize)>) {
                     inl(cell, *line, out);
                 }
             }
-            Block::DisplayMath { .. } | Block::Code { .. } | Block::Rule { .. } | Block::Step { .. } => {}
+            Block::DisplayMath { .. }
+            | Block::Code { .. }
+            | Block::Rule { .. }
+            | Block::Step { .. } => {}
         }
     }
 }
@@ -184,7 +193,10 @@ mod tests {
             "a-what-goes-wrong-with-zero-initialisation"
         );
         assert_eq!(slug("  Solution "), "solution");
-        assert_eq!(slug("FLOPs versus a 3×3 convolution"), "flops-versus-a-3-3-convolution");
+        assert_eq!(
+            slug("FLOPs versus a 3×3 convolution"),
+            "flops-versus-a-3-3-convolution"
+        );
         assert_eq!(slug("!!"), "");
     }
 

@@ -696,7 +696,10 @@ mod tests {
 
     #[test]
     fn step_markers_are_blocks_of_their_own() {
-        let doc = parse("one\n\n<!-- step -->\n\ntwo\n\n<!--STEP-->\n<!-- note -->\n", 1);
+        let doc = parse(
+            "one\n\n<!-- step -->\n\ntwo\n\n<!--STEP-->\n<!-- note -->\n",
+            1,
+        );
         assert!(matches!(doc[1], Block::Step { line: 3 }), "{doc:?}");
         assert!(matches!(doc[3], Block::Step { line: 7 }), "{doc:?}");
         assert_eq!(doc.len(), 4, "other comments stay invisible: {doc:?}");
@@ -710,7 +713,10 @@ mod tests {
             panic!()
         };
         assert!(t.contains(&Inline::LinkTarget("#3b".into())), "{t:?}");
-        assert!(t.contains(&Inline::LinkTarget("https://x.org".into())), "{t:?}");
+        assert!(
+            t.contains(&Inline::LinkTarget("https://x.org".into())),
+            "{t:?}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! each as key → action → state through the pure key map, and as whole
 //! frames (insta) at 80x24 and 120x40.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use nnbook::app::action::from_key;
 use nnbook::app::{Action, App, Effect};
@@ -68,8 +68,8 @@ fn fixture(name: &str, part_a: &str, part_b: &str) -> PathBuf {
     dir
 }
 
-fn fixture_app(dir: &PathBuf, id: &str, w: u16, h: u16) -> App {
-    let mut app = App::load(&Source::Dir(dir.clone()), Rect::new(0, 0, w, h));
+fn fixture_app(dir: &Path, id: &str, w: u16, h: u16) -> App {
+    let mut app = App::load(&Source::Dir(dir.to_path_buf()), Rect::new(0, 0, w, h));
     assert!(app.errors.is_none(), "{:?}", app.errors);
     let entry = app.notebook.find_entry(id).unwrap();
     let effect = app.open(entry);
@@ -90,7 +90,10 @@ fn the_keys_map_to_their_actions_and_a_focused_panel_keeps_its_letters() {
     assert_eq!(from_key(ch('L'), doc), Some(Action::Forward));
     assert_eq!(from_key(key(KeyCode::Backspace), doc), Some(Action::Back));
     assert_eq!(
-        from_key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL), doc),
+        from_key(
+            KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL),
+            doc
+        ),
         Some(Action::Back)
     );
     let panel = nnbook::app::action::KeyContext {
@@ -108,12 +111,25 @@ fn the_keys_map_to_their_actions_and_a_focused_panel_keeps_its_letters() {
         link_mode: true,
         ..doc
     };
-    assert_eq!(from_key(key(KeyCode::Tab), links), Some(Action::LinkStep(true)));
-    assert_eq!(from_key(key(KeyCode::BackTab), links), Some(Action::LinkStep(false)));
+    assert_eq!(
+        from_key(key(KeyCode::Tab), links),
+        Some(Action::LinkStep(true))
+    );
+    assert_eq!(
+        from_key(key(KeyCode::BackTab), links),
+        Some(Action::LinkStep(false))
+    );
     assert_eq!(from_key(ch('k'), links), Some(Action::LinkStep(false)));
-    assert_eq!(from_key(key(KeyCode::Enter), links), Some(Action::FollowLink));
+    assert_eq!(
+        from_key(key(KeyCode::Enter), links),
+        Some(Action::FollowLink)
+    );
     assert_eq!(from_key(key(KeyCode::Esc), links), Some(Action::LinkMode));
-    assert_eq!(from_key(ch('n'), links), Some(Action::NextEntry), "others still work");
+    assert_eq!(
+        from_key(ch('n'), links),
+        Some(Action::NextEntry),
+        "others still work"
+    );
 }
 
 #[test]
@@ -138,19 +154,35 @@ fn following_a_link_and_coming_back_restores_part_and_scroll() {
     while app.doc.links[app.link.unwrap()].dest != "#4a" {
         press(&mut app, key(KeyCode::Tab));
     }
-    assert!(app.link_status().unwrap().contains("→ 4a"), "{:?}", app.link_status());
+    assert!(
+        app.link_status().unwrap().contains("→ 4a"),
+        "{:?}",
+        app.link_status()
+    );
     press(&mut app, key(KeyCode::Enter));
     assert_eq!(id(&app), "4a");
     assert_eq!(app.doc_scroll, 0);
     assert_eq!(app.link, None, "following leaves link mode");
     press(&mut app, key(KeyCode::Backspace));
-    assert_eq!((app.entry, app.doc_scroll), before, "back to the same place");
+    assert_eq!(
+        (app.entry, app.doc_scroll),
+        before,
+        "back to the same place"
+    );
     press(&mut app, ch('L'));
     assert_eq!(id(&app), "4a", "forward again");
-    press(&mut app, KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL));
+    press(
+        &mut app,
+        KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL),
+    );
     assert_eq!((app.entry, app.doc_scroll), before, "Ctrl-O is back too");
     press(&mut app, key(KeyCode::Backspace));
-    assert!(app.message.as_deref().unwrap().contains("nothing to go back to"));
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap()
+            .contains("nothing to go back to")
+    );
 }
 
 #[test]
@@ -194,7 +226,10 @@ fn external_links_are_shown_never_opened_and_anchors_name_headings() {
     press(&mut app, key(KeyCode::Enter));
     assert_eq!(id(&app), "1a", "nothing is opened");
     assert!(
-        app.message.as_deref().unwrap().contains("not opened: https://arxiv.org"),
+        app.message
+            .as_deref()
+            .unwrap()
+            .contains("not opened: https://arxiv.org"),
         "{:?}",
         app.message
     );
@@ -208,7 +243,11 @@ fn external_links_are_shown_never_opened_and_anchors_name_headings() {
 
 #[test]
 fn check_reports_a_link_to_a_missing_anchor_at_its_line() {
-    let dir = fixture("broken", "Fine: [b](#1b).\n\nBroken: see\n[part (c)](#1c).", "Text.");
+    let dir = fixture(
+        "broken",
+        "Fine: [b](#1b).\n\nBroken: see\n[part (c)](#1c).",
+        "Text.",
+    );
     let out = common::nnbook(&["check", "--content", dir.to_str().unwrap()]);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(2));
@@ -275,20 +314,35 @@ fn the_outline_lists_headings_and_the_answer_and_follows_the_reading() {
     assert!(app.rects().toc.is_some(), "the left pane opens for it");
     let items = app.outline_items();
     let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
-    assert_eq!(titles[..3], ["(b) Running estimates: forward and backward", "Solution", "Answer"]);
+    assert_eq!(
+        titles[..3],
+        [
+            "(b) Running estimates: forward and backward",
+            "Solution",
+            "Answer"
+        ]
+    );
     assert_eq!(app.outline_reading(), Some(0));
     press(&mut app, ch('j'));
     press(&mut app, ch('j'));
     press(&mut app, key(KeyCode::Enter));
     assert_eq!(app.focus, Pane::Doc);
     assert_eq!(app.doc_scroll, app.doc.starts[items[2].block]);
-    assert_eq!(app.outline_reading(), Some(2), "the answer box is being read");
+    assert_eq!(
+        app.outline_reading(),
+        Some(2),
+        "the answer box is being read"
+    );
     press(&mut app, ch('G'));
     assert!(app.outline_reading() >= Some(2), "follows the scroll");
     press(&mut app, key(KeyCode::Backspace));
     assert_eq!(app.doc_scroll, 0, "an outline jump is remembered");
     press(&mut app, ch('n'));
-    assert_eq!(app.outline.map(|o| o.cursor), Some(0), "a new part, a new outline");
+    assert_eq!(
+        app.outline.map(|o| o.cursor),
+        Some(0),
+        "a new part, a new outline"
+    );
     press(&mut app, ch('o'));
     assert!(app.outline.is_none());
 }
@@ -333,18 +387,33 @@ fn exam_mode_hides_the_solution_and_reveals_it_step_by_step() {
     assert!(text.contains("0 of"), "{text}");
     press(&mut app, ch('.'));
     assert_eq!(app.exam_view().unwrap().shown, 1);
-    assert!(frame(&app).contains("Answer"), "the first step is the answer box");
+    assert!(
+        frame(&app).contains("Answer"),
+        "the first step is the answer box"
+    );
     let panel_after = common::draw_panel(app.current_panel().unwrap(), 48, 30);
-    assert_ne!(panel_before, panel_after, "the trace stepped with the reveal");
+    assert_ne!(
+        panel_before, panel_after,
+        "the trace stepped with the reveal"
+    );
     press(&mut app, ch('X'));
     let v = app.exam_view().unwrap();
     assert_eq!((v.shown, v.cut), (v.total, full));
     press(&mut app, ch('.'));
-    assert!(app.message.as_deref().unwrap().contains("every step is shown"));
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap()
+            .contains("every step is shown")
+    );
     press(&mut app, ch('p'));
     assert_eq!(app.exam_view().unwrap().shown, 0, "each part starts hidden");
     press(&mut app, ch('n'));
-    assert_eq!(app.exam_view().unwrap().shown, app.exam_view().unwrap().total, "6b remembers");
+    assert_eq!(
+        app.exam_view().unwrap().shown,
+        app.exam_view().unwrap().total,
+        "6b remembers"
+    );
     press(&mut app, ch('x'));
     assert!(app.exam_view().is_none() && app.exam.is_none());
     assert_eq!(app.doc_shown_len(), full);
@@ -375,7 +444,10 @@ fn exam_steps_are_blocks_list_items_or_the_explicit_markers() {
     assert_eq!(app.exam_view().unwrap().total, 2);
     press(&mut app, ch('.'));
     let text = frame(&app);
-    assert!(text.contains("More setup.") && !text.contains("The rest."), "{text}");
+    assert!(
+        text.contains("More setup.") && !text.contains("The rest."),
+        "{text}"
+    );
     press(&mut app, ch('.'));
     assert!(frame(&app).contains("And more."));
 }
@@ -426,7 +498,10 @@ fn y_copies_the_equation_on_screen_else_code_else_the_answer() {
     };
     assert_eq!(text, "print(1)");
     press(&mut app, ch('n'));
-    assert!(press(&mut app, ch('y')).is_none(), "no equation, code or answer box");
+    assert!(
+        press(&mut app, ch('y')).is_none(),
+        "no equation, code or answer box"
+    );
     assert!(app.message.as_deref().unwrap().contains("nothing to copy"));
 }
 
@@ -436,8 +511,51 @@ fn y_falls_back_to_the_answer_box_and_never_copies_what_exam_mode_hides() {
     let Some(Effect::Copy(text)) = press(&mut app, ch('y')) else {
         panic!("1b's answer box is copied");
     };
-    assert!(text.starts_with("Row 18, the Pool after Conv F=96"), "{text}");
+    assert!(
+        text.starts_with("Row 18, the Pool after Conv F=96"),
+        "{text}"
+    );
     press(&mut app, ch('x'));
     assert!(press(&mut app, ch('y')).is_none(), "hidden in exam mode");
     assert!(app.message.as_deref().unwrap().contains("nothing to copy"));
+}
+
+#[test]
+fn the_selected_link_is_drawn_reversed_where_the_layout_placed_it() {
+    let mut app = opened("6e", 120, 40);
+    press(&mut app, ch('f'));
+    let link = &app.doc.links[app.link.unwrap()];
+    let (line, col, width) = link.cells[0];
+    let area = Rect::new(0, 0, 120, 40);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    nnbook::ui::frame::draw_buffer(&app, area, &mut buf);
+    let text_x = app.rects().doc.unwrap().x + 2;
+    let y = app.rects().doc.unwrap().y + 1 + (line - app.doc_scroll) as u16;
+    let drawn: String = (0..width as u16)
+        .map(|dx| {
+            let cell = &buf[(text_x + col as u16 + dx, y)];
+            assert!(
+                cell.modifier.contains(ratatui::style::Modifier::REVERSED),
+                "{cell:?}"
+            );
+            cell.symbol().to_string()
+        })
+        .collect();
+    assert_eq!(drawn, "part", "the first word of \"part (c)\"");
+}
+
+#[test]
+fn a_reveal_steps_the_bptt_schedule_too() {
+    let mut app = opened("5a", 120, 40);
+    let before = common::draw_panel(app.current_panel().unwrap(), 48, 30);
+    press(&mut app, ch('x'));
+    press(&mut app, ch('.'));
+    let after = common::draw_panel(app.current_panel().unwrap(), 48, 30);
+    assert_ne!(before, after, "one action further through the schedule");
+    press(&mut app, ch('X'));
+    let all = common::draw_panel(app.current_panel().unwrap(), 48, 30);
+    assert_eq!(
+        after, all,
+        "X reveals the text, it does not play the schedule"
+    );
 }
