@@ -166,7 +166,11 @@ impl App {
         }
         let mut effect = Effect::None;
         if !all {
-            effect = self.panel_exam_step();
+            let (e, stepped) = self.panel_exam_step();
+            effect = e;
+            if stepped && self.rects().panel.is_none() {
+                self.message = Some("the panel stepped with the text: v shows it".into());
+            }
         }
         // Bring what was just revealed (and the footer) into view.
         let end = self.doc_shown_len();
@@ -178,17 +182,18 @@ impl App {
         effect
     }
 
-    /// Step the current part's panel in sync with a reveal.
-    fn panel_exam_step(&mut self) -> Effect {
+    /// Step the current part's panel in sync with a reveal; says whether it moved.
+    fn panel_exam_step(&mut self) -> (Effect, bool) {
         let Some(owner) = self.panel_owner().map(str::to_string) else {
-            return Effect::None;
+            return (Effect::None, false);
         };
         let Some(panel) = self.panels.get_mut(&owner) else {
-            return Effect::None;
+            return (Effect::None, false);
         };
         match panel.exam_step() {
-            PanelEffect::Ignored | PanelEffect::Redraw => Effect::None,
-            PanelEffect::Run(request) => Effect::Jobs(vec![(owner, request)]),
+            PanelEffect::Ignored => (Effect::None, false),
+            PanelEffect::Redraw => (Effect::None, true),
+            PanelEffect::Run(request) => (Effect::Jobs(vec![(owner, request)]), true),
         }
     }
 }

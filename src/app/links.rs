@@ -157,7 +157,7 @@ impl App {
             format!("{dest} (external: shown, not opened)")
         };
         Some(format!(
-            "link {n} of {} {what} · Enter follow · Tab next · Esc",
+            "link {n}/{} {what} · Enter follows · Tab next · Esc",
             links.len()
         ))
     }

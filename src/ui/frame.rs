@@ -293,7 +293,9 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
         }
     }
     if let Some(status) = app.link_status() {
-        left += &format!("│ {status} ");
+        // Where the link goes matters more than the part's title, which is
+        // on the pane's border anyway.
+        left = format!(" {status} ");
     }
     if let Some(v) = app.exam_view() {
         left += &format!("│ exam {}/{} ", v.shown, v.total);
