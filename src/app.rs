@@ -708,6 +708,13 @@ impl App {
             }
             return Effect::None;
         }
+        if pane == Pane::Doc
+            && let Some(rect) = rects.doc
+            && let Some(i) = self.link_at(rect, col, row)
+        {
+            self.link = Some(i);
+            return self.follow_link();
+        }
         if pane == Pane::Toc
             && let Some(rect) = rects.toc
         {

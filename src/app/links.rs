@@ -84,6 +84,20 @@ impl App {
         Effect::None
     }
 
+    /// The link drawn at screen cell (`col`, `row`) of the derivation pane `rect`.
+    pub(super) fn link_at(&self, rect: ratatui::layout::Rect, col: u16, row: u16) -> Option<usize> {
+        // The text starts inside the border and a one-column margin (ui::frame).
+        let inner = crate::layout::inner(rect);
+        let x = usize::from(col.checked_sub(inner.x + 1)?);
+        let line = usize::from(row.checked_sub(inner.y)?) + self.doc_scroll;
+        self.selectable_links().into_iter().find(|&i| {
+            self.doc.links[i]
+                .cells
+                .iter()
+                .any(|&(l, c, w)| l == line && (c..c + w).contains(&x))
+        })
+    }
+
     /// Scroll so link `i` is in view (leaving the view alone if it already is).
     fn show_link(&mut self, i: usize) {
         let Some(&(line, _, _)) = self.doc.links.get(i).and_then(|l| l.cells.first()) else {

@@ -84,11 +84,16 @@ pub fn reading(items: &[Item], starts: &[usize], top: usize) -> Option<usize> {
 }
 
 impl App {
-    /// The current entry's outline.
+    /// The current entry's outline (in exam mode, only what is revealed:
+    /// headings such as "(3) ReLU(x − 10): poor" would give answers away).
     pub fn outline_items(&self) -> Vec<Item> {
-        self.current()
+        let end = self.doc_text_end();
+        let mut all = self
+            .current()
             .map(|e| items(self.notebook.body(e), self.math.glyphs))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        all.retain(|it| self.doc.starts.get(it.block).is_none_or(|&s| s < end));
+        all
     }
 
     /// The outline item at the top of the view.

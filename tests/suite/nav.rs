@@ -559,3 +559,35 @@ fn a_reveal_steps_the_bptt_schedule_too() {
         "X reveals the text, it does not play the schedule"
     );
 }
+
+#[test]
+fn clicking_a_link_follows_it() {
+    let mut app = opened("6e", 120, 40);
+    let link = app.doc.links.iter().find(|l| l.dest == "#6c").unwrap();
+    let (line, col, _) = link.cells[0];
+    let doc = app.rects().doc.unwrap();
+    app.update(Action::Click {
+        col: doc.x + 2 + col as u16,
+        row: doc.y + 1 + (line - app.doc_scroll) as u16,
+    });
+    assert_eq!(id(&app), "6c");
+    press(&mut app, key(KeyCode::Backspace));
+    assert_eq!(id(&app), "6e");
+}
+
+#[test]
+fn in_exam_mode_the_outline_lists_only_what_is_revealed() {
+    let mut app = opened("2", 120, 40);
+    let all = app.outline_items().len();
+    press(&mut app, ch('x'));
+    let hidden: Vec<String> = app.outline_items().into_iter().map(|i| i.title).collect();
+    assert_eq!(hidden, ["Which activations are poor choices?", "Solution"]);
+    press(&mut app, ch('.'));
+    assert_eq!(
+        app.outline_items().len(),
+        3,
+        "the answer box, once revealed"
+    );
+    press(&mut app, ch('X'));
+    assert_eq!(app.outline_items().len(), all);
+}
