@@ -24,10 +24,10 @@ pub fn copy<W: Write>(out: &mut W, text: &str) -> String {
     let osc = write_osc52(out, text).is_ok();
     let tmux = std::env::var_os("TMUX").is_some() && tmux_load_buffer(text);
     match (osc, tmux) {
-        (true, true) => "OSC 52 and the tmux buffer".into(),
+        (true, true) => "OSC 52 + tmux buffer".into(),
         (true, false) => "OSC 52".into(),
-        (false, true) => "the tmux buffer".into(),
-        (false, false) => "nowhere: the terminal could not be written".into(),
+        (false, true) => "tmux buffer".into(),
+        (false, false) => "nowhere (terminal not writable)".into(),
     }
 }
 

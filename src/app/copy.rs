@@ -98,7 +98,7 @@ impl App {
         }) {
             return Some(Copied {
                 text: latex,
-                what: "the equation's LaTeX",
+                what: "equation LaTeX",
             });
         }
         if let Some(code) = first(&|b| match b {
@@ -107,7 +107,7 @@ impl App {
         }) {
             return Some(Copied {
                 text: code,
-                what: "the code block",
+                what: "code block",
             });
         }
         let answer = body
@@ -119,7 +119,7 @@ impl App {
         };
         Some(Copied {
             text: blocks_text(blocks),
-            what: "the answer box",
+            what: "answer box",
         })
     }
 
@@ -127,7 +127,7 @@ impl App {
         match self.copy_target() {
             Some(c) => {
                 self.message = Some(format!(
-                    "copied {} ({} characters)",
+                    "copied {}, {} chars",
                     c.what,
                     c.text.chars().count()
                 ));

@@ -136,10 +136,7 @@ impl App {
         self.exam = Some(Exam::default());
         self.link = None;
         self.message = Some(match self.exam_view() {
-            Some(v) => format!(
-                "exam mode: the solution is hidden ({} steps) · . reveals the next · X all · x leaves",
-                v.total
-            ),
+            Some(v) => format!("exam mode: {} steps hidden (. reveals one)", v.total),
             None => "exam mode: this page has no solution to hide; the parts do".into(),
         });
         self.doc_scroll = self.doc_scroll.min(self.max_doc_scroll());

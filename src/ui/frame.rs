@@ -270,9 +270,15 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     let mut left = match app.current() {
         Some(entry) => {
             let problem = app.notebook.problem(entry);
-            match app.notebook.part(entry) {
-                Some(part) => format!(" P{} › {} {} ", problem.number, part.id, part.title),
-                None => format!(" P{} {} ", problem.number, problem.title),
+            // A message (what was copied, where a jump went) needs the room
+            // more than the title, which the pane's border shows anyway.
+            match (app.notebook.part(entry), &app.message) {
+                (Some(part), None) => {
+                    format!(" P{} › {} {} ", problem.number, part.id, part.title)
+                }
+                (Some(part), Some(_)) => format!(" P{} › {} ", problem.number, part.id),
+                (None, None) => format!(" P{} {} ", problem.number, problem.title),
+                (None, Some(_)) => format!(" P{} ", problem.number),
             }
         }
         None => " nnbook ".into(),

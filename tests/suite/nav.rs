@@ -479,7 +479,12 @@ fn y_copies_the_equation_on_screen_else_code_else_the_answer() {
         panic!("y copies");
     };
     assert_eq!(text, "\\frac{a}{b}", "the display equation wins");
-    assert!(app.message.as_deref().unwrap().contains("equation's LaTeX"));
+    assert!(
+        app.message
+            .as_deref()
+            .unwrap()
+            .contains("copied equation LaTeX")
+    );
     // Scrolled past the equation's lines: the code block is not visible
     // either at this height, so shrink the view to the code block only.
     let code_block = app
