@@ -135,6 +135,12 @@ pub trait Panel {
     /// [`PanelKind::states`]; anything else is ignored.
     fn apply_state(&mut self, _key: &str, _value: &str) {}
 
+    /// Exam mode revealed one more step of the text: advance the panel one
+    /// step with it (a panel with no steps ignores it).
+    fn exam_step(&mut self) -> PanelEffect {
+        PanelEffect::Ignored
+    }
+
     /// The current value of a `panel_state` key, written as `panel_state`
     /// writes it (so a test can check a panel opened as its part declares).
     fn state_value(&self, _key: &str) -> Option<String> {

@@ -8,7 +8,7 @@ use anyhow::Context;
 use ratatui::crossterm::event;
 use ratatui::layout::Rect;
 
-use crate::app::action::{self, KeyContext};
+use crate::app::action;
 use crate::app::jobs::{self, JobEvent, JobHandle};
 use crate::app::{Action, App, Effect};
 use crate::content::Source;
@@ -70,12 +70,7 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
                     }
                     ev => ev,
                 };
-                let ctx = KeyContext {
-                    focus: app.focus,
-                    overlay_open: app.overlay.is_some(),
-                    prompt_open: app.search.prompt.is_some(),
-                    searching: !app.search.hits.is_empty(),
-                };
+                let ctx = app.key_context();
                 if let Some(action) = action::from_event(&ev, ctx) {
                     match app.update(action) {
                         Effect::Quit => {
@@ -83,6 +78,14 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
                                 job.cancel();
                             }
                             return Ok(content_ok);
+                        }
+                        Effect::Copy(text) => {
+                            // Only on the copy key: the one place nnbook writes
+                            // to the clipboard.
+                            let how = crate::clipboard::copy(&mut std::io::stdout().lock(), &text);
+                            if let Some(m) = app.message.as_mut() {
+                                *m = format!("{m} via {how}");
+                            }
                         }
                         effect => start_jobs(&mut app, effect, &mut running, &events_tx),
                     }

@@ -191,6 +191,17 @@ impl Default for BpttPanel {
 }
 
 impl Panel for BpttPanel {
+    /// One action further through the schedule.
+    fn exam_step(&mut self) -> PanelEffect {
+        let len = self.len();
+        if self.pos >= len {
+            return PanelEffect::Ignored;
+        }
+        self.playing = false;
+        self.pos += 1;
+        PanelEffect::Redraw
+    }
+
     fn title(&self) -> String {
         format!(
             "BPTT · {} · T={} · M={}",

@@ -230,6 +230,20 @@ fn compute(dims: [usize; 3], seed: u64, rf: (usize, usize)) -> Data {
 }
 
 impl Panel for Rnn2dPanel {
+    /// One cell further through the trace shown (forward or backward); the
+    /// receptive-field view has no steps.
+    fn exam_step(&mut self) -> PanelEffect {
+        if self.mode == Mode::Receptive {
+            return PanelEffect::Ignored;
+        }
+        self.playing = false;
+        if self.step_by(true) {
+            PanelEffect::Redraw
+        } else {
+            PanelEffect::Ignored
+        }
+    }
+
     fn title(&self) -> String {
         let [h, w, c] = self.dims;
         let what = match self.mode {

@@ -19,6 +19,7 @@ mod highlight_worker;
 mod hostile;
 mod math_golden;
 mod math_props;
+mod nav;
 mod p1_content;
 mod p2_content;
 mod p3_content;
