@@ -77,7 +77,7 @@ pub fn render_outline(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
     let items = app.outline_items();
     if items.is_empty() {
-        Line::styled("(no headings)", theme.dim).render(area, buf);
+        crate::ui::cells::render_line(&Line::styled("(no headings)", theme.dim), area, buf);
         return;
     }
     let reading = app.outline_reading();
