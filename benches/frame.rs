@@ -185,3 +185,34 @@ fn redraw_scaled_200x60(b: Bencher, scale: u32) {
     redraw_loop(b, &mut app, area);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// One keystroke in the search prompt over all content, and the frame after
+/// it (issue 13: under 2 ms). Types `softmax` one letter at a time and then
+/// erases it, so each sample is a real incremental step of a real query.
+#[divan::bench]
+fn search_keystroke_and_redraw_200x60(b: Bencher) {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let area = Rect::new(0, 0, 200, 60);
+    let mut app = opened_at_1a(area);
+    app.update(Action::Search);
+    let word: Vec<char> = "softmax".chars().collect();
+    let keys: Vec<KeyCode> = word
+        .iter()
+        .map(|&c| KeyCode::Char(c))
+        .chain(std::iter::repeat_n(KeyCode::Backspace, word.len()))
+        .collect();
+    // The index is built on the first keystroke of a session: not a steady cost.
+    app.update(Action::SearchEdit(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE)));
+    app.update(Action::SearchEdit(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+    let mut buf = Buffer::empty(area);
+    let mut i = 0;
+    b.bench_local(|| {
+        let key = keys[i % keys.len()];
+        i += 1;
+        let effect = app.update(Action::SearchEdit(KeyEvent::new(key, KeyModifiers::NONE)));
+        app.run_inline(effect);
+        buf.reset();
+        draw_buffer(&app, area, &mut buf);
+        black_box(&buf);
+    });
+}
