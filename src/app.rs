@@ -3,7 +3,12 @@
 //! effects `update` returns.
 
 pub mod action;
+pub mod copy;
+pub mod exam;
+pub mod history;
 pub mod jobs;
+pub mod links;
+pub mod outline;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -18,6 +23,7 @@ use crate::content::{ContentErrors, EntryRef, Known, Notebook, Source};
 use crate::layout::{self, Pane, PaneRects};
 use crate::panels::{self, JobRequest, JobResult, Panel, PanelEffect};
 use crate::ui::doc::{self, MathSettings};
+use crate::ui::highlight;
 use crate::ui::theme::Theme;
 
 /// What the loop must do after an update.
@@ -26,6 +32,8 @@ pub enum Effect {
     Quit,
     /// Run these jobs, each for the named panel.
     Jobs(Vec<(String, JobRequest)>),
+    /// Put this text on the reader's clipboard (OSC 52, and tmux's buffer).
+    Copy(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +77,14 @@ pub struct DocLayout {
     pub lines: Vec<Line<'static>>,
     /// First line of each top-level block (where a search hit is scrolled to).
     pub starts: Vec<usize>,
+    /// The highlighter's [`generation`](crate::ui::highlight::generation) when
+    /// this was laid out, if a code block was shown plain while it waits for
+    /// the worker: the layout is made again once the generation moves.
+    awaiting_highlight: Option<u64>,
+    /// First line of each item of a top-level list: (block, item, line).
+    pub items: Vec<(usize, usize, usize)>,
+    /// The links, in reading order, and where they are drawn.
+    pub links: Vec<doc::DocLink>,
 }
 
 /// Search: the prompt while it is open, then the query and its hits until
@@ -112,6 +128,14 @@ pub struct App {
     /// A one-off note for the status line, cleared by the next key.
     pub message: Option<String>,
     pub theme: Theme,
+    /// Places left by following links and outline jumps (Backspace / L).
+    pub history: history::History,
+    /// Link mode: the selected link (an index into `doc.links`).
+    pub link: Option<usize>,
+    /// The outline, while it replaces the contents pane.
+    pub outline: Option<outline::Outline>,
+    /// Exam mode, while it is on.
+    pub exam: Option<exam::Exam>,
 }
 
 /// Load a notebook, checking its panel names and `{{figures}}` against the ones
@@ -170,6 +194,10 @@ impl App {
             next_job_id: 0,
             message: None,
             theme: Theme::default(),
+            history: history::History::default(),
+            link: None,
+            outline: None,
+            exam: None,
         };
         app.refresh_doc();
         app
@@ -350,6 +378,10 @@ impl App {
             Action::Wheel { col, row, down } => {
                 let delta = if down { 3 } else { -3 };
                 match self.rects().pane_at(col, row) {
+                    Some(Pane::Toc) if self.outline.is_some() => {
+                        self.outline_move(if down { 1 } else { -1 });
+                        Effect::None
+                    }
                     Some(Pane::Toc) => self.go_to(if down {
                         self.entry + 1
                     } else {
@@ -372,6 +404,16 @@ impl App {
                 self.area = Rect::new(0, 0, width, height);
                 Effect::None
             }
+            Action::ToggleOutline => self.toggle_outline(),
+            Action::OutlineJump => self.outline_jump(),
+            Action::LinkMode => self.toggle_link_mode(),
+            Action::LinkStep(forward) => self.link_step(forward),
+            Action::FollowLink => self.follow_link(),
+            Action::Back => self.history_step(false),
+            Action::Forward => self.history_step(true),
+            Action::ToggleExam => self.toggle_exam(),
+            Action::Reveal { all } => self.reveal(all),
+            Action::Copy => self.copy(),
             Action::Tick => {
                 if let Some(owner) = self.panel_owner().map(str::to_string)
                     && let Some(panel) = self.panels.get_mut(&owner)
@@ -556,12 +598,28 @@ impl App {
         order[(i + step).rem_euclid(order.len() as i32) as usize]
     }
 
+    /// What the key map needs to know about the app's modes.
+    pub fn key_context(&self) -> action::KeyContext {
+        action::KeyContext {
+            focus: self.focus,
+            overlay_open: self.overlay.is_some(),
+            // A panel's own prompt (Problem 1's editor) takes every key too.
+            prompt_open: self.search.prompt.is_some() || self.panel_prompt_open(),
+            searching: !self.search.hits.is_empty(),
+            link_mode: self.link.is_some(),
+            outline: self.outline.is_some(),
+        }
+    }
+
     fn go_to(&mut self, entry: usize) -> Effect {
         let last = self.notebook.entries.len().saturating_sub(1);
         let entry = entry.min(last);
         if entry != self.entry {
             self.entry = entry;
             self.doc_scroll = 0;
+            // Link numbers and outline rows belong to the entry left behind.
+            self.link = None;
+            self.outline_entry_changed();
         }
         if self.focus == Pane::Panel && self.panel_name().is_none() {
             self.focus = Pane::Doc;
@@ -638,7 +696,36 @@ impl App {
         let Some(pane) = rects.pane_at(col, row) else {
             return Effect::None;
         };
-        self.focus = pane;
+        let was = std::mem::replace(&mut self.focus, pane);
+        if pane == Pane::Toc
+            && self.outline.is_some()
+            && let Some(rect) = rects.toc
+        {
+            let inner = layout::inner(rect);
+            // The row drawn selected: the cursor when focused, else the heading read.
+            let cursor = if was == Pane::Toc {
+                self.outline.map_or(0, |o| o.cursor)
+            } else {
+                self.outline_reading().unwrap_or(0)
+            };
+            if let Some(o) = self.outline.as_mut() {
+                o.cursor = cursor;
+            }
+            let offset = crate::ui::toc::scroll_offset(cursor, inner.height as usize);
+            let clicked = offset + row.saturating_sub(inner.y) as usize;
+            if row >= inner.y && clicked < self.outline_items().len() {
+                self.outline_move(clicked as isize - cursor as isize);
+                return self.outline_jump();
+            }
+            return Effect::None;
+        }
+        if pane == Pane::Doc
+            && let Some(rect) = rects.doc
+            && let Some(i) = self.link_at(rect, col, row)
+        {
+            self.link = Some(i);
+            return self.follow_link();
+        }
         if pane == Pane::Toc
             && let Some(rect) = rects.toc
         {
@@ -656,6 +743,10 @@ impl App {
         match self.focus {
             Pane::Doc => {
                 self.scroll_doc(delta);
+                Effect::None
+            }
+            Pane::Toc if self.outline.is_some() => {
+                self.outline_move(delta);
                 Effect::None
             }
             Pane::Toc => {
@@ -689,7 +780,7 @@ impl App {
     }
 
     fn max_doc_scroll(&self) -> usize {
-        self.doc.lines.len().saturating_sub(self.doc_height())
+        self.doc_shown_len().saturating_sub(self.doc_height())
     }
 
     /// Lay the derivation out again if the entry, width or math setting changed,
@@ -706,11 +797,33 @@ impl App {
         let width = layout::doc_text_width(doc_rect);
         let key = Some((self.entry, width, self.math));
         if self.doc.key != key {
-            let (lines, starts) =
-                doc::entry_layout(&self.notebook, entry, width, self.math, &self.theme);
-            self.doc = DocLayout { key, lines, starts };
+            let generation = highlight::generation();
+            let l = doc::layout_entry(&self.notebook, entry, width, self.math, &self.theme);
+            let awaiting_highlight = highlight::layout_waiting().then_some(generation);
+            self.doc = DocLayout {
+                key,
+                lines: l.lines,
+                starts: l.starts,
+                awaiting_highlight,
+                items: l.items,
+                links: l.links,
+            };
         }
         self.doc_scroll = self.doc_scroll.min(self.max_doc_scroll());
+    }
+
+    /// The highlighting worker finished blocks: lay the derivation out again if
+    /// it showed one of them plain. Returns whether anything changed (so the
+    /// loop draws).
+    pub fn highlights_landed(&mut self) -> bool {
+        match self.doc.awaiting_highlight {
+            Some(seen) if seen != highlight::generation() => {
+                self.doc.key = None;
+                self.refresh_doc();
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Record a job the loop has started for a panel (cancelling is the loop's job).

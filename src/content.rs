@@ -5,6 +5,7 @@
 //! `nnbook check` can list them all; each carries its file and line.
 
 pub mod front_matter;
+pub mod links;
 pub mod markdown;
 pub mod sanitize;
 pub mod source;
@@ -173,7 +174,17 @@ impl Notebook {
                     .chain((0..p.parts.len()).map(move |part| EntryRef::Part { problem: pi, part }))
             })
             .collect();
-        Ok(Notebook { problems, entries })
+        let notebook = Notebook { problems, entries };
+        let broken = notebook.broken_links(|name| {
+            files
+                .iter()
+                .find(|f| sanitize::one_line(&f.name) == name)
+                .and_then(|f| std::str::from_utf8(&f.bytes).ok())
+        });
+        if !broken.is_empty() {
+            return Err(ContentErrors(broken));
+        }
+        Ok(notebook)
     }
 
     /// The default notebook: the content compiled into the binary.

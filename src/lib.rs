@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod clipboard;
 pub mod compute;
 pub mod contain;
 pub mod content;

@@ -139,6 +139,12 @@ pub trait Panel {
     /// [`PanelKind::states`]; anything else is ignored.
     fn apply_state(&mut self, _key: &str, _value: &str) {}
 
+    /// Exam mode revealed one more step of the text: advance the panel one
+    /// step with it (a panel with no steps ignores it).
+    fn exam_step(&mut self) -> PanelEffect {
+        PanelEffect::Ignored
+    }
+
     /// The current value of a `panel_state` key, written as `panel_state`
     /// writes it (so a test can check a panel opened as its part declares).
     fn state_value(&self, _key: &str) -> Option<String> {
@@ -214,6 +220,18 @@ pub fn create_in(name: &str, state: &[(String, String)]) -> Option<Box<dyn Panel
     let mut panel = create(name)?;
     for (key, value) in state {
         panel.apply_state(key, value);
+    }
+    Some(panel)
+}
+
+/// [`create_in`], with the panel's [`Panel::initial_job`] run to completion
+/// on this thread: the panel as a student sees it once its first result is in
+/// (for tests, the CLI and headless rendering; the app runs that job off the
+/// draw loop instead).
+pub fn create_ready(name: &str, state: &[(String, String)]) -> Option<Box<dyn Panel>> {
+    let mut panel = create_in(name, state)?;
+    if let Some(job) = panel.initial_job() {
+        panel.job_finished(job.run_inline());
     }
     Some(panel)
 }

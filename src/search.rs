@@ -130,7 +130,8 @@ fn block_line(block: &Block) -> usize {
         | Block::Code { line, .. }
         | Block::Table { line, .. }
         | Block::Answer { line, .. }
-        | Block::Rule { line } => *line,
+        | Block::Rule { line }
+        | Block::Step { line } => *line,
     }
 }
 
@@ -139,6 +140,8 @@ fn inline_text(inlines: &[Inline], out: &mut String) {
         match i {
             Inline::Text(t, _) | Inline::Code(t) => out.push_str(t),
             Inline::Math(latex) | Inline::DisplayMath(latex) => math_text(latex, out),
+            // An anchor (`#3b`) is not something a reader sees.
+            Inline::LinkTarget(t) if t.starts_with('#') => {}
             Inline::LinkTarget(t) => {
                 out.push(' ');
                 out.push_str(t);
@@ -186,7 +189,7 @@ fn block_text(block: &Block, out: &mut String) {
                 out.push(' ');
             }
         }
-        Block::Rule { .. } => {}
+        Block::Rule { .. } | Block::Step { .. } => {}
     }
 }
 

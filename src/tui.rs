@@ -8,7 +8,7 @@ use anyhow::Context;
 use ratatui::crossterm::event;
 use ratatui::layout::Rect;
 
-use crate::app::action::{self, KeyContext};
+use crate::app::action;
 use crate::app::jobs::{self, JobEvent, JobHandle};
 use crate::app::{Action, App, Effect};
 use crate::content::Source;
@@ -18,10 +18,13 @@ use crate::ui::doc::MathSettings;
 
 const TICK: Duration = Duration::from_millis(100);
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// How often to look for finished highlighting while the worker is busy.
+const HIGHLIGHT_POLL: Duration = Duration::from_millis(15);
 
 /// Run the notebook until the reader quits. Returns whether the content loaded.
 pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
     let mut guard = TerminalGuard::enter()?;
+    ui::highlight::highlight_in_background();
     let size = guard.terminal.size().context("reading the terminal size")?;
     let mut app = App::load(source, Rect::new(0, 0, size.width, size.height));
     app.set_math(math);
@@ -32,6 +35,7 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
     start_jobs(&mut app, first, &mut running, &events_tx);
     let panic_for_test = std::env::var_os("NNBOOK_TEST_PANIC").is_some();
     let mut last_tick = Instant::now();
+    let mut first_frame = true;
     loop {
         guard
             .terminal
@@ -40,8 +44,15 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
         if panic_for_test {
             panic!("NNBOOK_TEST_PANIC is set: panicking after the first frame, as asked");
         }
+        if std::mem::take(&mut first_frame) {
+            // Every code block is highlighted before its part is opened, off
+            // the draw loop and after the first frame is on screen.
+            ui::highlight::prefetch_notebook(&app.notebook);
+        }
         let waiting = app.animating() || app.job.is_some();
-        let timeout = if waiting {
+        let timeout = if ui::highlight::busy() {
+            HIGHLIGHT_POLL
+        } else if waiting {
             TICK.saturating_sub(last_tick.elapsed())
         } else {
             IDLE_POLL
@@ -59,12 +70,7 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
                     }
                     ev => ev,
                 };
-                let ctx = KeyContext {
-                    focus: app.focus,
-                    overlay_open: app.overlay.is_some(),
-                    prompt_open: app.search.prompt.is_some() || app.panel_prompt_open(),
-                    searching: !app.search.hits.is_empty(),
-                };
+                let ctx = app.key_context();
                 if let Some(action) = action::from_event(&ev, ctx) {
                     match app.update(action) {
                         Effect::Quit => {
@@ -72,6 +78,14 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
                                 job.cancel();
                             }
                             return Ok(content_ok);
+                        }
+                        Effect::Copy(text) => {
+                            // Only on the copy key: the one place nnbook writes
+                            // to the clipboard.
+                            let how = crate::clipboard::copy(&mut std::io::stdout().lock(), &text);
+                            if let Some(m) = app.message.as_mut() {
+                                *m = format!("{m} via {how}");
+                            }
                         }
                         effect => start_jobs(&mut app, effect, &mut running, &events_tx),
                     }
@@ -92,6 +106,7 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
                 }
             }
         }
+        app.highlights_landed();
         if app.animating() && last_tick.elapsed() >= TICK {
             last_tick = Instant::now();
             app.update(Action::Tick);

@@ -1,5 +1,6 @@
 //! Drawing: reads `&App` and never changes it.
 
+pub mod cells;
 pub mod doc;
 pub mod frame;
 pub mod highlight;

@@ -58,6 +58,26 @@ pub enum Action {
     Click { col: u16, row: u16 },
     /// The terminal was resized.
     Resize { width: u16, height: u16 },
+    /// Show or hide the current part's outline in the left pane.
+    ToggleOutline,
+    /// Scroll the text to the outline entry under the cursor.
+    OutlineJump,
+    /// Enter or leave link mode.
+    LinkMode,
+    /// In link mode: the next (`true`) or previous link.
+    LinkStep(bool),
+    /// In link mode: follow the selected link.
+    FollowLink,
+    /// Go back to the place a jump left.
+    Back,
+    /// Undo a `Back`.
+    Forward,
+    /// Enter or leave exam mode.
+    ToggleExam,
+    /// Exam mode: reveal the next step, or everything.
+    Reveal { all: bool },
+    /// Copy the equation, code block or answer box to the clipboard.
+    Copy,
     /// Animation clock.
     Tick,
 }
@@ -71,6 +91,10 @@ pub struct KeyContext {
     pub prompt_open: bool,
     /// A search's hits are shown: `n` / `N` move between them.
     pub searching: bool,
+    /// Link mode: Tab, j/k, Enter and Esc act on the links.
+    pub link_mode: bool,
+    /// The outline replaces the contents: Enter there jumps to a heading.
+    pub outline: bool,
 }
 
 /// Every global binding, for the help overlay (and README).
@@ -95,6 +119,14 @@ pub const GLOBAL_KEYS: &[(&str, &str)] = &[
         "search all parts (Enter keeps the hits, Esc goes back)",
     ),
     ("n / N", "next / previous hit while a search is shown"),
+    ("o", "outline of this part (Enter jumps to a heading)"),
+    ("f", "link mode: Tab/j/k choose a link, Enter follows, Esc"),
+    ("Bksp / C-o", "back to where a link or jump left"),
+    ("L", "forward again"),
+    ("x", "exam mode: hide the solution (x again leaves)"),
+    (".", "exam mode: reveal the next step"),
+    ("X", "exam mode: reveal the whole solution"),
+    ("y", "copy equation LaTeX, code block or answer (OSC 52)"),
     ("mouse wheel", "scroll the pane under the pointer"),
     ("?", "this help"),
     ("q / Ctrl-C", "quit"),
@@ -148,9 +180,25 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
             _ => {}
         }
     }
+    if ctx.link_mode && !ctrl && !ctx.overlay_open {
+        match key.code {
+            KeyCode::Tab | KeyCode::Char('j') | KeyCode::Down => {
+                return Some(Action::LinkStep(true));
+            }
+            KeyCode::BackTab | KeyCode::Char('k') | KeyCode::Up => {
+                return Some(Action::LinkStep(false));
+            }
+            KeyCode::Enter => return Some(Action::FollowLink),
+            KeyCode::Esc | KeyCode::Char('f') => return Some(Action::LinkMode),
+            _ => {}
+        }
+    }
     if ctrl {
         return match key.code {
             KeyCode::Char('c') => Some(Action::Quit),
+            KeyCode::Char('o') => Some(Action::Back),
+            // Only where the terminal tells Ctrl-I from Tab (kitty protocol).
+            KeyCode::Char('i') => Some(Action::Forward),
             KeyCode::Char('d') => Some(Action::Page(1)),
             KeyCode::Char('u') => Some(Action::Page(-1)),
             _ => None,
@@ -184,6 +232,11 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         KeyCode::Char('v') => Some(Action::TogglePanelView),
         KeyCode::Char('R') => Some(Action::ResetPanel),
         KeyCode::Char('T') => Some(Action::ToggleContents),
+        KeyCode::Backspace => Some(Action::Back),
+        KeyCode::Char('L') => Some(Action::Forward),
+        KeyCode::Char('.') => Some(Action::Reveal { all: false }),
+        KeyCode::Char('X') => Some(Action::Reveal { all: true }),
+        KeyCode::Char('y') => Some(Action::Copy),
         KeyCode::PageDown => Some(Action::Page(1)),
         KeyCode::PageUp => Some(Action::Page(-1)),
         KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
@@ -205,10 +258,16 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         };
         return Some(Action::Panel(key));
     }
+    // The text's own letters. With the panel focused the panel keeps them
+    // (the layer table's `f` and `o`, the 2D RNN's `f` and `x`).
     match key.code {
+        KeyCode::Char('o') => Some(Action::ToggleOutline),
+        KeyCode::Char('f') => Some(Action::LinkMode),
+        KeyCode::Char('x') => Some(Action::ToggleExam),
         KeyCode::Char('j') | KeyCode::Down => Some(Action::Scroll(1)),
         KeyCode::Char('k') | KeyCode::Up => Some(Action::Scroll(-1)),
         KeyCode::Char(' ') => Some(Action::Page(1)),
+        KeyCode::Enter if ctx.focus == Pane::Toc && ctx.outline => Some(Action::OutlineJump),
         KeyCode::Enter if ctx.focus == Pane::Toc => Some(Action::FocusNext),
         // A letter that means nothing to the text goes to the panel, so the
         // derivation's "press s to ..." works without Tab first; the app says
@@ -233,6 +292,8 @@ mod tests {
         overlay_open: false,
         prompt_open: false,
         searching: false,
+        link_mode: false,
+        outline: false,
     };
 
     #[test]
@@ -263,9 +324,7 @@ mod tests {
     fn panel_gets_its_keys_only_when_focused() {
         let panel = KeyContext {
             focus: Pane::Panel,
-            overlay_open: false,
-            prompt_open: false,
-            searching: false,
+            ..DOC
         };
         assert_eq!(
             from_key(key(KeyCode::Char('j')), panel),
@@ -284,10 +343,8 @@ mod tests {
     #[test]
     fn help_overlay_swallows_keys() {
         let ctx = KeyContext {
-            focus: Pane::Doc,
             overlay_open: true,
-            prompt_open: false,
-            searching: false,
+            ..DOC
         };
         assert_eq!(from_key(key(KeyCode::Char('n')), ctx), None);
         assert_eq!(from_key(key(KeyCode::Esc), ctx), Some(Action::CloseOverlay));

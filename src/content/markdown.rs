@@ -30,7 +30,10 @@ pub enum Inline {
     Math(String),
     /// `$$...$$` LaTeX that shares its paragraph with other text.
     DisplayMath(String),
-    /// A link's destination, shown after its text.
+    /// The end of a link: its destination. The runs before it with
+    /// `TextStyle::link` set are its text. An anchor (`#3b`) names a place in
+    /// the notebook and is followed in link mode; anything else is an external
+    /// address, shown after the text (unless the text is the address) and never opened.
     LinkTarget(String),
     /// A line break in the source that reflows as a space.
     SoftBreak,
@@ -95,6 +98,19 @@ pub enum Block {
     Rule {
         line: usize,
     },
+    /// `<!-- step -->` on its own: where exam mode stops between reveals (when a
+    /// solution has these, they replace the automatic steps). Not drawn.
+    Step {
+        line: usize,
+    },
+}
+
+/// The HTML comment that marks an exam step (spaces inside are optional).
+pub fn is_step_marker(html: &str) -> bool {
+    let t = html.trim();
+    t.strip_prefix("<!--")
+        .and_then(|t| t.strip_suffix("-->"))
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("step"))
 }
 
 /// Deepest nesting of block quotes and lists we build (a list item inside a
@@ -223,6 +239,7 @@ impl Builder<'_> {
             match event {
                 Event::End(_) => break,
                 Event::Rule => out.push(Block::Rule { line }),
+                Event::Html(html) if is_step_marker(&html) => out.push(Block::Step { line }),
                 Event::Html(_) => {}
                 Event::Start(tag) => self.block(tag, line, &mut out),
                 _ => {}
@@ -357,10 +374,16 @@ impl Builder<'_> {
                 });
             }
             Tag::HtmlBlock => {
+                let mut html = String::new();
                 for (event, _) in self.events.by_ref() {
-                    if matches!(event, Event::End(_)) {
-                        break;
+                    match event {
+                        Event::Html(t) | Event::Text(t) => html.push_str(&t),
+                        Event::End(_) => break,
+                        _ => {}
                     }
+                }
+                if html.lines().any(is_step_marker) {
+                    out.push(Block::Step { line });
                 }
             }
             // Footnotes, definition lists and the like: keep their content.
@@ -433,9 +456,9 @@ impl Builder<'_> {
                             if matches!(tag, TagEnd::Image) {
                                 out.push(Inline::Text("]".into(), style));
                             }
-                            let shown =
-                                plain_text(out.last().map(std::slice::from_ref).unwrap_or(&[]));
-                            if !dest.is_empty() && shown.trim() != dest {
+                            // Always kept, so link mode can follow it; the
+                            // renderer decides whether to show it.
+                            if !dest.is_empty() {
                                 out.push(Inline::LinkTarget(dest));
                             }
                         }
@@ -669,6 +692,31 @@ mod tests {
             assert!(matches!(doc[0], Block::Quote { .. }), "{md}: {doc:?}");
             assert_eq!(answer_box(&doc), None);
         }
+    }
+
+    #[test]
+    fn step_markers_are_blocks_of_their_own() {
+        let doc = parse(
+            "one\n\n<!-- step -->\n\ntwo\n\n<!--STEP-->\n<!-- note -->\n",
+            1,
+        );
+        assert!(matches!(doc[1], Block::Step { line: 3 }), "{doc:?}");
+        assert!(matches!(doc[3], Block::Step { line: 7 }), "{doc:?}");
+        assert_eq!(doc.len(), 4, "other comments stay invisible: {doc:?}");
+        assert!(!is_step_marker("<!-- steps -->"));
+    }
+
+    #[test]
+    fn links_keep_their_anchor_even_when_the_text_is_the_address() {
+        let doc = parse("[part (b)](#3b) and <https://x.org>", 1);
+        let Block::Paragraph { text: t, .. } = &doc[0] else {
+            panic!()
+        };
+        assert!(t.contains(&Inline::LinkTarget("#3b".into())), "{t:?}");
+        assert!(
+            t.contains(&Inline::LinkTarget("https://x.org".into())),
+            "{t:?}"
+        );
     }
 
     #[test]

@@ -200,6 +200,16 @@ impl ActivationsPanel {
 }
 
 impl Panel for ActivationsPanel {
+    /// Exam mode revealed one more step of the text: one step further
+    /// through the trace with it.
+    fn exam_step(&mut self) -> PanelEffect {
+        if self.advance_step() {
+            PanelEffect::Redraw
+        } else {
+            PanelEffect::Ignored
+        }
+    }
+
     fn title(&self) -> String {
         format!(
             "Activations after BN · {}",

@@ -213,6 +213,15 @@ impl Default for BpttPanel {
 }
 
 impl Panel for BpttPanel {
+    /// One action further through the schedule.
+    fn exam_step(&mut self) -> PanelEffect {
+        if self.advance_step() {
+            PanelEffect::Redraw
+        } else {
+            PanelEffect::Ignored
+        }
+    }
+
     fn title(&self) -> String {
         format!(
             "BPTT · {} · T={} · M={}",

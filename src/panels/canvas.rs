@@ -58,7 +58,7 @@ pub fn put_clipped(buf: &mut Buffer, x: u16, y: u16, room: usize, pieces: &[(&st
         if left == 0 {
             break;
         }
-        let (end, _) = buf.set_stringn(cx, y, text, left, *style);
+        let (end, _) = crate::ui::cells::set_stringn(buf, cx, y, text, left, *style);
         left = left.saturating_sub(usize::from(end - cx));
         cx = end;
     }

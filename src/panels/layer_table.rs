@@ -227,6 +227,16 @@ impl Default for LayerTablePanel {
 }
 
 impl Panel for LayerTablePanel {
+    /// Exam mode revealed one more step of the text: one step further
+    /// through the trace with it.
+    fn exam_step(&mut self) -> PanelEffect {
+        if self.advance_step() {
+            PanelEffect::Redraw
+        } else {
+            PanelEffect::Ignored
+        }
+    }
+
     fn title(&self) -> String {
         format!(
             "Layer table · {} · {}",

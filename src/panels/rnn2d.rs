@@ -263,6 +263,19 @@ fn compute(dims: [usize; 3], seed: u64, rf: (usize, usize)) -> Data {
 }
 
 impl Panel for Rnn2dPanel {
+    /// One cell further through the trace shown (forward or backward); the
+    /// receptive-field view has no steps.
+    fn exam_step(&mut self) -> PanelEffect {
+        if self.mode == Mode::Receptive {
+            return PanelEffect::Ignored;
+        }
+        if self.advance_step() {
+            PanelEffect::Redraw
+        } else {
+            PanelEffect::Ignored
+        }
+    }
+
     fn title(&self) -> String {
         let [h, w, c] = self.dims;
         let what = match self.mode {

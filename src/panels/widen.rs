@@ -21,7 +21,6 @@ use super::{
     JobRequest, JobResult, Panel, PanelContext, PanelEffect, PanelKey, PanelKind, StateKey,
     StateValues,
 };
-use crate::compute::no_progress;
 use crate::compute::trace::Phase;
 use crate::compute::widen::trace::{self as widen_trace, new_blocks_live};
 use crate::compute::widen::{Config, Experiment, Init, Strategy, experiment, num, sci};
@@ -78,20 +77,24 @@ pub struct WidenPanel {
     view: Result<Experiment, String>,
     /// The widened network's forward and backward on the batch, step by step.
     stepper: Stepper,
+    /// A `panel_state` step that arrived before the experiment job (the
+    /// trace is recorded from its result).
+    pending_step: Option<usize>,
 }
 
 impl WidenPanel {
     pub fn new() -> Self {
-        let mut panel = WidenPanel {
+        WidenPanel {
             config: Config::default(),
             // Open on W(1), the first matrix with all four kinds of block.
             selected: 1,
+            // Filled by the initial job: the experiment trains the narrow and
+            // the widened network (about 10 ms), too long for the frame that
+            // opens the part.
             view: Err(String::new()),
             stepper: Stepper::default(),
-        };
-        panel.view = experiment(&panel.config, &mut no_progress).map_err(|e| e.to_string());
-        panel.retrace();
-        panel
+            pending_step: None,
+        }
     }
 
     pub fn stepper(&self) -> &Stepper {
@@ -113,6 +116,9 @@ impl WidenPanel {
                 &e.setup.t,
                 e.config.relu0,
             ));
+            if let Some(n) = self.pending_step.take() {
+                self.stepper.set_position(n);
+            }
         }
     }
 
@@ -239,6 +245,16 @@ impl Default for WidenPanel {
 }
 
 impl Panel for WidenPanel {
+    /// Exam mode revealed one more step of the text: one step further
+    /// through the trace with it.
+    fn exam_step(&mut self) -> PanelEffect {
+        if self.advance_step() {
+            PanelEffect::Redraw
+        } else {
+            PanelEffect::Ignored
+        }
+    }
+
     fn title(&self) -> String {
         format!(
             "Widen K={} → {} · {}",
@@ -292,14 +308,13 @@ impl Panel for WidenPanel {
             && let Ok(n) = value.parse::<usize>()
         {
             self.stepper.set_position(n);
+            self.pending_step = Some(n);
         }
         if key == "strategy"
             && let Some(strategy) = Strategy::from_name(value)
             && strategy != self.config.strategy
         {
             self.config.strategy = strategy;
-            self.view = experiment(&self.config, &mut no_progress).map_err(|e| e.to_string());
-            self.retrace();
         }
     }
 
@@ -309,6 +324,10 @@ impl Panel for WidenPanel {
 
     fn tick(&mut self) -> bool {
         self.stepper.tick()
+    }
+
+    fn initial_job(&mut self) -> Option<JobRequest> {
+        Some(self.job())
     }
 
     fn job_finished(&mut self, result: JobResult) {
@@ -787,6 +806,8 @@ mod tests {
     #[test]
     fn a_result_for_old_settings_is_dropped() {
         let mut p = WidenPanel::new();
+        let opening = p.initial_job().expect("the experiment runs as a job");
+        p.job_finished(opening.run_inline());
         let PanelEffect::Run(first) = p.handle(PanelKey::Char('c')) else {
             panic!("c starts a job");
         };

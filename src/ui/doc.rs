@@ -9,7 +9,8 @@ use unicode_width::UnicodeWidthStr;
 
 use super::highlight::highlight;
 use super::theme::Theme;
-use super::wrap::{Tokens, spans_width, wrap};
+use super::wrap::{Tokens, spans_width, wrap, wrap_tracked};
+use crate::content::links::is_anchor;
 use crate::content::markdown::{Align, Block, Inline, TextStyle};
 use crate::content::{EntryRef, Notebook};
 use crate::math::{self, Glyphs, MathSpan};
@@ -51,6 +52,44 @@ pub fn entry_layout(
     math: MathSettings,
     theme: &Theme,
 ) -> (Vec<Line<'static>>, Vec<usize>) {
+    let l = layout_entry(notebook, entry, width, math, theme);
+    (l.lines, l.starts)
+}
+
+/// One link of a laid-out entry, numbered in reading order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocLink {
+    /// Its destination: an anchor (`#3b`) or an external address.
+    pub dest: String,
+    /// The top-level block it is in.
+    pub block: Option<usize>,
+    /// Where its text is drawn: (line, column, width) for each piece. Empty
+    /// for links the layout does not place (inside tables).
+    pub cells: Vec<(usize, usize, usize)>,
+}
+
+/// An entry laid out for one width: its lines, and the document positions
+/// (blocks, list items, links) mapped to lines, so state that names a
+/// position (a search hit, an outline entry, an exam step, a link) survives
+/// re-wrapping.
+#[derive(Debug, Clone, Default)]
+pub struct EntryLayout {
+    pub lines: Vec<Line<'static>>,
+    /// First line of each top-level block.
+    pub starts: Vec<usize>,
+    /// First line of each item of a top-level list: (block, item, line).
+    pub items: Vec<(usize, usize, usize)>,
+    pub links: Vec<DocLink>,
+}
+
+/// [`entry_layout`] with links and list items.
+pub fn layout_entry(
+    notebook: &Notebook,
+    entry: EntryRef,
+    width: u16,
+    math: MathSettings,
+    theme: &Theme,
+) -> EntryLayout {
     super::highlight::reset_budget();
     let mut r = Renderer {
         width: usize::from(width).max(1),
@@ -58,6 +97,8 @@ pub fn entry_layout(
         theme,
         out: Vec::new(),
         starts: Vec::new(),
+        items: Vec::new(),
+        links: std::cell::RefCell::new(Vec::new()),
     };
     let problem = notebook.problem(entry);
     match notebook.part(entry) {
@@ -94,8 +135,13 @@ pub fn entry_layout(
             }
         }
     }
-    let starts = r.starts;
-    (fit_width(r.out, r.width), starts)
+    let links = r.links.into_inner();
+    EntryLayout {
+        lines: fit_width(r.out, r.width),
+        starts: r.starts,
+        items: r.items,
+        links,
+    }
 }
 
 /// The width contract's safety net: every line at most `width` columns. Layout
@@ -200,6 +246,11 @@ struct Renderer<'a> {
     out: Vec<Line<'static>>,
     /// First line of each top-level block, in order.
     starts: Vec<usize>,
+    /// First line of each item of a top-level list.
+    items: Vec<(usize, usize, usize)>,
+    /// Links in reading order, as their text is tokenised (a cell, since
+    /// tokenising reads `&self`).
+    links: std::cell::RefCell<Vec<DocLink>>,
 }
 
 impl Renderer<'_> {
@@ -220,20 +271,35 @@ impl Renderer<'_> {
     /// Blocks one after another; `spaced` puts a blank line between them (list
     /// items are tight: a nested list follows its item's text directly).
     fn blocks_spaced(&mut self, blocks: &[Block], prefix: &Prefix, spaced: bool) {
-        for (i, block) in blocks.iter().enumerate() {
-            let p = if i == 0 {
+        let top = prefix.first.is_empty() && prefix.rest.is_empty() && spaced;
+        let mut drawn = 0;
+        for block in blocks {
+            if let Block::Step { .. } = block {
+                // Not drawn, but a position: exam mode stops here.
+                if top {
+                    self.starts.push(self.out.len());
+                }
+                continue;
+            }
+            let p = if drawn == 0 {
                 prefix.clone()
             } else {
                 prefix.continued()
             };
-            if i > 0 && spaced {
+            if drawn > 0 && spaced {
                 self.out.push(Line::from(p.first.clone()));
             }
-            if prefix.first.is_empty() && prefix.rest.is_empty() && spaced {
+            if top {
                 self.starts.push(self.out.len());
             }
             self.block(block, &p);
+            drawn += 1;
         }
+    }
+
+    /// The top-level block being laid out.
+    fn current_block(&self) -> Option<usize> {
+        self.starts.len().checked_sub(1)
     }
 
     fn block(&mut self, block: &Block, prefix: &Prefix) {
@@ -250,7 +316,11 @@ impl Renderer<'_> {
                     .iter()
                     .filter(|s| s.content.starts_with(' ') || s.content.starts_with('•'))
                     .count();
+                let top = prefix.first.is_empty() && prefix.rest.is_empty();
                 for (i, item) in items.iter().enumerate() {
+                    if top && let Some(b) = self.current_block() {
+                        self.items.push((b, i, self.out.len()));
+                    }
                     let marker = match start {
                         Some(n) => format!("{}. ", n + i as u64),
                         None => format!("{} ", ["•", "◦", "▪"][depth % 3]),
@@ -292,6 +362,7 @@ impl Renderer<'_> {
                 rows,
                 ..
             } => self.table(align, header, rows, prefix),
+            Block::Step { .. } => {}
             Block::Rule { .. } => {
                 let w = self.width.saturating_sub(spans_width(&prefix.first));
                 let mut spans = prefix.first.clone();
@@ -303,8 +374,15 @@ impl Renderer<'_> {
 
     fn tokens(&self, inlines: &[Inline], base: Style) -> Tokens {
         let mut t = Tokens::default();
+        // The text of the link being read, to tell whether its address adds anything.
+        let mut shown = String::new();
         for inline in inlines {
             match inline {
+                Inline::Text(text, style) if style.link => {
+                    shown.push_str(text);
+                    let id = self.links.borrow().len();
+                    t.text_in(text, base.patch(self.text_style(*style)), Some(id));
+                }
                 Inline::Text(text, style) => t.text(text, base.patch(self.text_style(*style))),
                 Inline::Code(code) => t.text(code, self.theme.inline_code),
                 Inline::Math(latex) => self.inline_math(&mut t, latex),
@@ -314,8 +392,20 @@ impl Renderer<'_> {
                     t.hard_break();
                 }
                 Inline::LinkTarget(url) => {
-                    t.space();
-                    t.text(&format!("<{url}>"), self.theme.dim);
+                    let mut links = self.links.borrow_mut();
+                    let id = links.len();
+                    links.push(DocLink {
+                        dest: url.clone(),
+                        block: self.current_block(),
+                        cells: Vec::new(),
+                    });
+                    // An anchor's text says where it goes; an address is
+                    // shown (it is never opened), unless it is the text.
+                    if !is_anchor(url) && shown.trim() != url {
+                        t.space();
+                        t.text_in(&format!("<{url}>"), self.theme.dim, Some(id));
+                    }
+                    shown.clear();
                 }
                 Inline::SoftBreak => t.space(),
                 Inline::HardBreak => t.hard_break(),
@@ -382,7 +472,15 @@ impl Renderer<'_> {
 
     fn inlines(&mut self, inlines: &[Inline], base: Style, prefix: &Prefix) {
         let tokens = self.tokens(inlines, base).finish();
-        let lines = wrap(&tokens, self.width, &prefix.first, &prefix.rest);
+        let (lines, cells) = wrap_tracked(&tokens, self.width, &prefix.first, &prefix.rest);
+        let first = self.out.len();
+        let mut links = self.links.borrow_mut();
+        for c in cells {
+            if let Some(link) = links.get_mut(c.link) {
+                link.cells.push((first + c.line, c.col, c.width));
+            }
+        }
+        drop(links);
         self.out.extend(lines);
     }
 

@@ -53,8 +53,17 @@ fn draw_contents(app: &App, area: Rect, buf: &mut Buffer) {
         tab_bar(app, tabs, buf);
     }
     if let Some(r) = rects.toc {
-        let inner = pane_block(app, Pane::Toc, " Contents ".into(), r, buf);
-        toc::render(app, inner, buf);
+        if app.outline.is_some() {
+            let id = app
+                .current()
+                .map(|e| app.notebook.entry_id(e))
+                .unwrap_or_default();
+            let inner = pane_block(app, Pane::Toc, format!(" Outline · {id} "), r, buf);
+            toc::render_outline(app, inner, buf);
+        } else {
+            let inner = pane_block(app, Pane::Toc, " Contents ".into(), r, buf);
+            toc::render(app, inner, buf);
+        }
     }
     if let Some(r) = rects.doc {
         doc_pane(app, r, buf);
@@ -75,20 +84,16 @@ fn pane_block(app: &App, pane: Pane, title: String, area: Rect, buf: &mut Buffer
     } else {
         app.theme.border
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(style)
-        .title(Span::styled(
-            title,
-            if focused {
-                app.theme.current
-            } else {
-                app.theme.strong
-            },
-        ));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    inner
+    let title = Line::from(Span::styled(
+        title,
+        if focused {
+            app.theme.current
+        } else {
+            app.theme.strong
+        },
+    ));
+    crate::ui::cells::bordered(buf, area, style, &title);
+    Block::bordered().inner(area)
 }
 
 fn doc_title(app: &App) -> String {
@@ -112,18 +117,22 @@ fn doc_pane(app: &App, area: Rect, buf: &mut Buffer) {
         width: inner.width.saturating_sub(2),
         ..inner
     };
-    let lines = &app.doc.lines;
-    let visible = lines
+    // Exam mode shows the text up to its cut, then what is hidden.
+    let cut = app.exam_view().map_or(app.doc.lines.len(), |v| v.cut);
+    let footer = app.exam_footer();
+    let shown = app.doc.lines[..cut.min(app.doc.lines.len())]
         .iter()
-        .skip(app.doc_scroll)
-        .take(text_area.height as usize);
+        .chain(footer.iter());
+    let visible = shown.skip(app.doc_scroll).take(text_area.height as usize);
     for (row, line) in visible.enumerate() {
         let r = Rect::new(text_area.x, text_area.y + row as u16, text_area.width, 1);
-        line.render(r, buf);
+        crate::ui::cells::render_line(line, r, buf);
         highlight_hits(app, line, r, buf);
     }
-    if lines.len() > inner.height as usize && inner.width > 0 {
-        let mut state = ScrollbarState::new(lines.len().saturating_sub(inner.height as usize))
+    highlight_link(app, text_area, buf);
+    let total = app.doc_shown_len();
+    if total > inner.height as usize && inner.width > 0 {
+        let mut state = ScrollbarState::new(total.saturating_sub(inner.height as usize))
             .position(app.doc_scroll);
         Scrollbar::new(ScrollbarOrientation::VerticalRight)
             .begin_symbol(None)
@@ -150,6 +159,24 @@ fn highlight_hits(app: &App, line: &Line<'_>, area: Rect, buf: &mut Buffer) {
             continue;
         }
         let r = Rect::new(area.x + col, area.y, w.min(area.width - col), 1);
+        buf.set_style(r, app.theme.selected);
+    }
+}
+
+/// In link mode, the selected link's text shown reversed where it is drawn.
+fn highlight_link(app: &App, area: Rect, buf: &mut Buffer) {
+    let Some(link) = app.link.and_then(|i| app.doc.links.get(i)) else {
+        return;
+    };
+    for &(line, col, width) in &link.cells {
+        let Some(row) = line.checked_sub(app.doc_scroll) else {
+            continue;
+        };
+        if row >= area.height as usize || col >= area.width as usize {
+            continue;
+        }
+        let w = width.min(area.width as usize - col) as u16;
+        let r = Rect::new(area.x + col as u16, area.y + row as u16, w, 1);
         buf.set_style(r, app.theme.selected);
     }
 }
@@ -239,9 +266,15 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     let mut left = match app.current() {
         Some(entry) => {
             let problem = app.notebook.problem(entry);
-            match app.notebook.part(entry) {
-                Some(part) => format!(" P{} › {} {} ", problem.number, part.id, part.title),
-                None => format!(" P{} {} ", problem.number, problem.title),
+            // A message (what was copied, where a jump went) needs the room
+            // more than the title, which the pane's border shows anyway.
+            match (app.notebook.part(entry), &app.message) {
+                (Some(part), None) => {
+                    format!(" P{} › {} {} ", problem.number, part.id, part.title)
+                }
+                (Some(part), Some(_)) => format!(" P{} › {} ", problem.number, part.id),
+                (None, None) => format!(" P{} {} ", problem.number, problem.title),
+                (None, Some(_)) => format!(" P{} ", problem.number),
             }
         }
         None => " nnbook ".into(),
@@ -260,6 +293,16 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             }
             left.push(' ');
         }
+    }
+    if let Some(status) = app.link_status() {
+        // Where the link goes matters more than the part's title, which is
+        // on the pane's border anyway.
+        left = format!(" {status} ");
+    }
+    if let Some(v) = app.exam_view() {
+        left += &format!("│ exam {}/{} ", v.shown, v.total);
+    } else if app.exam.is_some() {
+        left += "│ exam ";
     }
     if let Some(status) = app.search_status() {
         left += &format!("│ {status} (n/N, Esc clears) ");

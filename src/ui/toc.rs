@@ -3,7 +3,6 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Widget;
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::App;
@@ -58,8 +57,102 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled(format!("{indent}{label}{}", " ".repeat(fill)), base),
             Span::styled(pts, if selected { base } else { theme.dim }),
         ]);
-        line.render(Rect::new(area.x, area.y + row as u16, area.width, 1), buf);
+        crate::ui::cells::render_line(
+            &line,
+            Rect::new(area.x, area.y + row as u16, area.width, 1),
+            buf,
+        );
     }
+}
+
+/// The outline of the current entry as a tree (tui-tree-widget): headings
+/// nested by level, the answer box under its heading. The selection is the
+/// outline's cursor while the pane has focus, otherwise the heading being
+/// read; the heading being read is always drawn in the accent style. The tree
+/// state is built afresh for each frame, so drawing changes nothing in the app.
+pub fn render_outline(app: &App, area: Rect, buf: &mut Buffer) {
+    use ratatui::widgets::StatefulWidget;
+    use tui_tree_widget::{Tree, TreeItem, TreeState};
+
+    let theme = &app.theme;
+    let items = app.outline_items();
+    if items.is_empty() {
+        crate::ui::cells::render_line(&Line::styled("(no headings)", theme.dim), area, buf);
+        return;
+    }
+    let reading = app.outline_reading();
+    let selected = if app.focus == crate::layout::Pane::Toc {
+        app.outline.map(|o| o.cursor.min(items.len() - 1))
+    } else {
+        reading
+    };
+    fn build<'a>(
+        items: &[crate::app::outline::Item],
+        range: std::ops::Range<usize>,
+        label: &dyn Fn(usize) -> Line<'a>,
+    ) -> Vec<TreeItem<'a, usize>> {
+        let mut out = Vec::new();
+        let mut k = range.start;
+        while k < range.end {
+            let mut j = k + 1;
+            while j < range.end && items[j].level > items[k].level {
+                j += 1;
+            }
+            let children = build(items, k + 1..j, label);
+            // Identifiers are item indices, unique by construction.
+            if let Ok(item) = TreeItem::new(k, label(k), children) {
+                out.push(item);
+            }
+            k = j;
+        }
+        out
+    }
+    let width = area.width as usize;
+    let label = |k: usize| {
+        let style = if Some(k) == reading {
+            theme.current
+        } else {
+            theme.text
+        };
+        // Room for the tree's indentation (2 per depth) and its marker.
+        let depth = path(&items, k).len() - 1;
+        let room = width.saturating_sub(2 * depth + 2);
+        Line::styled(truncate(&items[k].title, room), style)
+    };
+    let tree_items = build(&items, 0..items.len(), &label);
+    let mut state = TreeState::default();
+    for k in 0..items.len() {
+        if items.get(k + 1).is_some_and(|n| n.level > items[k].level) {
+            state.open(path(&items, k));
+        }
+    }
+    if let Some(k) = selected {
+        state.select(path(&items, k));
+    }
+    let Ok(tree) = Tree::new(&tree_items) else {
+        return;
+    };
+    let tree = tree
+        .highlight_style(theme.selected)
+        .node_open_symbol("▾ ")
+        .node_closed_symbol("▸ ")
+        .node_no_children_symbol("  ");
+    StatefulWidget::render(tree, area, buf, &mut state);
+}
+
+/// The identifiers from the root to outline item `k` (its ancestors are the
+/// nearest earlier items of each lower level).
+fn path(items: &[crate::app::outline::Item], k: usize) -> Vec<usize> {
+    let mut out = vec![k];
+    let mut level = items[k].level;
+    for j in (0..k).rev() {
+        if items[j].level < level {
+            out.push(j);
+            level = items[j].level;
+        }
+    }
+    out.reverse();
+    out
 }
 
 /// Cut to `width` columns, with an ellipsis when anything was cut.
@@ -68,10 +161,13 @@ pub fn truncate(s: &str, width: usize) -> String {
         return s.to_string();
     }
     let mut out = String::new();
+    let mut used = 0;
     for c in s.chars() {
-        if out.width() + c.to_string().width() + 1 > width {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
             break;
         }
+        used += w;
         out.push(c);
     }
     if width > 0 {

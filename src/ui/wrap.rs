@@ -10,6 +10,19 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 pub struct Piece {
     pub text: String,
     pub style: Style,
+    /// The link (numbered in reading order) this text belongs to, so the
+    /// layout can say where each link landed after wrapping.
+    pub link: Option<usize>,
+}
+
+/// Where a piece of a link landed: line (0-based within the wrapped output),
+/// column and width in cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkCell {
+    pub link: usize,
+    pub line: usize,
+    pub col: usize,
+    pub width: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +41,11 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn text(&mut self, text: &str, style: Style) {
+        self.text_in(text, style, None);
+    }
+
+    /// Text that belongs to link number `link` (`None`: ordinary text).
+    pub fn text_in(&mut self, text: &str, style: Style, link: Option<usize>) {
         // A newline inside a run (math source, a code span) reflows as a space:
         // a span must never carry one to the terminal.
         for (i, chunk) in text.split([' ', '\n']).enumerate() {
@@ -36,10 +54,13 @@ impl Tokens {
             }
             if !chunk.is_empty() {
                 match self.word.last_mut() {
-                    Some(last) if last.style == style => last.text.push_str(chunk),
+                    Some(last) if last.style == style && last.link == link => {
+                        last.text.push_str(chunk)
+                    }
                     _ => self.word.push(Piece {
                         text: chunk.to_string(),
                         style,
+                        link,
                     }),
                 }
             }
@@ -51,6 +72,7 @@ impl Tokens {
         self.word.push(Piece {
             text: text.to_string(),
             style,
+            link: None,
         });
     }
 
@@ -95,6 +117,17 @@ pub fn wrap(
     first: &[Span<'static>],
     rest: &[Span<'static>],
 ) -> Vec<Line<'static>> {
+    wrap_tracked(tokens, width, first, rest).0
+}
+
+/// [`wrap`], and where every piece of a link landed.
+pub fn wrap_tracked(
+    tokens: &[Token],
+    width: usize,
+    first: &[Span<'static>],
+    rest: &[Span<'static>],
+) -> (Vec<Line<'static>>, Vec<LinkCell>) {
+    let mut cells = Vec::new();
     let mut lines = Vec::new();
     let mut current: Vec<Span<'static>> = first.to_vec();
     let mut used = spans_width(first);
@@ -125,22 +158,51 @@ pub fn wrap(
                 }
                 pending_space = false;
                 if used + w <= width || !line_start {
-                    current.extend(word.iter().map(|p| Span::styled(p.text.clone(), p.style)));
-                    used += w;
+                    for p in word {
+                        let pw = p.text.width();
+                        if let Some(link) = p.link {
+                            cells.push(LinkCell {
+                                link,
+                                line: lines.len(),
+                                col: used,
+                                width: pw,
+                            });
+                        }
+                        current.push(Span::styled(p.text.clone(), p.style));
+                        used += pw;
+                    }
                 } else {
                     // Longer than a whole line: split between characters.
                     for piece in word {
                         let mut chunk = String::new();
+                        let mut start = used;
                         for c in piece.text.chars() {
                             let cw = c.width().unwrap_or(0);
                             if used + cw > width && used > spans_width(rest) {
+                                if let Some(link) = piece.link {
+                                    cells.push(LinkCell {
+                                        link,
+                                        line: lines.len(),
+                                        col: start,
+                                        width: used - start,
+                                    });
+                                }
                                 current.push(Span::styled(std::mem::take(&mut chunk), piece.style));
                                 new_line(&mut lines, &mut current, &mut used);
+                                start = used;
                             }
                             chunk.push(c);
                             used += cw;
                         }
                         if !chunk.is_empty() {
+                            if let Some(link) = piece.link {
+                                cells.push(LinkCell {
+                                    link,
+                                    line: lines.len(),
+                                    col: start,
+                                    width: used - start,
+                                });
+                            }
                             current.push(Span::styled(chunk, piece.style));
                         }
                     }
@@ -150,7 +212,7 @@ pub fn wrap(
         }
     }
     lines.push(Line::from(current));
-    lines
+    (lines, cells)
 }
 
 #[cfg(test)]
@@ -183,6 +245,22 @@ mod tests {
         assert_eq!(
             wrap_text("abcdefghij xy", 4),
             vec!["abcd", "efgh", "ij", "xy"]
+        );
+    }
+
+    #[test]
+    fn link_pieces_are_located_after_wrapping() {
+        let mut t = Tokens::default();
+        t.text("see ", Style::new());
+        t.text_in("part (b)", Style::new(), Some(0));
+        t.text(" and ", Style::new());
+        t.text_in("4(a)", Style::new(), Some(1));
+        let (lines, cells) = wrap_tracked(&t.finish(), 12, &[Span::raw("> ")], &[Span::raw("> ")]);
+        assert_eq!(plain(&lines), vec!["> see part", "> (b) and", "> 4(a)"]);
+        let at = |c: &LinkCell| (c.link, c.line, c.col, c.width);
+        assert_eq!(
+            cells.iter().map(at).collect::<Vec<_>>(),
+            vec![(0, 0, 6, 4), (0, 1, 2, 3), (1, 2, 2, 4)]
         );
     }
 

@@ -393,7 +393,7 @@ fn every_formula_renders() {
 fn panel_keys_in_the_prose_exist() {
     let text = content();
     assert!(text.contains("`t` cycles"));
-    let p = nnbook::panels::create("widen").unwrap();
+    let p = nnbook::panels::create_ready("widen", &[]).unwrap();
     let keys: Vec<&str> = p.keys().iter().map(|(k, _)| *k).collect();
     for k in ["c", "s", "t", "z"] {
         assert!(keys.contains(&k), "{k}");

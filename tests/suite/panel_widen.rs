@@ -2,7 +2,7 @@
 //! sizes, the narrow width and each strategy, what the lines say, and no panic
 //! at any size.
 
-use nnbook::panels::{Panel, PanelContext, PanelEffect, PanelKey, create};
+use nnbook::panels::{Panel, PanelContext, PanelEffect, PanelKey, create_ready};
 use nnbook::ui::theme::Theme;
 use proptest::prelude::*;
 use ratatui::buffer::Buffer;
@@ -30,7 +30,7 @@ fn masked(text: &str) -> String {
 }
 
 fn panel_after(keys: &str) -> Box<dyn Panel> {
-    let mut p = create("widen").expect("widen is registered");
+    let mut p = create_ready("widen", &[]).expect("widen is registered");
     for ch in keys.chars() {
         press(&mut *p, PanelKey::Char(ch));
     }
@@ -101,7 +101,7 @@ fn zero_in_random_out_depends_on_relu_prime_at_zero() {
 
 #[test]
 fn selection_moves_and_full_height_fits() {
-    let mut p = create("widen").unwrap();
+    let mut p = create_ready("widen", &[]).unwrap();
     press(&mut *p, PanelKey::Down);
     let text = draw(&*p, 80, 24);
     assert!(text.contains("▸ W(2)"), "{text}");
@@ -129,7 +129,7 @@ proptest! {
 /// While a job runs the panel keeps the last result and says it is computing.
 #[test]
 fn running_job_is_shown() {
-    let mut p = create("widen").unwrap();
+    let mut p = create_ready("widen", &[]).unwrap();
     let PanelEffect::Run(job) = p.handle(PanelKey::Char('c')) else {
         panic!("c starts a job");
     };

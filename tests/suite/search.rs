@@ -41,6 +41,8 @@ fn the_prompt_takes_every_key_until_enter_or_esc() {
         overlay_open: false,
         prompt_open: true,
         searching: false,
+        link_mode: false,
+        outline: false,
     };
     for c in ['q', 'n', 's', '/', 'R'] {
         assert!(

@@ -130,8 +130,10 @@ fn compute_json_carries_replayable_traces() {
 fn widen_trace_snapshots() {
     use nnbook::panels::widen::WidenPanel;
     let mut p = WidenPanel::new();
-    // 3(a)'s strategy: every new block zero.
+    // 3(a)'s strategy: every new block zero; the experiment is a job.
     p.apply_state("strategy", "zero");
+    let job = p.initial_job().unwrap();
+    p.job_finished(job.run_inline());
     let (_, len) = p.stepper().position();
     let backward = p.stepper().backward_position().unwrap();
     replay(p.stepper().trace()).unwrap();
@@ -199,7 +201,10 @@ fn the_step_keys_are_the_same_in_every_panel() {
     }
     check("activations", ActivationsPanel::new(), |p| p.stepper());
     check("seqnorm", SeqNormPanel::new(), |p| p.stepper());
-    check("widen", WidenPanel::new(), |p| p.stepper());
+    let mut widen = WidenPanel::new();
+    let job = widen.initial_job().unwrap();
+    widen.job_finished(job.run_inline());
+    check("widen", widen, |p| p.stepper());
     check("rnn2d", Rnn2dPanel::new(), |p| p.stepper());
     check("bptt", nnbook::panels::bptt::BpttPanel::new(), |p| {
         p.stepper()
@@ -313,7 +318,7 @@ fn layer_table_architecture_editor() {
 /// command), and Esc gives the keys back.
 #[test]
 fn the_editor_takes_every_key_in_the_app() {
-    use nnbook::app::action::{Action, KeyContext, from_key};
+    use nnbook::app::action::{Action, from_key};
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let mut app = common::embedded_app(ratatui::layout::Rect::new(0, 0, 160, 48));
     let b1 = app.notebook.find_entry("1b").expect("1b");
@@ -323,12 +328,8 @@ fn the_editor_takes_every_key_in_the_app() {
     app.update(Action::FocusNext);
     app.update(Action::Panel(PanelKey::Char('E')));
     assert!(app.panel_prompt_open());
-    let ctx = KeyContext {
-        focus: app.focus,
-        overlay_open: false,
-        prompt_open: app.panel_prompt_open(),
-        searching: false,
-    };
+    let ctx = app.key_context();
+    assert!(ctx.prompt_open, "the editor counts as an open prompt");
     let q = from_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE), ctx).unwrap();
     assert!(matches!(q, Action::SearchEdit(_)));
     assert!(!matches!(app.update(q), nnbook::app::Effect::Quit));
@@ -352,6 +353,9 @@ fn stepping_panels_draw_at_any_small_size() {
         "rnn2d",
     ] {
         let mut p = create(name).unwrap();
+        if let Some(job) = p.initial_job() {
+            p.job_finished(job.run_inline());
+        }
         press(p.as_mut(), PanelKey::Char(' '), 3);
         for open_editor in [false, true] {
             if open_editor {
@@ -364,4 +368,19 @@ fn stepping_panels_draw_at_any_small_size() {
             }
         }
     }
+}
+
+/// A part may open the widen panel mid-trace although its trace comes from
+/// the experiment job: the step waits for the job's result.
+#[test]
+fn widen_opens_at_a_panel_state_step_after_its_job() {
+    use nnbook::panels::create_in;
+    let state = [
+        ("step".to_string(), "9".to_string()),
+        ("strategy".to_string(), "zero".to_string()),
+    ];
+    let mut p = create_in("widen", &state).unwrap();
+    let job = p.initial_job().unwrap();
+    p.job_finished(job.run_inline());
+    assert_eq!(p.state_value("step").as_deref(), Some("9"));
 }
