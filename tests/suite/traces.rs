@@ -384,3 +384,36 @@ fn widen_opens_at_a_panel_state_step_after_its_job() {
     p.job_finished(job.run_inline());
     assert_eq!(p.state_value("step").as_deref(), Some("9"));
 }
+
+/// Exam mode's hook: each revealed step moves a stepping panel's trace one
+/// step on, and says nothing changed at the end.
+#[test]
+fn exam_step_advances_every_stepping_trace() {
+    use nnbook::panels::create;
+    for name in [
+        "layer-table",
+        "activations",
+        "widen",
+        "seqnorm",
+        "bptt",
+        "rnn2d",
+    ] {
+        let mut p = create(name).unwrap();
+        if let Some(job) = p.initial_job() {
+            p.job_finished(job.run_inline());
+        }
+        p.handle(PanelKey::Char('r'));
+        let before = p.state_value("step");
+        assert!(
+            matches!(p.exam_step(), nnbook::panels::PanelEffect::Redraw),
+            "{name}"
+        );
+        assert_ne!(p.state_value("step"), before, "{name}");
+        p.handle(PanelKey::Bottom);
+        p.handle(PanelKey::Bottom);
+        assert!(
+            matches!(p.exam_step(), nnbook::panels::PanelEffect::Ignored),
+            "{name} at its end"
+        );
+    }
+}
