@@ -15,6 +15,7 @@ use crate::content::{Notebook, Source};
 use crate::layout::Pane;
 use crate::math::Glyphs;
 use crate::ui::doc::MathSettings;
+use crate::ui::theme::{Theme, ThemeChoice};
 use crate::{headless, ui};
 
 #[derive(Debug, Parser)]
@@ -33,6 +34,16 @@ pub struct Cli {
     /// mathematical alphanumerics) or ascii.
     #[arg(long, global = true, value_name = "SET", value_parser = parse_glyphs)]
     pub glyphs: Option<Glyphs>,
+    /// Colour theme: dark, light, 16 (the 16 ANSI colours, for either
+    /// background) or auto (the default: the terminal is asked for its
+    /// background after the first frame; COLORFGBG is a hint). NO_COLOR
+    /// turns colours off whatever the theme.
+    #[arg(long, global = true, value_name = "THEME", value_parser = parse_theme)]
+    pub theme: Option<ThemeChoice>,
+    /// Neither read nor write the remembered place (last part, scroll
+    /// positions, panel states, marks).
+    #[arg(long, global = true)]
+    pub no_state: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -74,6 +85,10 @@ pub struct MathArgs {
 }
 
 fn parse_glyphs(s: &str) -> Result<Glyphs, String> {
+    s.parse()
+}
+
+fn parse_theme(s: &str) -> Result<ThemeChoice, String> {
     s.parse()
 }
 
@@ -157,13 +172,21 @@ pub fn main() -> ExitCode {
         rendered: true,
         glyphs: cli.glyphs.unwrap_or_default(),
     };
+    let theme = cli.theme.unwrap_or_default();
     let result = match cli.command {
         Some(Command::Compute(args)) => run_compute(&args),
-        Some(Command::Render(args)) => run_render(&source, &args, math),
+        Some(Command::Render(args)) => run_render(&source, &args, math, theme),
         Some(Command::Check) => run_check(&source),
         Some(Command::Search(args)) => run_search(&source, &args),
         Some(Command::Math(args)) => run_math(&args, math.glyphs),
-        None => run_tui(&source, math),
+        None => run_tui(
+            &source,
+            crate::tui::Options {
+                math,
+                theme,
+                state: !cli.no_state,
+            },
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -228,11 +251,11 @@ fn tui_unavailable() -> Option<String> {
     None
 }
 
-fn run_tui(source: &Source, math: MathSettings) -> Result<(), Failure> {
+fn run_tui(source: &Source, options: crate::tui::Options) -> Result<(), Failure> {
     if let Some(reason) = tui_unavailable() {
         return Err(Failure::bad_input(reason));
     }
-    let content_ok = crate::tui::run(source, math)?;
+    let content_ok = crate::tui::run(source, options)?;
     if content_ok {
         Ok(())
     } else {
@@ -304,7 +327,12 @@ fn run_search(source: &Source, args: &SearchArgs) -> Result<(), Failure> {
     print(&text)
 }
 
-fn run_render(source: &Source, args: &RenderArgs, math: MathSettings) -> Result<(), Failure> {
+fn run_render(
+    source: &Source,
+    args: &RenderArgs,
+    math: MathSettings,
+    theme: ThemeChoice,
+) -> Result<(), Failure> {
     let notebook = load_known(source)?;
     let Some(entry) = notebook.find_entry(&args.part) else {
         return Err(Failure::bad_input(format!(
@@ -337,6 +365,13 @@ fn run_render(source: &Source, args: &RenderArgs, math: MathSettings) -> Result<
         rendered: !args.latex,
         ..math
     });
+    // No terminal to ask here: `auto` is what COLORFGBG hints, else the
+    // 16-colour theme that reads on both backgrounds.
+    let colorfgbg = std::env::var("COLORFGBG").ok();
+    app.set_theme(Theme::named(
+        theme.initial(colorfgbg.as_deref()),
+        crate::ui::theme::no_color_from_env(),
+    ));
     let effect = app.open(entry);
     app.run_inline(effect);
     if !args.full {
@@ -344,7 +379,7 @@ fn run_render(source: &Source, args: &RenderArgs, math: MathSettings) -> Result<
     }
     let current = app.notebook.entries[entry];
     let lines = ui::doc::entry_lines(&app.notebook, current, args.width, app.math, &app.theme);
-    let mut text = headless::lines_to_text(&lines, args.color);
+    let mut text = headless::lines_to_text_in(&lines, args.color, &app.theme);
     if let Some(panel) = app.current_panel() {
         let header = ratatui::text::Line::from(format!("── Live: {} ──", panel.title()));
         text.push('\n');
@@ -353,7 +388,7 @@ fn run_render(source: &Source, args: &RenderArgs, math: MathSettings) -> Result<
             false,
         );
         let height = panel.full_height(args.width);
-        let drawn = headless::render_panel(panel, args.width, height, args.color);
+        let drawn = headless::render_panel_in(panel, args.width, height, args.color, &app.theme);
         text += drawn.trim_end_matches('\n');
         text.push('\n');
     }

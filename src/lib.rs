@@ -12,6 +12,7 @@ pub mod layout;
 pub mod math;
 pub mod panels;
 pub mod search;
+pub mod state;
 pub mod suggest;
 pub mod terminal;
 pub mod tui;

@@ -12,28 +12,65 @@ use crate::app::action;
 use crate::app::jobs::{self, JobEvent, JobHandle};
 use crate::app::{Action, App, Effect};
 use crate::content::Source;
+use crate::state::Store;
 use crate::terminal::TerminalGuard;
 use crate::ui;
 use crate::ui::doc::MathSettings;
+use crate::ui::theme::{Theme, ThemeChoice, ThemeName};
 
 const TICK: Duration = Duration::from_millis(100);
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// How often to look for finished highlighting while the worker is busy.
 const HIGHLIGHT_POLL: Duration = Duration::from_millis(15);
 
+/// How long `--theme auto` waits for the terminal to say its background.
+/// Terminals that cannot answer are detected sooner (they answer the
+/// device-attributes query that follows); this bounds a slow or silent one.
+const THEME_QUERY_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// What the command line asked of the interactive notebook.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub math: MathSettings,
+    pub theme: ThemeChoice,
+    /// Read and write the remembered place (`--no-state` turns it off).
+    pub state: bool,
+}
+
 /// Run the notebook until the reader quits. Returns whether the content loaded.
-pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
+pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
     let mut guard = TerminalGuard::enter()?;
     ui::highlight::highlight_in_background();
     let size = guard.terminal.size().context("reading the terminal size")?;
     let mut app = App::load(source, Rect::new(0, 0, size.width, size.height));
-    app.set_math(math);
+    app.set_math(options.math);
+    let colorfgbg = std::env::var("COLORFGBG").ok();
+    let no_color = crate::ui::theme::no_color_from_env();
+    app.set_theme(Theme::named(
+        options.theme.initial(colorfgbg.as_deref()),
+        no_color,
+    ));
     let content_ok = app.errors.is_none();
     let (events_tx, events_rx) = mpsc::channel();
     let mut running: Option<JobHandle> = None;
-    let first = app.open(0);
+    let mut store = None;
+    let first = if options.state && content_ok {
+        let (opened, warning) = open_store(source);
+        app.message = warning;
+        let effect = match &opened {
+            Some(store) => app.restore_remembered(store.content()),
+            None => app.open(0),
+        };
+        store = opened;
+        effect
+    } else {
+        app.open(0)
+    };
     start_jobs(&mut app, first, &mut running, &events_tx);
     let panic_for_test = std::env::var_os("NNBOOK_TEST_PANIC").is_some();
+    // Asked once, after the first frame is on screen, so start-up never waits.
+    let mut ask_theme = options.theme == ThemeChoice::Auto && !no_color;
+    let mut save_failed = false;
     let mut last_tick = Instant::now();
     let mut first_frame = true;
     loop {
@@ -48,6 +85,23 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
             // Every code block is highlighted before its part is opened, off
             // the draw loop and after the first frame is on screen.
             ui::highlight::prefetch_notebook(&app.notebook);
+        }
+        if std::mem::take(&mut ask_theme)
+            && let Some(name) = terminal_theme()
+            && name != app.theme.name
+        {
+            app.set_theme(app.theme.with_name(name));
+            continue;
+        }
+        if app.remember.dirty
+            && let Some(store) = store.as_mut()
+        {
+            app.remember.dirty = false;
+            if let Err(e) = store.save(app.remembered())
+                && !std::mem::replace(&mut save_failed, true)
+            {
+                app.message = Some(format!("cannot save the reader's place: {e}"));
+            }
         }
         let waiting = app.animating() || app.job.is_some();
         let timeout = if ui::highlight::busy() {
@@ -76,6 +130,15 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
                         Effect::Quit => {
                             if let Some(job) = &running {
                                 job.cancel();
+                            }
+                            if let Some(store) = store.as_mut()
+                                && let Err(e) = store.save(app.remembered())
+                            {
+                                drop(guard);
+                                eprintln!(
+                                    "nnbook: cannot save the reader's place in {}: {e}",
+                                    store.path.display()
+                                );
                             }
                             return Ok(content_ok);
                         }
@@ -111,6 +174,32 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
             last_tick = Instant::now();
             app.update(Action::Tick);
         }
+    }
+}
+
+/// The state file for this content, and a warning for the status line if it
+/// could not be read (or there is nowhere to keep it).
+fn open_store(source: &Source) -> (Option<Store>, Option<String>) {
+    match crate::state::default_dir() {
+        Some(dir) => {
+            let (store, warning) = Store::open(&dir, source.identity());
+            (Some(store), warning)
+        }
+        None => (
+            None,
+            Some("no home directory: the reader's place is not remembered".into()),
+        ),
+    }
+}
+
+/// Ask the terminal whether its background is dark or light (OSC 11, via
+/// terminal-colorsaurus). `None` when it cannot say in time.
+fn terminal_theme() -> Option<ThemeName> {
+    let mut options = terminal_colorsaurus::QueryOptions::default();
+    options.timeout = THEME_QUERY_TIMEOUT;
+    match terminal_colorsaurus::theme_mode(options).ok()? {
+        terminal_colorsaurus::ThemeMode::Dark => Some(ThemeName::Dark),
+        terminal_colorsaurus::ThemeMode::Light => Some(ThemeName::Light),
     }
 }
 

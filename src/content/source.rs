@@ -35,6 +35,19 @@ impl Source {
         }
     }
 
+    /// Who this content is, for the remembered state: `embedded`, or the
+    /// folder's canonical path, so two folders (or one reached by two
+    /// spellings of its path) never share or split a record.
+    pub fn identity(&self) -> String {
+        match self {
+            Source::Embedded => "embedded".into(),
+            Source::Dir(path) => {
+                let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                format!("path:{}", path.display())
+            }
+        }
+    }
+
     pub fn files(&self) -> Result<Vec<File>, ContentError> {
         match self {
             Source::Embedded => Ok(embedded::EMBEDDED

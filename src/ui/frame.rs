@@ -25,6 +25,7 @@ pub fn draw_buffer(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     draw_contents(app, area, buf);
+    app.theme.finish(buf, area);
     scrub(buf, area);
 }
 

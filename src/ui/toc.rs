@@ -43,10 +43,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             }
         };
         let pts = format!(" {points}");
+        let mark = marks(app, &nb.entry_id(*entry));
         let width = area.width as usize;
-        let room = width.saturating_sub(indent.len() + pts.len());
+        let room = width.saturating_sub(indent.len() + mark.width() + pts.len());
         let label = truncate(&label, room);
-        let fill = width.saturating_sub(indent.len() + label.width() + pts.len());
+        let fill = width.saturating_sub(indent.len() + label.width() + mark.width() + pts.len());
         let selected = i == app.entry;
         let base = match (selected, matches!(entry, EntryRef::Statement { .. })) {
             (true, _) => theme.current.patch(theme.selected),
@@ -55,6 +56,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
         let line = Line::from(vec![
             Span::styled(format!("{indent}{label}{}", " ".repeat(fill)), base),
+            Span::styled(
+                mark,
+                match (selected, app.marks(&nb.entry_id(*entry)).1) {
+                    (true, _) => base,
+                    (false, true) => theme.warning,
+                    (false, false) => theme.good,
+                },
+            ),
             Span::styled(pts, if selected { base } else { theme.dim }),
         ]);
         crate::ui::cells::render_line(
@@ -152,6 +161,28 @@ fn path(items: &[crate::app::outline::Item], k: usize) -> Vec<usize> {
         }
     }
     out.reverse();
+    out
+}
+
+/// The marks shown before an entry's points: `✓` studied, `!` flagged for
+/// review (`+` for studied with the ASCII glyph set); empty without marks.
+pub fn marks(app: &App, id: &str) -> String {
+    let (studied, flagged) = app.marks(id);
+    let tick = if app.math.glyphs == crate::math::Glyphs::Ascii {
+        "+"
+    } else {
+        "✓"
+    };
+    let mut out = String::new();
+    if studied || flagged {
+        out.push(' ');
+    }
+    if studied {
+        out.push_str(tick);
+    }
+    if flagged {
+        out.push('!');
+    }
     out
 }
 

@@ -38,4 +38,6 @@ mod pty;
 mod search;
 mod sizes;
 mod snapshots;
+mod state;
 mod tables;
+mod themes;
