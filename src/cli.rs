@@ -27,9 +27,13 @@ use crate::{headless, ui};
                   Without a command, opens the notebook (press ? inside for keys)."
 )]
 pub struct Cli {
-    /// Read content from this folder of .md files instead of the built-in content.
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Read this .md file, or folder of .md files, instead of the built-in
+    /// content: the notebook's format (front matter) or ordinary Markdown.
+    #[arg(long, global = true, value_name = "PATH")]
     pub content: Option<PathBuf>,
+    /// Open this .md file or folder (the same as --content PATH).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
     /// Glyphs for math: unicode (default), unicode-math (𝐖, for fonts that have
     /// mathematical alphanumerics) or ascii.
     #[arg(long, global = true, value_name = "SET", value_parser = parse_glyphs)]
@@ -164,9 +168,13 @@ impl From<anyhow::Error> for Failure {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let source = match &cli.content {
-        Some(dir) => Source::Dir(dir.clone()),
-        None => Source::Embedded,
+    let source = match (&cli.content, &cli.path) {
+        (Some(_), Some(_)) => {
+            eprintln!("nnbook: give the content as PATH or as --content PATH, not both");
+            return ExitCode::from(2);
+        }
+        (Some(path), None) | (None, Some(path)) => Source::Dir(path.clone()),
+        (None, None) => Source::Embedded,
     };
     let math = MathSettings {
         rendered: true,
@@ -285,6 +293,16 @@ fn run_check(source: &Source) -> Result<(), Failure> {
         source.describe()
     );
     for p in &notebook.problems {
+        if p.plain {
+            text += &format!(
+                "  {}:{}  {} (ordinary Markdown): {} sections\n",
+                p.file,
+                p.line,
+                p.title,
+                p.parts.len()
+            );
+            continue;
+        }
         let written = p.parts.iter().filter(|q| q.has_solution).count();
         text += &format!(
             "  {}:{}  problem {} ({} pts): {} parts, {} with solutions\n",

@@ -102,6 +102,12 @@ fn doc_title(app: &App) -> String {
         return String::new();
     };
     let problem = app.notebook.problem(entry);
+    if problem.plain {
+        return match app.notebook.part(entry) {
+            None => format!(" {} ", problem.title),
+            Some(part) => format!(" {} · {} ", problem.title, part.id),
+        };
+    }
     match app.notebook.part(entry) {
         None => format!(" Problem {} · statement ", problem.number),
         Some(part) => format!(
@@ -270,6 +276,11 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             // A message (what was copied, where a jump went) needs the room
             // more than the title, which the pane's border shows anyway.
             match (app.notebook.part(entry), &app.message) {
+                (Some(part), None) if problem.plain => {
+                    format!(" {} › {} ", problem.title, part.title)
+                }
+                (Some(part), Some(_)) if problem.plain => format!(" › {} ", part.id),
+                (None, _) if problem.plain => format!(" {} ", problem.title),
                 (Some(part), None) => {
                     format!(" P{} › {} {} ", problem.number, part.id, part.title)
                 }

@@ -29,20 +29,27 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let (label, points, indent) = match *entry {
             EntryRef::Statement { problem } => {
                 let p = &nb.problems[problem];
-                (format!("{} {}", p.number, p.title), p.points, "")
+                let label = if p.plain {
+                    p.title.clone()
+                } else {
+                    format!("{} {}", p.number, p.title)
+                };
+                (label, (!p.plain).then_some(p.points), "")
             }
             EntryRef::Part { problem, part } => {
+                let plain = nb.problems[problem].plain;
                 let p = &nb.problems[problem].parts[part];
                 let letter = p.id.trim_start_matches(|c: char| c.is_ascii_digit());
-                let label = if letter.is_empty() {
+                let label = if letter.is_empty() || plain {
                     p.title.clone()
                 } else {
                     format!("({letter}) {}", p.title)
                 };
-                (label, p.points, "  ")
+                (label, (!plain).then_some(p.points), "  ")
             }
         };
-        let pts = format!(" {points}");
+        // Ordinary Markdown has no points.
+        let pts = points.map(|n| format!(" {n}")).unwrap_or_default();
         let mark = marks(app, &nb.entry_id(*entry));
         let width = area.width as usize;
         let room = width.saturating_sub(indent.len() + mark.width() + pts.len());

@@ -52,7 +52,11 @@ fn check_accepts_a_users_folder() {
 
 /// (fixture, file:line the message must name, words it must contain)
 const BROKEN: &[(&str, &str, &str)] = &[
-    ("missing_front_matter", "p1.md:1:", "missing front matter"),
+    (
+        "misplaced_front_matter",
+        "p1.md:2:",
+        "front matter must start on the first line",
+    ),
     ("bad_toml", "p1.md:3:", "front matter"),
     (
         "unknown_panel",
@@ -82,7 +86,7 @@ fn check_names_file_and_line_for_each_broken_fixture() {
 }
 
 #[test]
-fn check_rejects_an_empty_folder_and_a_file() {
+fn check_rejects_an_empty_folder_and_a_file_that_is_not_markdown() {
     let empty = std::env::temp_dir().join(format!("nnbook-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("temp dir");
     let o = nnbook(&["check", "--content", &empty.display().to_string()]);
@@ -90,14 +94,16 @@ fn check_rejects_an_empty_folder_and_a_file() {
     assert!(stderr(&o).contains("no .md files"), "{}", stderr(&o));
     let _ = std::fs::remove_dir(&empty);
 
+    // One .md file is content of its own; any other file is not.
     let file = fixture("good/notes.md");
     let o = nnbook(&["check", "--content", &file]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let other = std::env::temp_dir().join(format!("nnbook-notmd-{}.txt", std::process::id()));
+    std::fs::write(&other, "# hi\n").expect("temp file");
+    let o = nnbook(&["check", "--content", &other.display().to_string()]);
+    let _ = std::fs::remove_file(&other);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("is a file, not a folder"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("is not a .md file"), "{}", stderr(&o));
 
     let o = nnbook(&["check", "--content", "/no/such/folder"]);
     assert_eq!(o.status.code(), Some(2));

@@ -17,6 +17,7 @@ mod facts_file;
 mod frame_styles;
 mod highlight_worker;
 mod hostile;
+mod markdown_files;
 mod math_golden;
 mod math_props;
 mod nav;
