@@ -353,10 +353,12 @@ fn run_render(
 ) -> Result<(), Failure> {
     let notebook = load_known(source)?;
     let Some(entry) = notebook.find_entry(&args.part) else {
+        let ids = notebook.entry_ids();
         return Err(Failure::bad_input(format!(
-            "--part {}: no such part (known: {})",
+            "--part {}: no such part{} (known: {})",
             crate::content::sanitize::one_line(&args.part),
-            notebook.entry_ids().join(", ")
+            crate::suggest::hint(&args.part, ids.iter().map(String::as_str)),
+            ids.join(", ")
         )));
     };
     let mut app = App::new(
@@ -432,7 +434,8 @@ pub fn run_compute(args: &ComputeArgs) -> Result<(), Failure> {
     let Some(computation) = compute::find(name) else {
         let known: Vec<_> = compute::registry().iter().map(|c| c.name).collect();
         return Err(Failure::bad_input(format!(
-            "unknown computation `{name}` (known: {})",
+            "unknown computation `{name}`{} (known: {})",
+            crate::suggest::hint(name, known.iter().copied()),
             known.join(", ")
         )));
     };

@@ -194,6 +194,8 @@ impl Notebook {
         }
         check_unique(&problems, &mut errors);
         if !errors.is_empty() {
+            // Each file's problems in line order (files are already in order).
+            errors.sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));
             return Err(ContentErrors(errors));
         }
         problems.sort_by_key(|p| p.number);
@@ -272,8 +274,15 @@ fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Ve
             + 1;
         vec![ContentError::new(name, Some(line), "not valid UTF-8")]
     })?;
-    let (meta, body, body_line) = front_matter::split(name, text).map_err(|e| vec![e])?;
-    let mut errors = Vec::new();
+    let (meta, body, mut errors) = front_matter::split_all(name, text);
+    let Some((body, body_line)) = body else {
+        return Err(errors);
+    };
+    // Bad front matter: the body is still checked, so one run lists it all.
+    let Some(meta) = meta else {
+        check_body(name, body, body_line, known, &mut errors);
+        return Err(errors);
+    };
     for part in &meta.parts {
         if let Some(panel) = &part.panel
             && !known.panels.contains(&panel.value.as_str())
@@ -309,6 +318,23 @@ fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Ve
             _ => {}
         }
     }
+    let doc = check_body(name, body, body_line, known, &mut errors);
+    let problem = assemble(name, meta, doc, &mut errors);
+    if errors.is_empty() {
+        Ok(problem)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Fill in the figures and parse the Markdown, adding every problem found.
+fn check_body(
+    name: &str,
+    body: &str,
+    body_line: usize,
+    known: &Known<'_>,
+    errors: &mut Vec<ContentError>,
+) -> Vec<Block> {
     let body = template::expand(name, body, body_line, known.facts).unwrap_or_else(|mut es| {
         errors.append(&mut es);
         body.to_string()
@@ -319,12 +345,7 @@ fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Ve
             .into_iter()
             .map(|i| ContentError::new(name, Some(i.line), i.message)),
     );
-    let problem = assemble(name, meta, doc, &mut errors);
-    if errors.is_empty() {
-        Ok(problem)
-    } else {
-        Err(errors)
-    }
+    doc
 }
 
 /// Cut the parsed body into the statement and the parts declared in front matter.
