@@ -9,6 +9,7 @@ pub mod history;
 pub mod jobs;
 pub mod links;
 pub mod outline;
+mod reload;
 mod remember;
 
 use std::collections::BTreeMap;

@@ -48,6 +48,10 @@ pub struct Cli {
     /// positions, panel states, marks).
     #[arg(long, global = true)]
     pub no_state: bool,
+    /// Read the content again whenever one of its files changes (checked
+    /// four times a second), keeping the part and scroll position.
+    #[arg(long, global = true)]
+    pub watch: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -193,6 +197,7 @@ pub fn main() -> ExitCode {
                 math,
                 theme,
                 state: !cli.no_state,
+                watch: cli.watch,
             },
         ),
     };

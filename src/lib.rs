@@ -17,3 +17,4 @@ pub mod suggest;
 pub mod terminal;
 pub mod tui;
 pub mod ui;
+pub mod watch;

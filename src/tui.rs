@@ -35,7 +35,12 @@ pub struct Options {
     pub theme: ThemeChoice,
     /// Read and write the remembered place (`--no-state` turns it off).
     pub state: bool,
+    /// Read the content again when its files change (`--watch`).
+    pub watch: bool,
 }
+
+/// How often `--watch` looks at the files' modification times.
+const WATCH_POLL: Duration = Duration::from_millis(250);
 
 /// Run the notebook until the reader quits. Returns whether the content loaded.
 pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
@@ -54,18 +59,32 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
     let (events_tx, events_rx) = mpsc::channel();
     let mut running: Option<JobHandle> = None;
     let mut store = None;
-    let first = if options.state && content_ok {
+    if options.state {
         let (opened, warning) = open_store(source);
         app.message = warning;
-        let effect = match &opened {
-            Some(store) => app.restore_remembered(store.content()),
-            None => app.open(0),
-        };
         store = opened;
-        effect
-    } else {
-        app.open(0)
+    }
+    let first = match &store {
+        // Content that failed to load has no parts to go back to (yet: with
+        // --watch it may load later; the places are kept until then).
+        Some(store) if content_ok => app.restore_remembered(store.content()),
+        Some(store) => {
+            app.remember.content = store.content();
+            app.open(0)
+        }
+        None => app.open(0),
     };
+    let mut watcher = if options.watch {
+        let w = crate::watch::Watcher::new(source);
+        if w.is_none() {
+            app.message =
+                Some("--watch: the built-in content cannot change; nothing to watch".into());
+        }
+        w
+    } else {
+        None
+    };
+    let mut last_watch = Instant::now();
     start_jobs(&mut app, first, &mut running, &events_tx);
     let panic_for_test = std::env::var_os("NNBOOK_TEST_PANIC").is_some();
     // Asked once, after the first frame is on screen, so start-up never waits.
@@ -94,6 +113,7 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
             continue;
         }
         if app.remember.dirty
+            && !app.notebook.entries.is_empty()
             && let Some(store) = store.as_mut()
         {
             app.remember.dirty = false;
@@ -104,13 +124,16 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
             }
         }
         let waiting = app.animating() || app.job.is_some();
-        let timeout = if ui::highlight::busy() {
+        let mut timeout = if ui::highlight::busy() {
             HIGHLIGHT_POLL
         } else if waiting {
             TICK.saturating_sub(last_tick.elapsed())
         } else {
             IDLE_POLL
         };
+        if watcher.is_some() {
+            timeout = timeout.min(WATCH_POLL.saturating_sub(last_watch.elapsed()));
+        }
         if event::poll(timeout).context("waiting for input")? {
             // Handle everything already queued before drawing again, so a burst
             // of keys or wheel events costs one frame.
@@ -132,6 +155,7 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
                                 job.cancel();
                             }
                             if let Some(store) = store.as_mut()
+                                && !app.notebook.entries.is_empty()
                                 && let Err(e) = store.save(app.remembered())
                             {
                                 drop(guard);
@@ -140,7 +164,7 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
                                     store.path.display()
                                 );
                             }
-                            return Ok(content_ok);
+                            return Ok(app.errors.is_none());
                         }
                         Effect::Copy(text) => {
                             // Only on the copy key: the one place nnbook writes
@@ -170,6 +194,17 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
             }
         }
         app.highlights_landed();
+        if let Some(w) = watcher.as_mut()
+            && last_watch.elapsed() >= WATCH_POLL
+        {
+            last_watch = Instant::now();
+            if w.changed() {
+                let effect = app.reload(source);
+                start_jobs(&mut app, effect, &mut running, &events_tx);
+                // New or edited code blocks, off the draw loop as at start.
+                ui::highlight::prefetch_notebook(&app.notebook);
+            }
+        }
         if app.animating() && last_tick.elapsed() >= TICK {
             last_tick = Instant::now();
             app.update(Action::Tick);

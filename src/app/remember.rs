@@ -104,7 +104,7 @@ impl App {
     }
 
     /// Where the top of the derivation is, as a block and lines into it.
-    fn remembered_place(&self) -> Option<Place> {
+    pub(super) fn remembered_place(&self) -> Option<Place> {
         if self.doc_scroll == 0 {
             return None;
         }
@@ -141,6 +141,11 @@ impl App {
         let Some(place) = self.remember.content.entries.get(&id).and_then(|e| e.place) else {
             return;
         };
+        self.scroll_to_place(place);
+    }
+
+    /// Scroll the derivation to `place` (clamped to what is there now).
+    pub(super) fn scroll_to_place(&mut self, place: Place) {
         let starts = &self.doc.starts;
         let line = match starts.get(place.block) {
             // Not past the next block's start: the block may be shorter at

@@ -413,10 +413,12 @@ fn error_view(app: &App, errors: &crate::content::ContentErrors, area: Rect, buf
     ];
     lines.extend(errors.0.iter().map(|e| Line::raw(format!("• {e}"))));
     lines.push(Line::default());
-    lines.push(Line::styled(
-        "Fix the files and start again; `nnbook check --content DIR` lists the same. q quits.",
-        theme.dim,
-    ));
+    // With --watch the app says to save instead of starting again.
+    let hint = app
+        .message
+        .as_deref()
+        .unwrap_or("Fix the files and start again; `nnbook check --content DIR` lists the same.");
+    lines.push(Line::styled(format!("{hint} q quits."), theme.dim));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.bad)
