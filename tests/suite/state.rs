@@ -147,3 +147,44 @@ fn two_content_folders_do_not_mix() {
     assert_eq!(second.content(), ContentState::default());
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// `d` and `b` show in the contents: ✓ studied, ! flagged (+ with ASCII glyphs).
+#[test]
+fn marks_show_in_the_contents() {
+    use nnbook::app::Action;
+    use nnbook::state::Mark;
+    use ratatui::layout::Rect;
+    let mut app = crate::common::embedded_app(Rect::new(0, 0, 160, 48));
+    let e = app.notebook.find_entry("1b").unwrap();
+    app.open(e);
+    app.update(Action::Mark(Mark::Studied));
+    app.update(Action::NextEntry);
+    app.update(Action::Mark(Mark::Flagged));
+    let frame = nnbook::headless::render_frame(&app, false);
+    let row = |label: &str| {
+        frame
+            .lines()
+            .find(|l| l.starts_with(&format!("│  {label}")))
+            .unwrap_or_else(|| panic!("{label} in {frame}"))
+            .split("││")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        row("(b) Shallowest").contains(" ✓ 3"),
+        "{}",
+        row("(b) Shallowest")
+    );
+    assert!(row("(c)").contains(" ! "), "{}", row("(c)"));
+    assert!(!row("(a)").contains('✓'));
+    app.update(Action::CycleGlyphs);
+    app.update(Action::CycleGlyphs);
+    let frame = nnbook::headless::render_frame(&app, false);
+    assert!(
+        frame
+            .lines()
+            .any(|l| l.starts_with("│  (b) Shallowest") && l.contains(" + 3")),
+        "{frame}"
+    );
+}
