@@ -91,6 +91,8 @@ fn open_part_200x60(b: Bencher, id: &str) {
         black_box((&buf, effect));
         app
     });
+}
+
 /// Start-up as the TUI does it with a state file present (issue 13: under
 /// 25 ms): load the content, read the state file (a record for this content
 /// with a place, panel state and marks on every part, and one for another
@@ -98,6 +100,8 @@ fn open_part_200x60(b: Bencher, id: &str) {
 #[divan::bench]
 fn start_with_state_file_160x48(b: Bencher) {
     use nnbook::state::{ContentState, EntryState, Place, Store};
+    // As the TUI starts: code is highlighted off the draw loop.
+    nnbook::ui::highlight::highlight_in_background();
     let dir = std::env::temp_dir().join(format!("nnbook-bench-state-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let source = Source::Embedded;
