@@ -86,3 +86,45 @@ fn no_color_keeps_attributes_and_drops_every_colour() {
     );
     assert_eq!(plain(&f), plain(&frame(ThemeName::Ansi16, false)));
 }
+
+/// `--theme` is global, so `render --color` shows a theme; `NO_COLOR` wins
+/// over any theme; a mistyped theme is bad input with a suggestion.
+#[test]
+fn render_takes_the_theme_and_honours_no_color() {
+    let run = |args: &[&str], no_color: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nnbook"));
+        cmd.args(args)
+            .env_remove("COLORFGBG")
+            .env_remove("NO_COLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        cmd.output().expect("runs")
+    };
+    let args = [
+        "render", "--part", "1b", "--color", "--width", "100", "--height", "20",
+    ];
+    let light = run(&[&args[..], &["--theme", "light"]].concat(), false);
+    assert!(light.status.success());
+    let light = String::from_utf8_lossy(&light.stdout).into_owned();
+    assert!(light.contains("38;5;30m"), "light's heading colour");
+    let default = String::from_utf8_lossy(&run(&args, false).stdout).into_owned();
+    assert!(
+        !default.contains("38;5;"),
+        "auto without a terminal: 16 colours"
+    );
+    let plain =
+        String::from_utf8_lossy(&run(&[&args[..], &["--theme", "dark"]].concat(), true).stdout)
+            .into_owned();
+    assert!(
+        !plain.contains("38;5;") && !plain.contains("[36m"),
+        "NO_COLOR: {plain}"
+    );
+    assert!(
+        plain.contains("\x1b[1m") || plain.contains(";1m"),
+        "attributes kept"
+    );
+    let bad = run(&["render", "--theme", "ligth"], false);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("did you mean `light`"));
+}
