@@ -21,6 +21,10 @@ use serde::{Deserialize, Serialize};
 pub const DIR_ENV: &str = "NNBOOK_STATE_DIR";
 /// The state file's name inside that folder.
 pub const FILE_NAME: &str = "state.json";
+/// A state file larger than this is not read (it would be moved aside like a
+/// corrupt one): a few hundred bytes per part studied, so no real one comes
+/// near, and a runaway or hostile file cannot make start-up read gigabytes.
+pub const MAX_BYTES: u64 = 4 * 1024 * 1024;
 /// Written into the file; a file of a newer version is moved aside like a
 /// corrupt one rather than misread.
 const VERSION: u32 = 1;
@@ -148,7 +152,15 @@ impl Store {
 
 /// Read and parse the file; on any failure but "not there", move it aside.
 fn read(path: &Path) -> (StateFile, Option<String>) {
-    let why = match std::fs::read(path) {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let contents = if size > MAX_BYTES {
+        Err(std::io::Error::other(format!(
+            "{size} bytes; the limit is {MAX_BYTES}"
+        )))
+    } else {
+        std::fs::read(path)
+    };
+    let why = match contents {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (StateFile::default(), None),
         Err(e) => format!("could not be read ({e})"),
         Ok(bytes) => match serde_json::from_slice::<StateFile>(&bytes) {
@@ -174,15 +186,25 @@ fn read(path: &Path) -> (StateFile, Option<String>) {
     (StateFile::default(), Some(warning))
 }
 
-/// `state.json.corrupt-<seconds since 1970>` beside the file.
+/// `state.json.corrupt-<seconds since 1970>` beside the file (with `-2`, `-3`
+/// if that is taken, so an earlier bad file is never overwritten).
 fn aside_name(path: &Path) -> PathBuf {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(".corrupt-{secs}"));
-    PathBuf::from(name)
+    let name = |n: u32| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".corrupt-{secs}"));
+        if n > 1 {
+            name.push(format!("-{n}"));
+        }
+        PathBuf::from(name)
+    };
+    (1..1000)
+        .map(name)
+        .find(|p| std::fs::symlink_metadata(p).is_err())
+        .unwrap_or_else(|| name(1000))
 }
 
 /// Write `file` to `path` so that a reader sees either the old file or the
