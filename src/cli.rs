@@ -60,7 +60,7 @@ pub struct Cli {
 pub enum Command {
     /// Print the frame the notebook would draw, as plain text.
     Render(RenderArgs),
-    /// Validate a content folder and list every problem found.
+    /// Validate the content (a folder or a .md file) and list every problem found.
     Check,
     /// Run a live computation and print the result the panel shows.
     Compute(ComputeArgs),

@@ -65,8 +65,13 @@ impl Source {
 
 fn read_dir(dir: &std::path::Path) -> Result<Vec<File>, ContentError> {
     let shown = dir.display().to_string();
-    let meta = std::fs::metadata(dir)
-        .map_err(|e| ContentError::new(&shown, None, format!("cannot open content folder: {e}")))?;
+    let meta = std::fs::metadata(dir).map_err(|e| {
+        ContentError::new(
+            &shown,
+            None,
+            format!("cannot open (a .md file or a folder of them was expected): {e}"),
+        )
+    })?;
     if !meta.is_dir() {
         if dir.extension().is_none_or(|e| e != "md") {
             return Err(ContentError::new(
