@@ -374,6 +374,8 @@ impl App {
             Action::CycleTheme => {
                 let next = self.theme.name.next();
                 self.set_theme(self.theme.with_name(next));
+                self.remember.theme = Some(next);
+                self.remember.dirty = true;
                 self.message = Some(if self.theme.no_color {
                     format!("theme: {} (NO_COLOR is set: attributes only)", next.name())
                 } else {

@@ -184,10 +184,11 @@ pub fn main() -> ExitCode {
         rendered: true,
         glyphs: cli.glyphs.unwrap_or_default(),
     };
-    let theme = cli.theme.unwrap_or_default();
     let result = match cli.command {
         Some(Command::Compute(args)) => run_compute(&args),
-        Some(Command::Render(args)) => run_render(&source, &args, math, theme),
+        Some(Command::Render(args)) => {
+            run_render(&source, &args, math, cli.theme.unwrap_or_default())
+        }
         Some(Command::Check) => run_check(&source),
         Some(Command::Search(args)) => run_search(&source, &args),
         Some(Command::Math(args)) => run_math(&args, math.glyphs),
@@ -195,7 +196,7 @@ pub fn main() -> ExitCode {
             &source,
             crate::tui::Options {
                 math,
-                theme,
+                theme: cli.theme,
                 state: !cli.no_state,
                 watch: cli.watch,
             },

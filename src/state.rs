@@ -83,6 +83,10 @@ pub struct ContentState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateFile {
     pub version: u32,
+    /// The colour theme last chosen with `C` (`dark`, `light`, `16`), for
+    /// every content: used when `--theme` is not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
     #[serde(default)]
     pub contents: BTreeMap<String, ContentState>,
 }
@@ -91,6 +95,7 @@ impl Default for StateFile {
     fn default() -> Self {
         StateFile {
             version: VERSION,
+            theme: None,
             contents: BTreeMap::new(),
         }
     }
@@ -140,6 +145,16 @@ impl Store {
             .get(&self.key)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The theme last chosen with `C`, as written (`dark`, `light`, `16`).
+    pub fn theme(&self) -> Option<&str> {
+        self.file.theme.as_deref()
+    }
+
+    /// Remember a chosen theme; written with the next [`Store::save`].
+    pub fn set_theme(&mut self, name: &str) {
+        self.file.theme = Some(name.to_string());
     }
 
     /// Replace this content's record and write the file.

@@ -32,7 +32,8 @@ const THEME_QUERY_TIMEOUT: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub math: MathSettings,
-    pub theme: ThemeChoice,
+    /// `--theme`, if given; else the theme last chosen with `C`, else auto.
+    pub theme: Option<ThemeChoice>,
     /// Read and write the remembered place (`--no-state` turns it off).
     pub state: bool,
     /// Read the content again when its files change (`--watch`).
@@ -49,12 +50,6 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
     let size = guard.terminal.size().context("reading the terminal size")?;
     let mut app = App::load(source, Rect::new(0, 0, size.width, size.height));
     app.set_math(options.math);
-    let colorfgbg = std::env::var("COLORFGBG").ok();
-    let no_color = crate::ui::theme::no_color_from_env();
-    app.set_theme(Theme::named(
-        options.theme.initial(colorfgbg.as_deref()),
-        no_color,
-    ));
     let content_ok = app.errors.is_none();
     let (events_tx, events_rx) = mpsc::channel();
     let mut running: Option<JobHandle> = None;
@@ -64,6 +59,14 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
         app.message = warning;
         store = opened;
     }
+    let chosen = store
+        .as_ref()
+        .and_then(|s| s.theme())
+        .and_then(|t| t.parse::<ThemeChoice>().ok());
+    let theme = options.theme.or(chosen).unwrap_or_default();
+    let colorfgbg = std::env::var("COLORFGBG").ok();
+    let no_color = crate::ui::theme::no_color_from_env();
+    app.set_theme(Theme::named(theme.initial(colorfgbg.as_deref()), no_color));
     let first = match &store {
         // Content that failed to load has no parts to go back to (yet: with
         // --watch it may load later; the places are kept until then).
@@ -88,7 +91,7 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
     start_jobs(&mut app, first, &mut running, &events_tx);
     let panic_for_test = std::env::var_os("NNBOOK_TEST_PANIC").is_some();
     // Asked once, after the first frame is on screen, so start-up never waits.
-    let mut ask_theme = options.theme == ThemeChoice::Auto && !no_color;
+    let mut ask_theme = theme == ThemeChoice::Auto && !no_color;
     let mut save_failed = false;
     let mut last_tick = Instant::now();
     let mut first_frame = true;
@@ -117,7 +120,7 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
             && let Some(store) = store.as_mut()
         {
             app.remember.dirty = false;
-            if let Err(e) = store.save(app.remembered())
+            if let Err(e) = save(store, &app)
                 && !std::mem::replace(&mut save_failed, true)
             {
                 app.message = Some(format!("cannot save the reader's place: {e}"));
@@ -156,7 +159,7 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
                             }
                             if let Some(store) = store.as_mut()
                                 && !app.notebook.entries.is_empty()
-                                && let Err(e) = store.save(app.remembered())
+                                && let Err(e) = save(store, &app)
                             {
                                 drop(guard);
                                 eprintln!(
@@ -210,6 +213,14 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
             app.update(Action::Tick);
         }
     }
+}
+
+/// Write what the app remembers (and a theme chosen with `C`).
+fn save(store: &mut Store, app: &App) -> std::io::Result<()> {
+    if let Some(theme) = app.remember.theme {
+        store.set_theme(theme.key());
+    }
+    store.save(app.remembered())
 }
 
 /// The state file for this content, and a warning for the status line if it

@@ -11,6 +11,8 @@ use crate::state::{ContentState, Mark, Place};
 #[derive(Debug, Clone, Default)]
 pub struct Remember {
     pub content: ContentState,
+    /// A theme the reader chose with `C` this run (remembered for the next).
+    pub theme: Option<crate::ui::theme::ThemeName>,
     /// Set when something worth writing changed (the part, a mark); the loop
     /// writes the file and clears it.
     pub dirty: bool,

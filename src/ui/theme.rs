@@ -36,6 +36,15 @@ impl ThemeName {
         }
     }
 
+    /// The name `--theme` takes for it (and the state file keeps).
+    pub fn key(self) -> &'static str {
+        match self {
+            ThemeName::Dark => "dark",
+            ThemeName::Light => "light",
+            ThemeName::Ansi16 => "16",
+        }
+    }
+
     /// What `C` switches to.
     pub fn next(self) -> ThemeName {
         match self {

@@ -361,3 +361,23 @@ fn auto_theme_and_a_corrupt_state_file_do_not_stop_the_notebook() {
     );
     let _ = std::fs::remove_dir_all(&state);
 }
+
+/// A theme chosen with `C` is the next run's theme when `--theme` is not
+/// given (and no terminal query is made then); `--theme` still wins.
+#[test]
+fn a_theme_chosen_with_c_is_remembered() {
+    let state = scratch_dir("theme");
+    // 16 colours first (what auto falls back to here), C makes it dark.
+    let out = run_with(Then::WaitType(b"Cq"), false, "", &state, (100, 30));
+    assert!(out.contains("EXIT=0"), "{out:?}");
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("state.json")).expect("written"))
+            .expect("JSON");
+    assert_eq!(file["theme"], "dark", "{file}");
+    let out = run_with(Then::Type(b"q"), false, "", &state, (100, 30));
+    assert!(out.contains("EXIT=0"), "{out:?}");
+    assert!(out.contains("38;5;117"), "drawn in the dark theme");
+    let out = run_with(Then::Type(b"q"), false, " --theme 16", &state, (100, 30));
+    assert!(!out.contains("38;5;117"), "--theme wins");
+    let _ = std::fs::remove_dir_all(&state);
+}
