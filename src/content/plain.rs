@@ -41,7 +41,9 @@ pub fn parse(
     }
     let title_block = matches!(doc.first(), Some(Block::Heading { level: 1, .. }));
     let title = match doc.first() {
-        Some(Block::Heading { level: 1, text, .. }) => markdown::plain_text(text),
+        Some(Block::Heading { level: 1, text, .. }) => {
+            markdown::plain_text(text).trim().to_string()
+        }
         _ => file_stem(name),
     };
     let mut statement = Vec::new();
@@ -52,7 +54,9 @@ pub fn parse(
             _ => false,
         };
         if let (true, Block::Heading { text, id, line, .. }) = (starts_part, &block) {
-            let title = markdown::plain_text(text);
+            // One line, escaped, like a front-matter title (a setext
+            // heading can span lines).
+            let title = super::sanitize::one_line(markdown::plain_text(text).trim()).into_owned();
             let base = id.clone().unwrap_or_else(|| slug(&title));
             let id = unique(&base, taken);
             parts.push(Part {
@@ -150,6 +154,15 @@ mod tests {
         );
         assert_eq!(p.parts[1].line, 13);
         assert!(p.plain);
+    }
+
+    #[test]
+    fn a_setext_heading_over_two_lines_is_a_one_line_title() {
+        let mut taken = BTreeSet::new();
+        let p = parse("f.md", "intro\n\nTwo\nlines\n---\n\nbody\n", 1, &mut taken).unwrap();
+        assert_eq!(p.parts.len(), 1);
+        assert!(!p.parts[0].title.contains('\n'), "{:?}", p.parts[0].title);
+        assert_eq!(p.parts[0].id, "two-lines");
     }
 
     #[test]
