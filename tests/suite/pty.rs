@@ -34,7 +34,9 @@ fn run_sized(then: Then<'_>, panic: bool, content: Option<&Path>, size: (u32, u3
     // theme, since nothing behind this pty answers a colour query (the test
     // of `auto` waits it out first).
     let state = scratch_dir("state");
-    run_with(then, panic, &format!("{args} --theme 16"), &state, size)
+    let out = run_with(then, panic, &format!("{args} --theme 16"), &state, size);
+    let _ = std::fs::remove_dir_all(&state);
+    out
 }
 
 /// A fresh folder under the temp dir for this process and `name`.
