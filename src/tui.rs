@@ -1,7 +1,7 @@
 //! The interactive event loop: draw, wait for input, a job message or the
 //! animation clock, update, repeat.
 
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -12,7 +12,7 @@ use crate::app::action;
 use crate::app::jobs::{self, JobEvent, JobHandle};
 use crate::app::{Action, App, Effect};
 use crate::content::Source;
-use crate::state::Store;
+use crate::state::{ContentState, Store};
 use crate::terminal::TerminalGuard;
 use crate::ui;
 use crate::ui::doc::MathSettings;
@@ -58,6 +58,22 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
         let (opened, warning) = open_store(source);
         app.message = warning;
         store = opened;
+    }
+    // Shared with the signal thread, which writes the latest snapshot when
+    // Ctrl-C, SIGTERM or SIGHUP ends the notebook.
+    let saver = store.clone().map(|store| {
+        Arc::new(Mutex::new(Saver {
+            store,
+            latest: None,
+        }))
+    });
+    if let Some(saver) = &saver {
+        let saver = saver.clone();
+        crate::terminal::on_signal_exit(move || {
+            if let Ok(mut saver) = saver.lock() {
+                let _ = saver.flush();
+            }
+        });
     }
     let chosen = store
         .as_ref()
@@ -115,12 +131,13 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
             app.set_theme(app.theme.with_name(name));
             continue;
         }
-        if app.remember.dirty
+        if let Some(saver) = &saver
             && !app.notebook.entries.is_empty()
-            && let Some(store) = store.as_mut()
+            && let Ok(mut saver) = saver.lock()
         {
-            app.remember.dirty = false;
-            if let Err(e) = save(store, &app)
+            saver.latest = Some((app.remembered(), app.remember.theme));
+            if std::mem::take(&mut app.remember.dirty)
+                && let Err(e) = saver.flush()
                 && !std::mem::replace(&mut save_failed, true)
             {
                 app.message = Some(format!("cannot save the reader's place: {e}"));
@@ -157,15 +174,18 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
                             if let Some(job) = &running {
                                 job.cancel();
                             }
-                            if let Some(store) = store.as_mut()
+                            if let Some(saver) = &saver
                                 && !app.notebook.entries.is_empty()
-                                && let Err(e) = save(store, &app)
+                                && let Ok(mut saver) = saver.lock()
                             {
-                                drop(guard);
-                                eprintln!(
-                                    "nnbook: cannot save the reader's place in {}: {e}",
-                                    store.path.display()
-                                );
+                                saver.latest = Some((app.remembered(), app.remember.theme));
+                                if let Err(e) = saver.flush() {
+                                    drop(guard);
+                                    eprintln!(
+                                        "nnbook: cannot save the reader's place in {}: {e}",
+                                        saver.store.path.display()
+                                    );
+                                }
                             }
                             return Ok(app.errors.is_none());
                         }
@@ -215,12 +235,24 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
     }
 }
 
-/// Write what the app remembers (and a theme chosen with `C`).
-fn save(store: &mut Store, app: &App) -> std::io::Result<()> {
-    if let Some(theme) = app.remember.theme {
-        store.set_theme(theme.key());
+/// The state file and the latest snapshot of what to write in it (the
+/// remembered place and a theme chosen with `C`), taken once per pass of the
+/// event loop so the signal thread has something current to write.
+struct Saver {
+    store: Store,
+    latest: Option<(ContentState, Option<ThemeName>)>,
+}
+
+impl Saver {
+    fn flush(&mut self) -> std::io::Result<()> {
+        let Some((content, theme)) = &self.latest else {
+            return Ok(());
+        };
+        if let Some(theme) = theme {
+            self.store.set_theme(theme.key());
+        }
+        self.store.save(content.clone())
     }
-    store.save(app.remembered())
 }
 
 /// The state file for this content, and a warning for the status line if it

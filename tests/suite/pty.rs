@@ -16,6 +16,9 @@ enum Then<'a> {
     Type(&'a [u8]),
     /// Wait half a second after the first frame, then type.
     WaitType(&'a [u8]),
+    /// For each step: type its keys, then wait until the output shows its
+    /// marker.
+    Steps(&'a [(&'a [u8], &'a str)]),
     Signal(&'a str),
 }
 
@@ -105,6 +108,15 @@ fn run_with(
         Then::Type(keys) => {
             let _ = stdin.write_all(keys);
             let _ = stdin.flush();
+        }
+        Then::Steps(steps) => {
+            for (keys, marker) in steps {
+                let seen = text().len();
+                let _ = stdin.write_all(keys);
+                let _ = stdin.flush();
+                let shown = wait_until(|| text()[seen..].contains(marker));
+                assert!(shown, "no {marker:?} after {keys:?}: {:?}", text());
+            }
         }
         Then::WaitType(keys) => {
             std::thread::sleep(Duration::from_millis(500));
@@ -381,5 +393,47 @@ fn a_theme_chosen_with_c_is_remembered() {
     assert!(out.contains("38;5;117"), "drawn in the dark theme");
     let out = run_with(Then::Type(b"q"), false, " --theme 16", &state, (100, 30));
     assert!(!out.contains("38;5;117"), "--theme wins");
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+/// Ctrl-C quits through SIGINT, not through the key map; the signal thread
+/// still writes the reader's place. The scroll after the last mark (which
+/// saved the file) is what the file must hold, as the same keys give it in
+/// the library.
+#[test]
+fn ctrl_c_still_saves_the_place() {
+    use nnbook::app::Action;
+    let state = scratch_dir("ctrlc");
+    // `d` and `m` say so on the status line once the keys before them are
+    // handled (160 columns: room for the messages; the frame is drawn as a
+    // diff, so only a word of a message is sure to arrive in one piece).
+    let steps: &[(&[u8], &str)] = &[
+        (b"5njjjjd", "marked"),
+        (b"jjjjjjjjm", "LaTeX"),
+        (b"\x03", "EXIT="),
+    ];
+    let out = run_with(Then::Steps(steps), false, " --theme 16", &state, (160, 30));
+    assert!(out.contains("EXIT=130"), "{out:?}");
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("state.json")).expect("written"))
+            .expect("JSON");
+    let record = &file["contents"]["embedded"];
+    assert_eq!(record["last"], "5a", "{file}");
+    assert_eq!(record["entries"]["5a"]["studied"], true, "{file}");
+
+    let mut app = crate::common::embedded_app(ratatui::layout::Rect::new(0, 0, 160, 30));
+    app.update(Action::JumpProblem(5));
+    app.update(Action::NextEntry);
+    app.update(Action::Scroll(4));
+    let at_mark = app.remembered().entries["5a"].place;
+    app.update(Action::Scroll(8));
+    app.update(Action::ToggleMath);
+    let expected = app.remembered().entries["5a"].place.expect("scrolled");
+    assert_ne!(Some(expected), at_mark, "the test needs the place to move");
+    assert_eq!(
+        record["entries"]["5a"]["place"],
+        serde_json::json!({"block": expected.block, "line": expected.line}),
+        "{file}"
+    );
     let _ = std::fs::remove_dir_all(&state);
 }
