@@ -129,7 +129,7 @@ fn start_with_state_file_160x48(b: Bencher) {
     b.bench_local(|| {
         let mut app = App::load(&source, Rect::new(0, 0, 160, 48));
         let (store, _) = Store::open(&dir, source.identity());
-        let effect = app.restore(store.content());
+        let effect = app.restore_remembered(store.content());
         app.run_inline(effect);
         black_box(render_frame(&app, false))
     });
@@ -245,8 +245,14 @@ fn search_keystroke_and_redraw_200x60(b: Bencher) {
         .chain(std::iter::repeat_n(KeyCode::Backspace, word.len()))
         .collect();
     // The index is built on the first keystroke of a session: not a steady cost.
-    app.update(Action::SearchEdit(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE)));
-    app.update(Action::SearchEdit(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+    app.update(Action::SearchEdit(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::NONE,
+    )));
+    app.update(Action::SearchEdit(KeyEvent::new(
+        KeyCode::Backspace,
+        KeyModifiers::NONE,
+    )));
     let mut buf = Buffer::empty(area);
     let mut i = 0;
     b.bench_local(|| {

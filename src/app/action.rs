@@ -247,12 +247,6 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         KeyCode::Char('X') => Some(Action::Reveal { all: true }),
         KeyCode::Char('y') => Some(Action::Copy),
         KeyCode::Char('C') => Some(Action::CycleTheme),
-        KeyCode::Char('d') => Some(Action::Mark(crate::state::Mark::Studied)),
-        // `b` is also a panel key (4, 6): a focused panel keeps it, and from
-        // the text the app hands it on to a panel that uses it.
-        KeyCode::Char('b') if ctx.focus != Pane::Panel => {
-            Some(Action::Mark(crate::state::Mark::Flagged))
-        }
         KeyCode::PageDown => Some(Action::Page(1)),
         KeyCode::PageUp => Some(Action::Page(-1)),
         KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
@@ -280,6 +274,10 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         KeyCode::Char('o') => Some(Action::ToggleOutline),
         KeyCode::Char('f') => Some(Action::LinkMode),
         KeyCode::Char('x') => Some(Action::ToggleExam),
+        KeyCode::Char('d') => Some(Action::Mark(crate::state::Mark::Studied)),
+        // `b` is also a panel key (4, 6): from the text the app hands it on
+        // to a panel that uses it; in the contents it always flags.
+        KeyCode::Char('b') => Some(Action::Mark(crate::state::Mark::Flagged)),
         KeyCode::Char('j') | KeyCode::Down => Some(Action::Scroll(1)),
         KeyCode::Char('k') | KeyCode::Up => Some(Action::Scroll(-1)),
         KeyCode::Char(' ') => Some(Action::Page(1)),
@@ -382,7 +380,8 @@ mod tests {
         );
         assert_eq!(
             from_key(key(KeyCode::Char('d')), panel),
-            Some(Action::Mark(Mark::Studied))
+            Some(Action::Panel(PanelKey::Char('d'))),
+            "like o, f and x: a focused panel keeps the text's letters"
         );
     }
 

@@ -16,10 +16,21 @@ enum Then<'a> {
     Type(&'a [u8]),
     /// Wait half a second after the first frame, then type.
     WaitType(&'a [u8]),
-    /// For each step: type its keys, then wait until the output shows its
-    /// marker.
-    Steps(&'a [(&'a [u8], &'a str)]),
+    /// For each step: type its keys, then wait as it says.
+    Steps(&'a [(&'a [u8], Wait<'a>)]),
     Signal(&'a str),
+}
+
+/// What a step of [`Then::Steps`] waits for.
+#[derive(Debug)]
+enum Wait<'a> {
+    /// This text in the output since the keys were typed. The frame is drawn
+    /// as a diff (cells that did not change are skipped), so only one
+    /// character, or text where nothing was drawn before, is sure to arrive
+    /// in one piece.
+    Output(&'a str),
+    /// This text in a file.
+    File(&'a Path, &'a str),
 }
 
 /// Run nnbook in a PTY, wait until it has drawn its first frame, then type keys
@@ -110,12 +121,17 @@ fn run_with(
             let _ = stdin.flush();
         }
         Then::Steps(steps) => {
-            for (keys, marker) in steps {
+            for (keys, wait) in steps {
                 let seen = text().len();
                 let _ = stdin.write_all(keys);
                 let _ = stdin.flush();
-                let shown = wait_until(|| text()[seen..].contains(marker));
-                assert!(shown, "no {marker:?} after {keys:?}: {:?}", text());
+                let done = || match wait {
+                    Wait::Output(marker) => text()[seen..].contains(marker),
+                    Wait::File(path, words) => {
+                        std::fs::read_to_string(path).is_ok_and(|t| t.contains(words))
+                    }
+                };
+                assert!(wait_until(done), "{wait:?} after {keys:?}: {:?}", text());
             }
         }
         Then::WaitType(keys) => {
@@ -404,19 +420,18 @@ fn a_theme_chosen_with_c_is_remembered() {
 fn ctrl_c_still_saves_the_place() {
     use nnbook::app::Action;
     let state = scratch_dir("ctrlc");
-    // `d` and `m` say so on the status line once the keys before them are
-    // handled (160 columns: room for the messages; the frame is drawn as a
-    // diff, so only a word of a message is sure to arrive in one piece).
-    let steps: &[(&[u8], &str)] = &[
-        (b"5njjjjd", "marked"),
-        (b"jjjjjjjjm", "LaTeX"),
-        (b"\x03", "EXIT="),
+    let file = state.join("state.json");
+    // `d` writes the file (the mark); `m` shows the LaTeX source, whose
+    // backslashes are in no rendered frame; then Ctrl-C.
+    let steps = [
+        (&b"5njjjjd"[..], Wait::File(&file, "\"studied\": true")),
+        (&b"jjjjjjjjm"[..], Wait::Output("\\")),
+        (&b"\x03"[..], Wait::Output("EXIT=")),
     ];
-    let out = run_with(Then::Steps(steps), false, " --theme 16", &state, (160, 30));
+    let out = run_with(Then::Steps(&steps), false, " --theme 16", &state, (160, 30));
     assert!(out.contains("EXIT=130"), "{out:?}");
     let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(state.join("state.json")).expect("written"))
-            .expect("JSON");
+        serde_json::from_slice(&std::fs::read(&file).expect("written")).expect("JSON");
     let record = &file["contents"]["embedded"];
     assert_eq!(record["last"], "5a", "{file}");
     assert_eq!(record["entries"]["5a"]["studied"], true, "{file}");
