@@ -165,3 +165,24 @@ fn hostile_notes_are_sanitised_and_limited() {
     assert!(errors.contains("evil.md:3:"), "{errors}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Links between a note's headings use the same anchors as the notebook's:
+/// a part's id (its slug) and `part-heading` slugs resolve; a missing one is
+/// an error at its line.
+#[test]
+fn links_in_notes_resolve_to_their_headings() {
+    let text = "# Notes\n\nSee [m](#mom) and [why](#mom-why).\n\n## Gradient\n\ntext\n\n\
+                ## Momentum {#mom}\n\nmore\n\n### Why\n\nx\n";
+    let dir = folder("links", &[("a.md", text)]);
+    let ok = nnbook(&["check", "--content", &dir.display().to_string()]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    std::fs::write(dir.join("a.md"), text.replace("#mom-why", "#nope")).expect("write");
+    let bad = nnbook(&["check", "--content", &dir.display().to_string()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("a.md:3: link to `#nope`"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
