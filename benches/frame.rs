@@ -93,6 +93,49 @@ fn open_part_200x60(b: Bencher, id: &str) {
     });
 }
 
+/// Start-up as the TUI does it with a state file present (issue 13: under
+/// 25 ms): load the content, read the state file (a record for this content
+/// with a place, panel state and marks on every part, and one for another
+/// folder), land on the part it names, and draw the first frame at 160x48.
+#[divan::bench]
+fn start_with_state_file_160x48(b: Bencher) {
+    use nnbook::state::{ContentState, EntryState, Place, Store};
+    // As the TUI starts: code is highlighted off the draw loop.
+    nnbook::ui::highlight::highlight_in_background();
+    let dir = std::env::temp_dir().join(format!("nnbook-bench-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let source = Source::Embedded;
+    {
+        let probe = App::load(&source, Rect::new(0, 0, 160, 48));
+        let mut content = ContentState {
+            last: Some("6b".into()),
+            ..ContentState::default()
+        };
+        for id in probe.notebook.entry_ids() {
+            content.entries.insert(
+                id,
+                EntryState {
+                    place: Some(Place { block: 3, line: 1 }),
+                    studied: true,
+                    ..EntryState::default()
+                },
+            );
+        }
+        let (mut other, _) = Store::open(&dir, "path:/some/notes".into());
+        other.save(content.clone()).expect("state written");
+        let (mut store, _) = Store::open(&dir, source.identity());
+        store.save(content).expect("state written");
+    }
+    b.bench_local(|| {
+        let mut app = App::load(&source, Rect::new(0, 0, 160, 48));
+        let (store, _) = Store::open(&dir, source.identity());
+        let effect = app.restore_remembered(store.content());
+        app.run_inline(effect);
+        black_box(render_frame(&app, false))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Redraw after a scroll key at 200x60 in every part (issue 15: under 0.5 ms).
 #[divan::bench(args = ENTRIES)]
 fn redraw_in_part_200x60(b: Bencher, id: &str) {

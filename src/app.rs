@@ -9,6 +9,8 @@ pub mod history;
 pub mod jobs;
 pub mod links;
 pub mod outline;
+mod reload;
+mod remember;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -17,6 +19,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 pub use action::Action;
+pub use remember::Remember;
 
 use crate::compute::{self, Progress};
 use crate::content::{ContentErrors, EntryRef, Known, Notebook, Source};
@@ -136,6 +139,8 @@ pub struct App {
     pub outline: Option<outline::Outline>,
     /// Exam mode, while it is on.
     pub exam: Option<exam::Exam>,
+    /// Places and marks, remembered between runs (see `crate::state`).
+    pub remember: Remember,
 }
 
 /// Load a notebook, checking its panel names and `{{figures}}` against the ones
@@ -198,6 +203,7 @@ impl App {
             link: None,
             outline: None,
             exam: None,
+            remember: Remember::default(),
         };
         app.refresh_doc();
         app
@@ -375,6 +381,32 @@ impl App {
             }
             Action::Panel(key) => self.panel_key(key),
             Action::ResetPanel => self.reset_panel(),
+            Action::CycleTheme => {
+                let next = self.theme.name.next();
+                self.set_theme(self.theme.with_name(next));
+                self.remember.theme = Some(next);
+                self.remember.dirty = true;
+                self.message = Some(if self.theme.no_color {
+                    format!("theme: {} (NO_COLOR is set: attributes only)", next.name())
+                } else {
+                    format!("theme: {}", next.name())
+                });
+                Effect::None
+            }
+            Action::Mark(mark) => {
+                // From the text, a letter the panel uses is the panel's (the
+                // derivations say "press b"); in the contents it always marks.
+                let letter = match mark {
+                    crate::state::Mark::Studied => 'd',
+                    crate::state::Mark::Flagged => 'b',
+                };
+                if self.focus == Pane::Doc && self.panel_uses(letter) {
+                    self.panel_key(panels::PanelKey::Char(letter))
+                } else {
+                    self.toggle_mark(mark);
+                    Effect::None
+                }
+            }
             Action::Wheel { col, row, down } => {
                 let delta = if down { 3 } else { -3 };
                 match self.rects().pane_at(col, row) {
@@ -471,6 +503,13 @@ impl App {
             Action::Bottom => isize::MAX / 2,
             _ => return None,
         })
+    }
+
+    /// Use another colour theme; the derivation is laid out again in it.
+    pub fn set_theme(&mut self, theme: Theme) {
+        self.theme = theme;
+        self.doc.key = None;
+        self.refresh_doc();
     }
 
     pub fn set_math(&mut self, math: MathSettings) {
@@ -615,11 +654,14 @@ impl App {
         let last = self.notebook.entries.len().saturating_sub(1);
         let entry = entry.min(last);
         if entry != self.entry {
+            self.leave_entry();
             self.entry = entry;
             self.doc_scroll = 0;
             // Link numbers and outline rows belong to the entry left behind.
             self.link = None;
             self.outline_entry_changed();
+            self.refresh_doc();
+            self.arrive_entry();
         }
         if self.focus == Pane::Panel && self.panel_name().is_none() {
             self.focus = Pane::Doc;
@@ -644,6 +686,8 @@ impl App {
             return Effect::None;
         };
         let owner = part.id.clone();
+        let name = name.clone();
+        self.apply_remembered_panel(&owner, &name, panel.as_mut());
         let job = panel.initial_job();
         self.panels.insert(owner.clone(), panel);
         match job {

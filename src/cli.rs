@@ -15,6 +15,7 @@ use crate::content::{Notebook, Source};
 use crate::layout::Pane;
 use crate::math::Glyphs;
 use crate::ui::doc::MathSettings;
+use crate::ui::theme::{Theme, ThemeChoice};
 use crate::{headless, ui};
 
 #[derive(Debug, Parser)]
@@ -26,13 +27,31 @@ use crate::{headless, ui};
                   Without a command, opens the notebook (press ? inside for keys)."
 )]
 pub struct Cli {
-    /// Read content from this folder of .md files instead of the built-in content.
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Read this .md file, or folder of .md files, instead of the built-in
+    /// content: the notebook's format (front matter) or ordinary Markdown.
+    #[arg(long, global = true, value_name = "PATH")]
     pub content: Option<PathBuf>,
+    /// Open this .md file or folder (the same as --content PATH).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
     /// Glyphs for math: unicode (default), unicode-math (𝐖, for fonts that have
     /// mathematical alphanumerics) or ascii.
     #[arg(long, global = true, value_name = "SET", value_parser = parse_glyphs)]
     pub glyphs: Option<Glyphs>,
+    /// Colour theme: dark, light, 16 (the 16 ANSI colours, for either
+    /// background) or auto (the default: the terminal is asked for its
+    /// background after the first frame; COLORFGBG is a hint). NO_COLOR
+    /// turns colours off whatever the theme.
+    #[arg(long, global = true, value_name = "THEME", value_parser = parse_theme)]
+    pub theme: Option<ThemeChoice>,
+    /// Neither read nor write the remembered place (last part, scroll
+    /// positions, panel states, marks).
+    #[arg(long, global = true)]
+    pub no_state: bool,
+    /// Read the content again whenever one of its files changes (checked
+    /// four times a second), keeping the part and scroll position.
+    #[arg(long, global = true)]
+    pub watch: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -41,7 +60,7 @@ pub struct Cli {
 pub enum Command {
     /// Print the frame the notebook would draw, as plain text.
     Render(RenderArgs),
-    /// Validate a content folder and list every problem found.
+    /// Validate the content (a folder or a .md file) and list every problem found.
     Check,
     /// Run a live computation and print the result the panel shows.
     Compute(ComputeArgs),
@@ -74,6 +93,10 @@ pub struct MathArgs {
 }
 
 fn parse_glyphs(s: &str) -> Result<Glyphs, String> {
+    s.parse()
+}
+
+fn parse_theme(s: &str) -> Result<ThemeChoice, String> {
     s.parse()
 }
 
@@ -149,9 +172,13 @@ impl From<anyhow::Error> for Failure {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let source = match &cli.content {
-        Some(dir) => Source::Dir(dir.clone()),
-        None => Source::Embedded,
+    let source = match (&cli.content, &cli.path) {
+        (Some(_), Some(_)) => {
+            eprintln!("nnbook: give the content as PATH or as --content PATH, not both");
+            return ExitCode::from(2);
+        }
+        (Some(path), None) | (None, Some(path)) => Source::Dir(path.clone()),
+        (None, None) => Source::Embedded,
     };
     let math = MathSettings {
         rendered: true,
@@ -159,11 +186,21 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Compute(args)) => run_compute(&args),
-        Some(Command::Render(args)) => run_render(&source, &args, math),
+        Some(Command::Render(args)) => {
+            run_render(&source, &args, math, cli.theme.unwrap_or_default())
+        }
         Some(Command::Check) => run_check(&source),
         Some(Command::Search(args)) => run_search(&source, &args),
         Some(Command::Math(args)) => run_math(&args, math.glyphs),
-        None => run_tui(&source, math),
+        None => run_tui(
+            &source,
+            crate::tui::Options {
+                math,
+                theme: cli.theme,
+                state: !cli.no_state,
+                watch: cli.watch,
+            },
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -228,11 +265,11 @@ fn tui_unavailable() -> Option<String> {
     None
 }
 
-fn run_tui(source: &Source, math: MathSettings) -> Result<(), Failure> {
+fn run_tui(source: &Source, options: crate::tui::Options) -> Result<(), Failure> {
     if let Some(reason) = tui_unavailable() {
         return Err(Failure::bad_input(reason));
     }
-    let content_ok = crate::tui::run(source, math)?;
+    let content_ok = crate::tui::run(source, options)?;
     if content_ok {
         Ok(())
     } else {
@@ -262,6 +299,16 @@ fn run_check(source: &Source) -> Result<(), Failure> {
         source.describe()
     );
     for p in &notebook.problems {
+        if p.plain {
+            text += &format!(
+                "  {}:{}  {} (ordinary Markdown): {} sections\n",
+                p.file,
+                p.line,
+                p.title,
+                p.parts.len()
+            );
+            continue;
+        }
         let written = p.parts.iter().filter(|q| q.has_solution).count();
         text += &format!(
             "  {}:{}  problem {} ({} pts): {} parts, {} with solutions\n",
@@ -304,13 +351,20 @@ fn run_search(source: &Source, args: &SearchArgs) -> Result<(), Failure> {
     print(&text)
 }
 
-fn run_render(source: &Source, args: &RenderArgs, math: MathSettings) -> Result<(), Failure> {
+fn run_render(
+    source: &Source,
+    args: &RenderArgs,
+    math: MathSettings,
+    theme: ThemeChoice,
+) -> Result<(), Failure> {
     let notebook = load_known(source)?;
     let Some(entry) = notebook.find_entry(&args.part) else {
+        let ids = notebook.entry_ids();
         return Err(Failure::bad_input(format!(
-            "--part {}: no such part (known: {})",
+            "--part {}: no such part{} (known: {})",
             crate::content::sanitize::one_line(&args.part),
-            notebook.entry_ids().join(", ")
+            crate::suggest::hint(&args.part, ids.iter().map(String::as_str)),
+            ids.join(", ")
         )));
     };
     let mut app = App::new(
@@ -337,6 +391,13 @@ fn run_render(source: &Source, args: &RenderArgs, math: MathSettings) -> Result<
         rendered: !args.latex,
         ..math
     });
+    // No terminal to ask here: `auto` is what COLORFGBG hints, else the
+    // 16-colour theme that reads on both backgrounds.
+    let colorfgbg = std::env::var("COLORFGBG").ok();
+    app.set_theme(Theme::named(
+        theme.initial(colorfgbg.as_deref()),
+        crate::ui::theme::no_color_from_env(),
+    ));
     let effect = app.open(entry);
     app.run_inline(effect);
     if !args.full {
@@ -344,7 +405,7 @@ fn run_render(source: &Source, args: &RenderArgs, math: MathSettings) -> Result<
     }
     let current = app.notebook.entries[entry];
     let lines = ui::doc::entry_lines(&app.notebook, current, args.width, app.math, &app.theme);
-    let mut text = headless::lines_to_text(&lines, args.color);
+    let mut text = headless::lines_to_text_in(&lines, args.color, &app.theme);
     if let Some(panel) = app.current_panel() {
         let header = ratatui::text::Line::from(format!("── Live: {} ──", panel.title()));
         text.push('\n');
@@ -353,7 +414,7 @@ fn run_render(source: &Source, args: &RenderArgs, math: MathSettings) -> Result<
             false,
         );
         let height = panel.full_height(args.width);
-        let drawn = headless::render_panel(panel, args.width, height, args.color);
+        let drawn = headless::render_panel_in(panel, args.width, height, args.color, &app.theme);
         text += drawn.trim_end_matches('\n');
         text.push('\n');
     }
@@ -379,7 +440,8 @@ pub fn run_compute(args: &ComputeArgs) -> Result<(), Failure> {
     let Some(computation) = compute::find(name) else {
         let known: Vec<_> = compute::registry().iter().map(|c| c.name).collect();
         return Err(Failure::bad_input(format!(
-            "unknown computation `{name}` (known: {})",
+            "unknown computation `{name}`{} (known: {})",
+            crate::suggest::hint(name, known.iter().copied()),
             known.join(", ")
         )));
     };

@@ -7,6 +7,7 @@
 pub mod front_matter;
 pub mod links;
 pub mod markdown;
+pub mod plain;
 pub mod sanitize;
 pub mod source;
 pub mod template;
@@ -30,6 +31,9 @@ pub struct Problem {
     /// The statement shared by all parts (everything before the first part heading).
     pub statement: Vec<Block>,
     pub parts: Vec<Part>,
+    /// Ordinary Markdown without front matter (a reader's own notes, see
+    /// [`plain`]): no points, no panels, no "not yet written" marker.
+    pub plain: bool,
 }
 
 /// One sub-question and its worked solution.
@@ -49,7 +53,8 @@ pub struct Part {
     /// The part's section, from its heading to the next part heading.
     pub body: Vec<Block>,
     /// Whether the section has a `### Solution` heading; without one the UI says
-    /// the solution is not yet written rather than leaving silence.
+    /// the solution is not yet written rather than leaving silence (in the
+    /// notebook format only: see [`Problem::plain`]).
     pub has_solution: bool,
 }
 
@@ -155,14 +160,42 @@ impl Notebook {
     ) -> Result<Notebook, ContentErrors> {
         let mut errors = Vec::new();
         let mut problems = Vec::new();
+        let mut plain_files = Vec::new();
         for file in files {
-            match parse_file(&file.name, &file.bytes, known) {
+            match std::str::from_utf8(&file.bytes) {
+                Ok(text) if plain::is_plain(text) => plain_files.push((file, text)),
+                _ => match parse_file(&file.name, &file.bytes, known) {
+                    Ok(p) => problems.push(p),
+                    Err(mut es) => errors.append(&mut es),
+                },
+            }
+        }
+        // Ordinary Markdown files come after the notebook's problems, in
+        // file order, with part ids that do not clash with any.
+        let mut taken: std::collections::BTreeSet<String> = problems
+            .iter()
+            .flat_map(|p| p.parts.iter().map(|q| q.id.clone()))
+            .collect();
+        let mut number = problems.iter().map(|p| p.number).max().unwrap_or(0);
+        for (file, text) in plain_files {
+            if let Some(line) = misplaced_fence(text) {
+                errors.push(ContentError::new(
+                    &file.name,
+                    Some(line),
+                    "front matter must start on the first line (or remove the `+++` to read the file as ordinary Markdown)",
+                ));
+                continue;
+            }
+            number += 1;
+            match plain::parse(&file.name, text, number, &mut taken) {
                 Ok(p) => problems.push(p),
                 Err(mut es) => errors.append(&mut es),
             }
         }
         check_unique(&problems, &mut errors);
         if !errors.is_empty() {
+            // Each file's problems in line order (files are already in order).
+            errors.sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));
             return Err(ContentErrors(errors));
         }
         problems.sort_by_key(|p| p.number);
@@ -241,8 +274,15 @@ fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Ve
             + 1;
         vec![ContentError::new(name, Some(line), "not valid UTF-8")]
     })?;
-    let (meta, body, body_line) = front_matter::split(name, text).map_err(|e| vec![e])?;
-    let mut errors = Vec::new();
+    let (meta, body, mut errors) = front_matter::split_all(name, text);
+    let Some((body, body_line)) = body else {
+        return Err(errors);
+    };
+    // Bad front matter: the body is still checked, so one run lists it all.
+    let Some(meta) = meta else {
+        check_body(name, body, body_line, known, &mut errors);
+        return Err(errors);
+    };
     for part in &meta.parts {
         if let Some(panel) = &part.panel
             && !known.panels.contains(&panel.value.as_str())
@@ -278,6 +318,23 @@ fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Ve
             _ => {}
         }
     }
+    let doc = check_body(name, body, body_line, known, &mut errors);
+    let problem = assemble(name, meta, doc, &mut errors);
+    if errors.is_empty() {
+        Ok(problem)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Fill in the figures and parse the Markdown, adding every problem found.
+fn check_body(
+    name: &str,
+    body: &str,
+    body_line: usize,
+    known: &Known<'_>,
+    errors: &mut Vec<ContentError>,
+) -> Vec<Block> {
     let body = template::expand(name, body, body_line, known.facts).unwrap_or_else(|mut es| {
         errors.append(&mut es);
         body.to_string()
@@ -288,12 +345,7 @@ fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Ve
             .into_iter()
             .map(|i| ContentError::new(name, Some(i.line), i.message)),
     );
-    let problem = assemble(name, meta, doc, &mut errors);
-    if errors.is_empty() {
-        Ok(problem)
-    } else {
-        Err(errors)
-    }
+    doc
 }
 
 /// Cut the parsed body into the statement and the parts declared in front matter.
@@ -371,7 +423,19 @@ fn assemble(
         file: sanitize::one_line(name).into_owned(),
         statement,
         parts,
+        plain: false,
     }
+}
+
+/// A `+++` fence below blank lines at the top: front matter meant, but not
+/// where it must be. Its line, if so.
+fn misplaced_fence(text: &str) -> Option<usize> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (i, first) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty())?;
+    (i > 0 && first.trim() == "+++").then_some(i + 1)
 }
 
 fn check_unique(problems: &[Problem], errors: &mut Vec<ContentError>) {

@@ -15,6 +15,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::app::App;
 use crate::panels::{Panel, PanelContext};
 use crate::ui;
+use crate::ui::theme::Theme;
 
 /// Draw `app` at its current size and return the frame as text, one line per
 /// row, trailing spaces trimmed; with `color`, styles become ANSI SGR codes.
@@ -28,24 +29,40 @@ pub fn render_frame(app: &App, color: bool) -> String {
 
 /// A panel alone, drawn at `width` x `height` (for `render --full` and tests).
 pub fn render_panel(panel: &dyn Panel, width: u16, height: u16, color: bool) -> String {
+    render_panel_in(panel, width, height, color, &Theme::default())
+}
+
+/// [`render_panel`] in a theme.
+pub fn render_panel_in(
+    panel: &dyn Panel,
+    width: u16,
+    height: u16,
+    color: bool,
+    theme: &Theme,
+) -> String {
     let area = Rect::new(0, 0, width, height);
     let mut buf = Buffer::empty(area);
-    let theme = crate::ui::theme::Theme::default();
     let ctx = PanelContext {
-        theme: &theme,
+        theme,
         focused: true,
         job: None,
     };
     panel.render(area, &mut buf, &ctx);
+    theme.finish(&mut buf, area);
     buffer_to_text(&buf, color)
 }
 
 /// Lines (already laid out) as text.
 pub fn lines_to_text(lines: &[Line<'_>], color: bool) -> String {
+    lines_to_text_in(lines, color, &Theme::default())
+}
+
+/// [`lines_to_text`], with colours brought to `theme` (highlighting included).
+pub fn lines_to_text_in(lines: &[Line<'_>], color: bool, theme: &Theme) -> String {
     let mut out = String::new();
     for line in lines {
         for span in &line.spans {
-            let style = line.style.patch(span.style);
+            let style = theme.style(line.style.patch(span.style));
             if color {
                 out += &sgr(style);
             }

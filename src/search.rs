@@ -54,7 +54,13 @@ impl Index {
                 Some(part) => (&part.title, part.line, &part.body),
                 None => (&problem.title, problem.line, &problem.statement),
             };
-            push(i, None, line, title.clone());
+            // A title that is the body's first heading (ordinary Markdown)
+            // is found there; listing it twice would say it twice.
+            let heading_is_title = matches!(body.first(),
+                Some(Block::Heading { text, .. }) if crate::content::markdown::plain_text(text).trim() == title.trim());
+            if !heading_is_title {
+                push(i, None, line, title.clone());
+            }
             for (b, block) in body.iter().enumerate() {
                 let mut text = String::new();
                 block_text(block, &mut text);

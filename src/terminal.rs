@@ -27,6 +27,19 @@ use ratatui::layout::{Position, Size};
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
+/// Work for the signal thread to do when a signal ends the notebook, after
+/// the terminal is restored and before the process exits (the TUI writes the
+/// reader's place, so Ctrl-C and a closed window lose nothing).
+type SignalHook = Box<dyn Fn() + Send>;
+static ON_SIGNAL: std::sync::Mutex<Option<SignalHook>> = std::sync::Mutex::new(None);
+
+/// Run `hook` if a signal (SIGTERM, SIGHUP, SIGINT, SIGQUIT) ends the process.
+pub fn on_signal_exit(hook: impl Fn() + Send + 'static) {
+    if let Ok(mut slot) = ON_SIGNAL.lock() {
+        *slot = Some(Box::new(hook));
+    }
+}
+
 /// The largest frame we draw. A terminal (or a hostile pty) can report 65535 x
 /// 65535, which would make ratatui allocate two buffers of 4 billion cells;
 /// beyond this size the frame is drawn in the top-left corner.
@@ -116,6 +129,11 @@ fn install_signal_handlers() -> anyhow::Result<()> {
                     .spawn(move || {
                         if let Some(signal) = signals.forever().next() {
                             restore();
+                            if let Ok(hook) = ON_SIGNAL.lock()
+                                && let Some(hook) = hook.as_ref()
+                            {
+                                hook();
+                            }
                             std::process::exit(128 + signal);
                         }
                     })

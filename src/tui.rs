@@ -1,7 +1,7 @@
 //! The interactive event loop: draw, wait for input, a job message or the
 //! animation clock, update, repeat.
 
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -12,28 +12,103 @@ use crate::app::action;
 use crate::app::jobs::{self, JobEvent, JobHandle};
 use crate::app::{Action, App, Effect};
 use crate::content::Source;
+use crate::state::{ContentState, Store};
 use crate::terminal::TerminalGuard;
 use crate::ui;
 use crate::ui::doc::MathSettings;
+use crate::ui::theme::{Theme, ThemeChoice, ThemeName};
 
 const TICK: Duration = Duration::from_millis(100);
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// How often to look for finished highlighting while the worker is busy.
 const HIGHLIGHT_POLL: Duration = Duration::from_millis(15);
 
+/// How long `--theme auto` waits for the terminal to say its background.
+/// Terminals that cannot answer are detected sooner (they answer the
+/// device-attributes query that follows); this bounds a slow or silent one.
+const THEME_QUERY_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// What the command line asked of the interactive notebook.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub math: MathSettings,
+    /// `--theme`, if given; else the theme last chosen with `C`, else auto.
+    pub theme: Option<ThemeChoice>,
+    /// Read and write the remembered place (`--no-state` turns it off).
+    pub state: bool,
+    /// Read the content again when its files change (`--watch`).
+    pub watch: bool,
+}
+
+/// How often `--watch` looks at the files' modification times.
+const WATCH_POLL: Duration = Duration::from_millis(250);
+
 /// Run the notebook until the reader quits. Returns whether the content loaded.
-pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
+pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
     let mut guard = TerminalGuard::enter()?;
     ui::highlight::highlight_in_background();
     let size = guard.terminal.size().context("reading the terminal size")?;
     let mut app = App::load(source, Rect::new(0, 0, size.width, size.height));
-    app.set_math(math);
+    app.set_math(options.math);
     let content_ok = app.errors.is_none();
     let (events_tx, events_rx) = mpsc::channel();
     let mut running: Option<JobHandle> = None;
-    let first = app.open(0);
+    let mut store = None;
+    if options.state {
+        let (opened, warning) = open_store(source);
+        app.message = warning;
+        store = opened;
+    }
+    // Shared with the signal thread, which writes the latest snapshot when
+    // Ctrl-C, SIGTERM or SIGHUP ends the notebook.
+    let saver = store.clone().map(|store| {
+        Arc::new(Mutex::new(Saver {
+            store,
+            latest: None,
+        }))
+    });
+    if let Some(saver) = &saver {
+        let saver = saver.clone();
+        crate::terminal::on_signal_exit(move || {
+            if let Ok(mut saver) = saver.lock() {
+                let _ = saver.flush();
+            }
+        });
+    }
+    let chosen = store
+        .as_ref()
+        .and_then(|s| s.theme())
+        .and_then(|t| t.parse::<ThemeChoice>().ok());
+    let theme = options.theme.or(chosen).unwrap_or_default();
+    let colorfgbg = std::env::var("COLORFGBG").ok();
+    let no_color = crate::ui::theme::no_color_from_env();
+    app.set_theme(Theme::named(theme.initial(colorfgbg.as_deref()), no_color));
+    let first = match &store {
+        // Content that failed to load has no parts to go back to (yet: with
+        // --watch it may load later; the places are kept until then).
+        Some(store) if content_ok => app.restore_remembered(store.content()),
+        Some(store) => {
+            app.remember.content = store.content();
+            app.open(0)
+        }
+        None => app.open(0),
+    };
+    let mut watcher = if options.watch {
+        let w = crate::watch::Watcher::new(source);
+        if w.is_none() {
+            app.message =
+                Some("--watch: the built-in content cannot change; nothing to watch".into());
+        }
+        w
+    } else {
+        None
+    };
+    let mut last_watch = Instant::now();
     start_jobs(&mut app, first, &mut running, &events_tx);
     let panic_for_test = std::env::var_os("NNBOOK_TEST_PANIC").is_some();
+    // Asked once, after the first frame is on screen, so start-up never waits.
+    let mut ask_theme = theme == ThemeChoice::Auto && !no_color;
+    let mut save_failed = false;
     let mut last_tick = Instant::now();
     let mut first_frame = true;
     loop {
@@ -49,14 +124,36 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
             // the draw loop and after the first frame is on screen.
             ui::highlight::prefetch_notebook(&app.notebook);
         }
+        if std::mem::take(&mut ask_theme)
+            && let Some(name) = terminal_theme()
+            && name != app.theme.name
+        {
+            app.set_theme(app.theme.with_name(name));
+            continue;
+        }
+        if let Some(saver) = &saver
+            && !app.notebook.entries.is_empty()
+            && let Ok(mut saver) = saver.lock()
+        {
+            saver.latest = Some((app.remembered(), app.remember.theme));
+            if std::mem::take(&mut app.remember.dirty)
+                && let Err(e) = saver.flush()
+                && !std::mem::replace(&mut save_failed, true)
+            {
+                app.message = Some(format!("cannot save the reader's place: {e}"));
+            }
+        }
         let waiting = app.animating() || app.job.is_some();
-        let timeout = if ui::highlight::busy() {
+        let mut timeout = if ui::highlight::busy() {
             HIGHLIGHT_POLL
         } else if waiting {
             TICK.saturating_sub(last_tick.elapsed())
         } else {
             IDLE_POLL
         };
+        if watcher.is_some() {
+            timeout = timeout.min(WATCH_POLL.saturating_sub(last_watch.elapsed()));
+        }
         if event::poll(timeout).context("waiting for input")? {
             // Handle everything already queued before drawing again, so a burst
             // of keys or wheel events costs one frame.
@@ -77,7 +174,20 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
                             if let Some(job) = &running {
                                 job.cancel();
                             }
-                            return Ok(content_ok);
+                            if let Some(saver) = &saver
+                                && !app.notebook.entries.is_empty()
+                                && let Ok(mut saver) = saver.lock()
+                            {
+                                saver.latest = Some((app.remembered(), app.remember.theme));
+                                if let Err(e) = saver.flush() {
+                                    drop(guard);
+                                    eprintln!(
+                                        "nnbook: cannot save the reader's place in {}: {e}",
+                                        saver.store.path.display()
+                                    );
+                                }
+                            }
+                            return Ok(app.errors.is_none());
                         }
                         Effect::Copy(text) => {
                             // Only on the copy key: the one place nnbook writes
@@ -107,10 +217,67 @@ pub fn run(source: &Source, math: MathSettings) -> anyhow::Result<bool> {
             }
         }
         app.highlights_landed();
+        if let Some(w) = watcher.as_mut()
+            && last_watch.elapsed() >= WATCH_POLL
+        {
+            last_watch = Instant::now();
+            if w.changed() {
+                let effect = app.reload(source);
+                start_jobs(&mut app, effect, &mut running, &events_tx);
+                // New or edited code blocks, off the draw loop as at start.
+                ui::highlight::prefetch_notebook(&app.notebook);
+            }
+        }
         if app.animating() && last_tick.elapsed() >= TICK {
             last_tick = Instant::now();
             app.update(Action::Tick);
         }
+    }
+}
+
+/// The state file and the latest snapshot of what to write in it (the
+/// remembered place and a theme chosen with `C`), taken once per pass of the
+/// event loop so the signal thread has something current to write.
+struct Saver {
+    store: Store,
+    latest: Option<(ContentState, Option<ThemeName>)>,
+}
+
+impl Saver {
+    fn flush(&mut self) -> std::io::Result<()> {
+        let Some((content, theme)) = &self.latest else {
+            return Ok(());
+        };
+        if let Some(theme) = theme {
+            self.store.set_theme(theme.key());
+        }
+        self.store.save(content.clone())
+    }
+}
+
+/// The state file for this content, and a warning for the status line if it
+/// could not be read (or there is nowhere to keep it).
+fn open_store(source: &Source) -> (Option<Store>, Option<String>) {
+    match crate::state::default_dir() {
+        Some(dir) => {
+            let (store, warning) = Store::open(&dir, source.identity());
+            (Some(store), warning)
+        }
+        None => (
+            None,
+            Some("no home directory: the reader's place is not remembered".into()),
+        ),
+    }
+}
+
+/// Ask the terminal whether its background is dark or light (OSC 11, via
+/// terminal-colorsaurus). `None` when it cannot say in time.
+fn terminal_theme() -> Option<ThemeName> {
+    let mut options = terminal_colorsaurus::QueryOptions::default();
+    options.timeout = THEME_QUERY_TIMEOUT;
+    match terminal_colorsaurus::theme_mode(options).ok()? {
+        terminal_colorsaurus::ThemeMode::Dark => Some(ThemeName::Dark),
+        terminal_colorsaurus::ThemeMode::Light => Some(ThemeName::Light),
     }
 }
 

@@ -52,6 +52,10 @@ pub enum Action {
     ResetPanel,
     /// Show or hide the contents pane beside the text.
     ToggleContents,
+    /// Set or clear a mark on the current part (`d` studied, `b` flagged).
+    Mark(crate::state::Mark),
+    /// Next colour theme: dark, light, 16 colours.
+    CycleTheme,
     /// Mouse wheel at a screen position.
     Wheel { col: u16, row: u16, down: bool },
     /// Mouse click at a screen position.
@@ -112,6 +116,12 @@ pub const GLOBAL_KEYS: &[(&str, &str)] = &[
     ("v", "show the live panel (narrow terminals)"),
     ("R", "reset the panel to this part's opening state"),
     ("T", "show / hide the contents pane"),
+    ("d", "mark this part studied (again: unmark)"),
+    (
+        "b",
+        "flag this part for review (4, 6: the panel's b; Tab to contents)",
+    ),
+    ("C", "colours: dark, light, 16-colour theme"),
     ("m", "math: rendered or LaTeX source"),
     ("u", "math glyphs: unicode, unicode-math, ascii"),
     (
@@ -237,6 +247,7 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         KeyCode::Char('.') => Some(Action::Reveal { all: false }),
         KeyCode::Char('X') => Some(Action::Reveal { all: true }),
         KeyCode::Char('y') => Some(Action::Copy),
+        KeyCode::Char('C') => Some(Action::CycleTheme),
         KeyCode::PageDown => Some(Action::Page(1)),
         KeyCode::PageUp => Some(Action::Page(-1)),
         KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
@@ -264,6 +275,10 @@ pub fn from_key(key: KeyEvent, ctx: KeyContext) -> Option<Action> {
         KeyCode::Char('o') => Some(Action::ToggleOutline),
         KeyCode::Char('f') => Some(Action::LinkMode),
         KeyCode::Char('x') => Some(Action::ToggleExam),
+        KeyCode::Char('d') => Some(Action::Mark(crate::state::Mark::Studied)),
+        // `b` is also a panel key (4, 6): from the text the app hands it on
+        // to a panel that uses it; in the contents it always flags.
+        KeyCode::Char('b') => Some(Action::Mark(crate::state::Mark::Flagged)),
         KeyCode::Char('j') | KeyCode::Down => Some(Action::Scroll(1)),
         KeyCode::Char('k') | KeyCode::Up => Some(Action::Scroll(-1)),
         KeyCode::Char(' ') => Some(Action::Page(1)),
@@ -337,6 +352,37 @@ mod tests {
         assert_eq!(
             from_key(key(KeyCode::Char('n')), panel),
             Some(Action::NextEntry)
+        );
+    }
+
+    #[test]
+    fn mark_and_theme_keys() {
+        use crate::state::Mark;
+        assert_eq!(
+            from_key(key(KeyCode::Char('d')), DOC),
+            Some(Action::Mark(Mark::Studied))
+        );
+        assert_eq!(
+            from_key(key(KeyCode::Char('b')), DOC),
+            Some(Action::Mark(Mark::Flagged))
+        );
+        assert_eq!(
+            from_key(key(KeyCode::Char('C')), DOC),
+            Some(Action::CycleTheme)
+        );
+        let panel = KeyContext {
+            focus: Pane::Panel,
+            ..DOC
+        };
+        assert_eq!(
+            from_key(key(KeyCode::Char('b')), panel),
+            Some(Action::Panel(PanelKey::Char('b'))),
+            "a focused panel keeps its b"
+        );
+        assert_eq!(
+            from_key(key(KeyCode::Char('d')), panel),
+            Some(Action::Panel(PanelKey::Char('d'))),
+            "like o, f and x: a focused panel keeps the text's letters"
         );
     }
 

@@ -46,7 +46,8 @@ impl fmt::Display for ParamError {
                 } else {
                     write!(
                         f,
-                        "unknown parameter `{name}` (known: {})",
+                        "unknown parameter `{name}`{} (known: {})",
+                        crate::suggest::hint(name, known.iter().map(String::as_str)),
                         known.join(", ")
                     )
                 }

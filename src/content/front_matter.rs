@@ -79,7 +79,37 @@ const FENCE: &str = "+++";
 
 /// Split a file into its front matter and its Markdown body. Returns the body and
 /// the file line the body starts on, so body positions map back to the file.
+/// Stops at the first problem; [`split_all`] reports them all.
 pub fn split<'a>(file: &str, text: &'a str) -> Result<(FrontMatter, &'a str, usize), ContentError> {
+    let (meta, body, mut errors) = split_all(file, text);
+    match (meta, body) {
+        (Some(meta), Some((body, line))) if errors.is_empty() => Ok((meta, body, line)),
+        _ => Err(errors.remove(0)),
+    }
+}
+
+/// What [`split`] finds, without stopping at the first problem: the front
+/// matter if it is valid, the body whenever the closing fence was found (so
+/// the body can still be checked when the TOML is wrong), and every problem.
+pub fn split_all<'a>(
+    file: &str,
+    text: &'a str,
+) -> (
+    Option<FrontMatter>,
+    Option<(&'a str, usize)>,
+    Vec<ContentError>,
+) {
+    match fence(file, text) {
+        Err(e) => (None, None, vec![e]),
+        Ok((toml_text, body, line)) => match parse(file, toml_text) {
+            Ok((meta, errors)) => (Some(meta), Some((body, line)), errors),
+            Err(errors) => (None, Some((body, line)), errors),
+        },
+    }
+}
+
+/// The TOML between the fences, the body after them and the body's first line.
+fn fence<'a>(file: &str, text: &'a str) -> Result<(&'a str, &'a str, usize), ContentError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split_inclusive('\n');
     let first = lines.next().unwrap_or("");
@@ -98,8 +128,7 @@ pub fn split<'a>(file: &str, text: &'a str) -> Result<(FrontMatter, &'a str, usi
         if line.trim_end() == FENCE {
             let toml_text = &text[toml_start..offset];
             let body = &text[offset + line.len()..];
-            let meta = parse(file, toml_text)?;
-            return Ok((meta, body, line_no + 1));
+            return Ok((toml_text, body, line_no + 1));
         }
         offset += line.len();
     }
@@ -110,7 +139,13 @@ pub fn split<'a>(file: &str, text: &'a str) -> Result<(FrontMatter, &'a str, usi
     ))
 }
 
-fn parse(file: &str, toml_text: &str) -> Result<FrontMatter, ContentError> {
+/// The front matter, with the problems of its parts (a part whose id is
+/// unusable is left out, and the rest kept so they are checked too); `Err`
+/// when the TOML itself does not parse into the expected shape.
+fn parse(
+    file: &str,
+    toml_text: &str,
+) -> Result<(FrontMatter, Vec<ContentError>), Vec<ContentError>> {
     // The TOML starts on file line 2, right after the opening fence.
     let line_at = |offset: usize| {
         2 + toml_text[..offset.min(toml_text.len())]
@@ -119,8 +154,13 @@ fn parse(file: &str, toml_text: &str) -> Result<FrontMatter, ContentError> {
     };
     let raw: RawFrontMatter = toml::from_str(toml_text).map_err(|e| {
         let line = e.span().map(|s| line_at(s.start));
-        ContentError::new(file, line, format!("front matter: {}", e.message().trim()))
+        vec![ContentError::new(
+            file,
+            line,
+            format!("front matter: {}", e.message().trim()),
+        )]
     })?;
+    let mut errors = Vec::new();
     let locate = |s: Spanned<String>| Located {
         line: line_at(s.span().start),
         value: s.into_inner(),
@@ -138,7 +178,7 @@ fn parse(file: &str, toml_text: &str) -> Result<FrontMatter, ContentError> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
-            return Err(ContentError::new(
+            errors.push(ContentError::new(
                 file,
                 Some(id.line),
                 format!(
@@ -146,9 +186,10 @@ fn parse(file: &str, toml_text: &str) -> Result<FrontMatter, ContentError> {
                     id.value
                 ),
             ));
+            continue;
         }
         if let Some(first) = parts.iter().find(|q| q.id.value == id.value) {
-            return Err(ContentError::new(
+            errors.push(ContentError::new(
                 file,
                 Some(id.line),
                 format!(
@@ -156,6 +197,7 @@ fn parse(file: &str, toml_text: &str) -> Result<FrontMatter, ContentError> {
                     id.value, first.id.line
                 ),
             ));
+            continue;
         }
         parts.push(PartMeta {
             id,
@@ -169,12 +211,13 @@ fn parse(file: &str, toml_text: &str) -> Result<FrontMatter, ContentError> {
                 .collect(),
         });
     }
-    Ok(FrontMatter {
+    let meta = FrontMatter {
         problem,
         title: one_line(&raw.title).into_owned(),
         points: raw.points,
         parts,
-    })
+    };
+    Ok((meta, errors))
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ mod embedded {
 pub enum Source {
     /// `content/` as it was when the binary was built.
     Embedded,
-    /// A folder of `.md` files of the same shape (`--content DIR`).
+    /// A folder of `.md` files, or one `.md` file (`--content PATH`): in the
+    /// notebook's format (front matter) or ordinary Markdown.
     Dir(PathBuf),
 }
 
@@ -35,6 +36,19 @@ impl Source {
         }
     }
 
+    /// Who this content is, for the remembered state: `embedded`, or the
+    /// folder's canonical path, so two folders (or one reached by two
+    /// spellings of its path) never share or split a record.
+    pub fn identity(&self) -> String {
+        match self {
+            Source::Embedded => "embedded".into(),
+            Source::Dir(path) => {
+                let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                format!("path:{}", path.display())
+            }
+        }
+    }
+
     pub fn files(&self) -> Result<Vec<File>, ContentError> {
         match self {
             Source::Embedded => Ok(embedded::EMBEDDED
@@ -51,14 +65,22 @@ impl Source {
 
 fn read_dir(dir: &std::path::Path) -> Result<Vec<File>, ContentError> {
     let shown = dir.display().to_string();
-    let meta = std::fs::metadata(dir)
-        .map_err(|e| ContentError::new(&shown, None, format!("cannot open content folder: {e}")))?;
-    if !meta.is_dir() {
-        return Err(ContentError::new(
+    let meta = std::fs::metadata(dir).map_err(|e| {
+        ContentError::new(
             &shown,
             None,
-            "is a file, not a folder: --content takes a folder of .md files",
-        ));
+            format!("cannot open (a .md file or a folder of them was expected): {e}"),
+        )
+    })?;
+    if !meta.is_dir() {
+        if dir.extension().is_none_or(|e| e != "md") {
+            return Err(ContentError::new(
+                &shown,
+                None,
+                "is not a .md file: nnbook reads a .md file or a folder of them",
+            ));
+        }
+        return read_files(vec![dir.to_path_buf()]);
     }
     let entries = std::fs::read_dir(dir)
         .map_err(|e| ContentError::new(&shown, None, format!("cannot list folder: {e}")))?;
@@ -92,6 +114,10 @@ fn read_dir(dir: &std::path::Path) -> Result<Vec<File>, ContentError> {
             "no .md files in this folder",
         ));
     }
+    read_files(paths)
+}
+
+fn read_files(paths: Vec<PathBuf>) -> Result<Vec<File>, ContentError> {
     paths
         .into_iter()
         .map(|path| {

@@ -31,7 +31,10 @@ pub fn expand(
                     errors.push(ContentError::new(
                         file,
                         Some(line),
-                        format!("unknown figure `{{{{{key}}}}}`"),
+                        format!(
+                            "unknown figure `{{{{{key}}}}}`{}",
+                            crate::suggest::hint(key, facts.keys().map(String::as_str))
+                        ),
                     ));
                 }
             }

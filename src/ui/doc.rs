@@ -111,12 +111,19 @@ pub fn layout_entry(
                     &Prefix::none(),
                 );
                 for part in &problem.parts {
-                    let id = Span::styled(format!("  {:<4}", part.id), theme.accent);
+                    // Notes' ids are long slugs: a bullet instead.
+                    let id = if problem.plain {
+                        Span::styled("  • ", theme.accent)
+                    } else {
+                        Span::styled(format!("  {:<4}", part.id), theme.accent)
+                    };
                     let pad = Span::raw(" ".repeat(id.width()));
                     let mut t = Tokens::default();
                     t.text(&part.title, Style::new());
                     // Kept with the title's last word, two spaces and all.
-                    t.atom(&format!("  [{} pts]", part.points), theme.dim);
+                    if !problem.plain {
+                        t.atom(&format!("  [{} pts]", part.points), theme.dim);
+                    }
                     let p = Prefix::none().then(id, pad, r.width);
                     let lines = wrap(&t.finish(), r.width, &p.first, &p.rest);
                     r.out.extend(lines);
@@ -125,7 +132,8 @@ pub fn layout_entry(
         }
         Some(part) => {
             r.blocks(&part.body, &Prefix::none());
-            if !part.has_solution {
+            // The marker is for the notebook format: notes need no Solution.
+            if !part.has_solution && !problem.plain {
                 r.gap();
                 let bar = Span::styled("▌ ", theme.not_written);
                 r.prose(

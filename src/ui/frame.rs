@@ -25,6 +25,7 @@ pub fn draw_buffer(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     draw_contents(app, area, buf);
+    app.theme.finish(buf, area);
     scrub(buf, area);
 }
 
@@ -101,6 +102,12 @@ fn doc_title(app: &App) -> String {
         return String::new();
     };
     let problem = app.notebook.problem(entry);
+    if problem.plain {
+        return match app.notebook.part(entry) {
+            None => format!(" {} ", problem.title),
+            Some(part) => format!(" {} · {} ", problem.title, part.id),
+        };
+    }
     match app.notebook.part(entry) {
         None => format!(" Problem {} · statement ", problem.number),
         Some(part) => format!(
@@ -269,6 +276,11 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             // A message (what was copied, where a jump went) needs the room
             // more than the title, which the pane's border shows anyway.
             match (app.notebook.part(entry), &app.message) {
+                (Some(part), None) if problem.plain => {
+                    format!(" {} › {} ", problem.title, part.title)
+                }
+                (Some(part), Some(_)) if problem.plain => format!(" › {} ", part.id),
+                (None, _) if problem.plain => format!(" {} ", problem.title),
                 (Some(part), None) => {
                     format!(" P{} › {} {} ", problem.number, part.id, part.title)
                 }
@@ -401,10 +413,12 @@ fn error_view(app: &App, errors: &crate::content::ContentErrors, area: Rect, buf
     ];
     lines.extend(errors.0.iter().map(|e| Line::raw(format!("• {e}"))));
     lines.push(Line::default());
-    lines.push(Line::styled(
-        "Fix the files and start again; `nnbook check --content DIR` lists the same. q quits.",
-        theme.dim,
-    ));
+    // With --watch the app says to save instead of starting again.
+    let hint = app
+        .message
+        .as_deref()
+        .unwrap_or("Fix the files and start again; `nnbook check --content DIR` lists the same.");
+    lines.push(Line::styled(format!("{hint} q quits."), theme.dim));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.bad)

@@ -29,24 +29,32 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let (label, points, indent) = match *entry {
             EntryRef::Statement { problem } => {
                 let p = &nb.problems[problem];
-                (format!("{} {}", p.number, p.title), p.points, "")
+                let label = if p.plain {
+                    p.title.clone()
+                } else {
+                    format!("{} {}", p.number, p.title)
+                };
+                (label, (!p.plain).then_some(p.points), "")
             }
             EntryRef::Part { problem, part } => {
+                let plain = nb.problems[problem].plain;
                 let p = &nb.problems[problem].parts[part];
                 let letter = p.id.trim_start_matches(|c: char| c.is_ascii_digit());
-                let label = if letter.is_empty() {
+                let label = if letter.is_empty() || plain {
                     p.title.clone()
                 } else {
                     format!("({letter}) {}", p.title)
                 };
-                (label, p.points, "  ")
+                (label, (!plain).then_some(p.points), "  ")
             }
         };
-        let pts = format!(" {points}");
+        // Ordinary Markdown has no points.
+        let pts = points.map(|n| format!(" {n}")).unwrap_or_default();
+        let mark = marks(app, &nb.entry_id(*entry));
         let width = area.width as usize;
-        let room = width.saturating_sub(indent.len() + pts.len());
+        let room = width.saturating_sub(indent.len() + mark.width() + pts.len());
         let label = truncate(&label, room);
-        let fill = width.saturating_sub(indent.len() + label.width() + pts.len());
+        let fill = width.saturating_sub(indent.len() + label.width() + mark.width() + pts.len());
         let selected = i == app.entry;
         let base = match (selected, matches!(entry, EntryRef::Statement { .. })) {
             (true, _) => theme.current.patch(theme.selected),
@@ -55,6 +63,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
         let line = Line::from(vec![
             Span::styled(format!("{indent}{label}{}", " ".repeat(fill)), base),
+            Span::styled(
+                mark,
+                match (selected, app.marks(&nb.entry_id(*entry)).1) {
+                    (true, _) => base,
+                    (false, true) => theme.warning,
+                    (false, false) => theme.good,
+                },
+            ),
             Span::styled(pts, if selected { base } else { theme.dim }),
         ]);
         crate::ui::cells::render_line(
@@ -152,6 +168,28 @@ fn path(items: &[crate::app::outline::Item], k: usize) -> Vec<usize> {
         }
     }
     out.reverse();
+    out
+}
+
+/// The marks shown before an entry's points: `✓` studied, `!` flagged for
+/// review (`+` for studied with the ASCII glyph set); empty without marks.
+pub fn marks(app: &App, id: &str) -> String {
+    let (studied, flagged) = app.marks(id);
+    let tick = if app.math.glyphs == crate::math::Glyphs::Ascii {
+        "+"
+    } else {
+        "✓"
+    };
+    let mut out = String::new();
+    if studied || flagged {
+        out.push(' ');
+    }
+    if studied {
+        out.push_str(tick);
+    }
+    if flagged {
+        out.push('!');
+    }
     out
 }
 

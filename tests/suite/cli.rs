@@ -52,7 +52,11 @@ fn check_accepts_a_users_folder() {
 
 /// (fixture, file:line the message must name, words it must contain)
 const BROKEN: &[(&str, &str, &str)] = &[
-    ("missing_front_matter", "p1.md:1:", "missing front matter"),
+    (
+        "misplaced_front_matter",
+        "p1.md:2:",
+        "front matter must start on the first line",
+    ),
     ("bad_toml", "p1.md:3:", "front matter"),
     (
         "unknown_panel",
@@ -81,8 +85,51 @@ fn check_names_file_and_line_for_each_broken_fixture() {
     }
 }
 
+/// One run lists every problem of every file, in file and line order, even
+/// where the front matter is broken (the body is still checked), and offers
+/// the nearest valid name for a mistyped panel or figure.
 #[test]
-fn check_rejects_an_empty_folder_and_a_file() {
+fn check_lists_every_error_in_one_run_with_suggestions() {
+    let o = nnbook(&["check", "--content", &fixture("bad/many_errors")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let expected = [
+        ("p1.md:10:", "unknown panel `rnn2` (did you mean `rnn2d`?)"),
+        ("p1.md:13:", "part id `1 b` must be"),
+        (
+            "p1.md:19:",
+            "unknown figure `{{p1.total_param}}` (did you mean `p1.total_params`?)",
+        ),
+        ("p2.md:5:", "unknown field `colour`"),
+        ("p2.md:9:", "unknown figure `{{p2.nope}}`"),
+        ("p2.md:11:", "nested more than 32 levels"),
+    ];
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{err}");
+    for (line, (location, words)) in lines.iter().zip(expected) {
+        assert!(
+            line.contains(location) && line.contains(words),
+            "{line}\n{err}"
+        );
+    }
+}
+
+#[test]
+fn mistyped_names_on_the_command_line_get_a_suggestion() {
+    let cases: [(&[&str], &str); 3] = [
+        (&["render", "--part", "1bb"], "(did you mean `1b`?)"),
+        (&["compute", "rnn2"], "(did you mean `rnn2d`?)"),
+        (&["compute", "rnn2d", "sed=3"], "(did you mean `seed`?)"),
+    ];
+    for (args, hint) in cases {
+        let o = nnbook(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(hint), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn check_rejects_an_empty_folder_and_a_file_that_is_not_markdown() {
     let empty = std::env::temp_dir().join(format!("nnbook-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("temp dir");
     let o = nnbook(&["check", "--content", &empty.display().to_string()]);
@@ -90,14 +137,16 @@ fn check_rejects_an_empty_folder_and_a_file() {
     assert!(stderr(&o).contains("no .md files"), "{}", stderr(&o));
     let _ = std::fs::remove_dir(&empty);
 
+    // One .md file is content of its own; any other file is not.
     let file = fixture("good/notes.md");
     let o = nnbook(&["check", "--content", &file]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let other = std::env::temp_dir().join(format!("nnbook-notmd-{}.txt", std::process::id()));
+    std::fs::write(&other, "# hi\n").expect("temp file");
+    let o = nnbook(&["check", "--content", &other.display().to_string()]);
+    let _ = std::fs::remove_file(&other);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("is a file, not a folder"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("is not a .md file"), "{}", stderr(&o));
 
     let o = nnbook(&["check", "--content", "/no/such/folder"]);
     assert_eq!(o.status.code(), Some(2));

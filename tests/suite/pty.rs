@@ -14,7 +14,23 @@ use std::time::{Duration, Instant};
 /// What to do once the first frame is drawn.
 enum Then<'a> {
     Type(&'a [u8]),
+    /// Wait half a second after the first frame, then type.
+    WaitType(&'a [u8]),
+    /// For each step: type its keys, then wait as it says.
+    Steps(&'a [(&'a [u8], Wait<'a>)]),
     Signal(&'a str),
+}
+
+/// What a step of [`Then::Steps`] waits for.
+#[derive(Debug)]
+enum Wait<'a> {
+    /// This text in the output since the keys were typed. The frame is drawn
+    /// as a diff (cells that did not change are skipped), so only one
+    /// character, or text where nothing was drawn before, is sure to arrive
+    /// in one piece.
+    Output(&'a str),
+    /// This text in a file.
+    File(&'a Path, &'a str),
 }
 
 /// Run nnbook in a PTY, wait until it has drawn its first frame, then type keys
@@ -26,14 +42,37 @@ fn run(then: Then<'_>, panic: bool, content: Option<&Path>) -> String {
     run_sized(then, panic, content, (100, 30))
 }
 
-fn run_sized(
+fn run_sized(then: Then<'_>, panic: bool, content: Option<&Path>, size: (u32, u32)) -> String {
+    let args = content.map_or(String::new(), |d| format!(" --content '{}'", d.display()));
+    // A state folder of the test's own, never the reader's; the 16-colour
+    // theme, since nothing behind this pty answers a colour query (the test
+    // of `auto` waits it out first).
+    let state = scratch_dir("state");
+    let out = run_with(then, panic, &format!("{args} --theme 16"), &state, size);
+    let _ = std::fs::remove_dir_all(&state);
+    out
+}
+
+/// A fresh folder under the temp dir for this process and `name`.
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("nnbook-pty-{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Run `nnbook ARGS` in a PTY of `cols` x `rows` with `NNBOOK_STATE_DIR` set to
+/// `state`, then type keys or send a signal once the first frame is drawn.
+fn run_with(
     then: Then<'_>,
     panic: bool,
-    content: Option<&Path>,
+    args: &str,
+    state: &Path,
     (cols, rows): (u32, u32),
 ) -> String {
     let bin = env!("CARGO_BIN_EXE_nnbook");
-    let args = content.map_or(String::new(), |d| format!(" --content '{}'", d.display()));
     // `exec` so the PID printed is nnbook's. The trap keeps the shell alive when
     // Ctrl-C sends SIGINT to the whole foreground group, so it still reports.
     let script = format!(
@@ -43,6 +82,9 @@ fn run_sized(
     let mut cmd = Command::new("script");
     cmd.args(["-q", "-e", "-c", &script, "/dev/null"])
         .env("TERM", "xterm-256color")
+        .env("NNBOOK_STATE_DIR", state)
+        .env_remove("COLORFGBG")
+        .env_remove("NO_COLOR")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -68,10 +110,32 @@ fn run_sized(
         }
     });
     let text = || String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
-    let drawn = wait_until(|| text().contains("Contents") || text().contains("EXIT="));
+    let drawn = wait_until(|| {
+        let t = text();
+        t.contains("Contents") || t.contains("q quit") || t.contains("EXIT=")
+    });
     assert!(drawn, "no frame within the limit: {:?}", text());
     match then {
         Then::Type(keys) => {
+            let _ = stdin.write_all(keys);
+            let _ = stdin.flush();
+        }
+        Then::Steps(steps) => {
+            for (keys, wait) in steps {
+                let seen = text().len();
+                let _ = stdin.write_all(keys);
+                let _ = stdin.flush();
+                let done = || match wait {
+                    Wait::Output(marker) => text()[seen..].contains(marker),
+                    Wait::File(path, words) => {
+                        std::fs::read_to_string(path).is_ok_and(|t| t.contains(words))
+                    }
+                };
+                assert!(wait_until(done), "{wait:?} after {keys:?}: {:?}", text());
+            }
+        }
+        Then::WaitType(keys) => {
+            std::thread::sleep(Duration::from_millis(500));
             let _ = stdin.write_all(keys);
             let _ = stdin.flush();
         }
@@ -224,4 +288,167 @@ fn an_absurd_window_size_is_clamped() {
         &out[out.len().saturating_sub(2000)..]
     );
     assert_restored(&out);
+}
+
+/// Quit in one part with the text scrolled, start again: the notebook opens
+/// that part at that place (the state file is in the test's own folder).
+#[test]
+fn a_restart_lands_where_the_reader_left_off() {
+    let state = scratch_dir("restart");
+    let file = state.join("state.json");
+    let out = run_with(
+        Then::Type(b"4njjjjjdq"),
+        false,
+        " --theme 16",
+        &state,
+        (100, 30),
+    );
+    assert!(out.contains("EXIT=0"), "{out:?}");
+    let first: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("the state file was written"))
+            .expect("valid JSON");
+    let record = &first["contents"]["embedded"];
+    assert_eq!(record["last"], "4a", "{first}");
+    assert_eq!(record["entries"]["4a"]["studied"], true, "{first}");
+    let place = record["entries"]["4a"]["place"].clone();
+    assert!(place.is_object(), "scrolled, so a place: {first}");
+
+    let out = run_with(Then::Type(b"q"), false, " --theme 16", &state, (100, 30));
+    assert!(out.contains("EXIT=0"), "{out:?}");
+    assert!(out.contains("P4 › 4a"), "opened at 4a: {out:?}");
+    let second: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("state file")).expect("JSON");
+    assert_eq!(
+        second["contents"]["embedded"]["entries"]["4a"]["place"], place,
+        "at the same place, untouched by a run that did not move"
+    );
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+/// `--no-state` neither reads nor writes the file: a corrupt one is left as
+/// it is, and no new one appears.
+#[test]
+fn no_state_leaves_the_state_folder_alone() {
+    let state = scratch_dir("nostate");
+    let out = run_with(
+        Then::Type(b"njjq"),
+        false,
+        " --no-state --theme 16",
+        &state,
+        (100, 30),
+    );
+    assert!(out.contains("EXIT=0"), "{out:?}");
+    assert_eq!(
+        std::fs::read_dir(&state).expect("folder").count(),
+        0,
+        "nothing written"
+    );
+    std::fs::write(state.join("state.json"), b"{ not json").expect("write");
+    let out = run_with(
+        Then::Type(b"q"),
+        false,
+        " --no-state --theme 16",
+        &state,
+        (100, 30),
+    );
+    assert!(out.contains("EXIT=0"), "{out:?}");
+    assert_eq!(
+        std::fs::read(state.join("state.json")).expect("still there"),
+        b"{ not json"
+    );
+    assert_eq!(std::fs::read_dir(&state).expect("folder").count(), 1);
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+/// `--theme auto` asks the terminal after the first frame; nothing behind
+/// this pty answers, so the query times out and the notebook goes on (q is
+/// typed once the wait is surely over). A corrupt state file on the way is
+/// moved aside with a warning on the status line.
+#[test]
+fn auto_theme_and_a_corrupt_state_file_do_not_stop_the_notebook() {
+    let state = scratch_dir("auto");
+    std::fs::write(state.join("state.json"), b"\x00garbage").expect("write");
+    let out = run_with(
+        Then::WaitType(b"q"),
+        false,
+        " --theme auto",
+        &state,
+        (120, 30),
+    );
+    assert!(out.contains("EXIT=0"), "{out:?}");
+    assert!(out.contains("starting fresh"), "warned: {out:?}");
+    let names: Vec<String> = std::fs::read_dir(&state)
+        .expect("folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("state.json.corrupt-")),
+        "moved aside: {names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n == "state.json"),
+        "a fresh one written: {names:?}"
+    );
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+/// A theme chosen with `C` is the next run's theme when `--theme` is not
+/// given (and no terminal query is made then); `--theme` still wins.
+#[test]
+fn a_theme_chosen_with_c_is_remembered() {
+    let state = scratch_dir("theme");
+    // 16 colours first (what auto falls back to here), C makes it dark.
+    let out = run_with(Then::WaitType(b"Cq"), false, "", &state, (100, 30));
+    assert!(out.contains("EXIT=0"), "{out:?}");
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("state.json")).expect("written"))
+            .expect("JSON");
+    assert_eq!(file["theme"], "dark", "{file}");
+    let out = run_with(Then::Type(b"q"), false, "", &state, (100, 30));
+    assert!(out.contains("EXIT=0"), "{out:?}");
+    assert!(out.contains("38;5;117"), "drawn in the dark theme");
+    let out = run_with(Then::Type(b"q"), false, " --theme 16", &state, (100, 30));
+    assert!(!out.contains("38;5;117"), "--theme wins");
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+/// Ctrl-C quits through SIGINT, not through the key map; the signal thread
+/// still writes the reader's place. The scroll after the last mark (which
+/// saved the file) is what the file must hold, as the same keys give it in
+/// the library.
+#[test]
+fn ctrl_c_still_saves_the_place() {
+    use nnbook::app::Action;
+    let state = scratch_dir("ctrlc");
+    let file = state.join("state.json");
+    // `d` writes the file (the mark); `m` shows the LaTeX source, whose
+    // backslashes are in no rendered frame; then Ctrl-C.
+    let steps = [
+        (&b"5njjjjd"[..], Wait::File(&file, "\"studied\": true")),
+        (&b"jjjjjjjjm"[..], Wait::Output("\\")),
+        (&b"\x03"[..], Wait::Output("EXIT=")),
+    ];
+    let out = run_with(Then::Steps(&steps), false, " --theme 16", &state, (160, 30));
+    assert!(out.contains("EXIT=130"), "{out:?}");
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("written")).expect("JSON");
+    let record = &file["contents"]["embedded"];
+    assert_eq!(record["last"], "5a", "{file}");
+    assert_eq!(record["entries"]["5a"]["studied"], true, "{file}");
+
+    let mut app = crate::common::embedded_app(ratatui::layout::Rect::new(0, 0, 160, 30));
+    app.update(Action::JumpProblem(5));
+    app.update(Action::NextEntry);
+    app.update(Action::Scroll(4));
+    let at_mark = app.remembered().entries["5a"].place;
+    app.update(Action::Scroll(8));
+    app.update(Action::ToggleMath);
+    let expected = app.remembered().entries["5a"].place.expect("scrolled");
+    assert_ne!(Some(expected), at_mark, "the test needs the place to move");
+    assert_eq!(
+        record["entries"]["5a"]["place"],
+        serde_json::json!({"block": expected.block, "line": expected.line}),
+        "{file}"
+    );
+    let _ = std::fs::remove_dir_all(&state);
 }
