@@ -56,6 +56,7 @@ fn panel_key_and_render_80x24_input_224(b: Bencher) {
         theme: &theme,
         focused: true,
         job: None,
+        math: Default::default(),
     };
     let mut panel = create("layer-table").expect("registered");
     panel.handle(PanelKey::Char('i'));

@@ -46,6 +46,7 @@ pub fn render_panel_in(
         theme,
         focused: true,
         job: None,
+        math: crate::ui::doc::MathSettings::default(),
     };
     panel.render(area, &mut buf, &ctx);
     theme.finish(&mut buf, area);

@@ -89,6 +89,9 @@ pub struct PanelContext<'a> {
     pub focused: bool,
     /// Progress of this panel's running job, if one is running.
     pub job: Option<&'a Progress>,
+    /// How the notebook shows math (`m`, `u`): the stepper draws a step's
+    /// equation the same way.
+    pub math: crate::ui::doc::MathSettings,
 }
 
 pub trait Panel {

@@ -135,7 +135,12 @@ impl ActivationsPanel {
     }
 
     /// The trace section's lines (empty before the first step).
-    fn trace_lines(&self, width: u16, t: &Theme) -> Vec<Line<'static>> {
+    fn trace_lines(
+        &self,
+        width: u16,
+        t: &Theme,
+        m: crate::ui::doc::MathSettings,
+    ) -> Vec<Line<'static>> {
         if self.stepper.position().0 == 0 {
             return Vec::new();
         }
@@ -156,7 +161,7 @@ impl ActivationsPanel {
                     .all(|v| v.value.data.iter().all(|x| *x == 0.0))
         };
         lines.extend(self.stepper.map_lines(zero, width, t));
-        lines.extend(self.stepper.lines(width, true, t));
+        lines.extend(self.stepper.lines(width, true, t, m));
         lines.push(Line::raw(""));
         lines
     }
@@ -321,7 +326,13 @@ impl Panel for ActivationsPanel {
     }
 
     fn full_height(&self, width: u16) -> u16 {
-        let trace = self.trace_lines(width, &Theme::default()).len() as u16;
+        let trace = self
+            .trace_lines(
+                width,
+                &Theme::default(),
+                crate::ui::doc::MathSettings::default(),
+            )
+            .len() as u16;
         trace
             + if width >= TWO_COLUMNS {
                 let (l, r) = split(width);
@@ -414,7 +425,7 @@ impl ActivationsPanel {
     }
 
     fn draw_page(&self, area: Rect, buf: &mut Buffer, ctx: &PanelContext<'_>) {
-        let trace = self.trace_lines(area.width, ctx.theme);
+        let trace = self.trace_lines(area.width, ctx.theme, ctx.math);
         for (i, line) in trace.iter().enumerate() {
             let r = Rect::new(area.x, area.y + i as u16, area.width, 1);
             if r.y < area.bottom() {

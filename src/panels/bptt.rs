@@ -336,6 +336,7 @@ impl Panel for BpttPanel {
             theme: &ctx_theme,
             focused: false,
             job: None,
+            math: Default::default(),
         };
         match &self.view {
             Ok(v) => self.lines(v, width, &ctx).len() as u16 + 1,
@@ -430,7 +431,7 @@ impl BpttPanel {
             (action, theme.strong),
         ]);
         // The action's equation, drawn by the common stepper.
-        for l in self.stepper.equation(width, theme) {
+        for l in self.stepper.equation(width, theme, ctx.math) {
             out.push(
                 l.spans
                     .iter()

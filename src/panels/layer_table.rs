@@ -398,7 +398,7 @@ impl Panel for LayerTablePanel {
         // receptive-field map are its picture).
         if self.stepper.position().0 > 0 {
             let rows = usize::from((body.height / 2).clamp(4, 12).min(body.height));
-            let lines = self.stepper.lines_within(area.width, rows, theme);
+            let lines = self.stepper.lines_within(area.width, rows, theme, ctx.math);
             for (i, line) in lines.iter().enumerate() {
                 let r = Rect::new(body.x, body.y + i as u16, body.width, 1);
                 super::canvas::put_line(canvas.buf, r, line);

@@ -352,7 +352,12 @@ impl Panel for Rnn2dPanel {
         }
         let t = ctx.theme;
         let hint_rows = u16::from(area.height >= 3);
-        let mut lines = self.body(area.width, Some(usize::from(area.height - hint_rows)), t);
+        let mut lines = self.body(
+            area.width,
+            Some(usize::from(area.height - hint_rows)),
+            t,
+            ctx.math,
+        );
         if let Some(p) = ctx.job {
             lines.insert(
                 1,
@@ -382,7 +387,14 @@ impl Panel for Rnn2dPanel {
     }
 
     fn full_height(&self, width: u16) -> u16 {
-        self.body(width, None, &Theme::default()).len() as u16 + 1
+        self.body(
+            width,
+            None,
+            &Theme::default(),
+            crate::ui::doc::MathSettings::default(),
+        )
+        .len() as u16
+            + 1
     }
 
     fn state_value(&self, key: &str) -> Option<String> {
@@ -599,19 +611,25 @@ impl Rnn2dPanel {
 
     /// The panel's lines; with `height`, grid rows are dropped around the focus
     /// cell so the equation and the FLOP table still fit.
-    fn body(&self, width: u16, height: Option<usize>, t: &Theme) -> Vec<Line<'static>> {
+    fn body(
+        &self,
+        width: u16,
+        height: Option<usize>,
+        t: &Theme,
+        m: crate::ui::doc::MathSettings,
+    ) -> Vec<Line<'static>> {
         // The step's rows: what the height leaves beside the other sections
         // (head, size, check, legend, done, blank, FLOP table: 11) and three
         // grid rows; the stepper drops detail to fit.
         let eq_rows = height.map_or(usize::MAX, |h| h.saturating_sub(14).max(4));
-        let full = self.body_with(width, None, eq_rows, t);
+        let full = self.body_with(width, None, eq_rows, t, m);
         let rows = self.dims[0];
         match height {
             Some(h) if full.len() > h && rows > 2 => {
                 let excess = full.len() - h;
                 // One line more for the "rows shown" summary.
                 let budget = rows.saturating_sub(excess + 1).max(2);
-                self.body_with(width, Some(budget), eq_rows, t)
+                self.body_with(width, Some(budget), eq_rows, t, m)
             }
             _ => full,
         }
@@ -623,6 +641,7 @@ impl Rnn2dPanel {
         budget: Option<usize>,
         eq_rows: usize,
         t: &Theme,
+        m: crate::ui::doc::MathSettings,
     ) -> Vec<Line<'static>> {
         let narrow = width < 56;
         let mut lines = Vec::new();
@@ -732,7 +751,7 @@ impl Rnn2dPanel {
                     // The common stepper draws the step (its current step is this one).
                     (_, Some(_)) => {
                         // The head line already says where the step is.
-                        lines.extend(self.stepper.lines_within_opt(width, eq_rows, false, t))
+                        lines.extend(self.stepper.lines_within_opt(width, eq_rows, false, t, m))
                     }
                 }
                 if pos == len && len > 0 {

@@ -591,7 +591,7 @@ impl SeqNormPanel {
         let rows = usize::from(bottom.saturating_sub(y));
         for (i, line) in self
             .stepper
-            .lines_within(c.area.width, rows, theme)
+            .lines_within(c.area.width, rows, theme, ctx.math)
             .iter()
             .enumerate()
         {

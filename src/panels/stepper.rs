@@ -15,7 +15,8 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{PanelEffect, PanelKey};
 use crate::compute::trace::{Phase, Step, Tensor, Trace};
-use crate::math::{self, Glyphs};
+use crate::math;
+use crate::ui::doc::MathSettings;
 use crate::ui::theme::Theme;
 
 /// Play mode advances one step every this many ticks (~100 ms each).
@@ -197,9 +198,9 @@ impl Stepper {
 
     /// The current step's equation alone, on one line per part (for a
     /// panel whose own picture already shows the step's values).
-    pub fn equation(&self, width: u16, t: &Theme) -> Vec<Line<'static>> {
+    pub fn equation(&self, width: u16, t: &Theme, m: MathSettings) -> Vec<Line<'static>> {
         match self.current_step() {
-            Some(s) => equation_lines(&s.latex, usize::from(width.max(1)), false, t),
+            Some(s) => equation_lines(&s.latex, usize::from(width.max(1)), false, t, m),
             None => Vec::new(),
         }
     }
@@ -219,8 +220,14 @@ impl Stepper {
     /// line first, then the constant inputs (data, weights, ε) go, then the
     /// note, then the equation; whatever is still too tall is cut at the
     /// bottom (so a step should list its outputs most telling first).
-    pub fn lines_within(&self, width: u16, rows: usize, t: &Theme) -> Vec<Line<'static>> {
-        self.lines_within_opt(width, rows, true, t)
+    pub fn lines_within(
+        &self,
+        width: u16,
+        rows: usize,
+        t: &Theme,
+        m: MathSettings,
+    ) -> Vec<Line<'static>> {
+        self.lines_within_opt(width, rows, true, t, m)
     }
 
     /// [`Stepper::lines_within`], without the indicator line when the panel
@@ -231,10 +238,11 @@ impl Stepper {
         rows: usize,
         indicator: bool,
         t: &Theme,
+        m: MathSettings,
     ) -> Vec<Line<'static>> {
         let skip = usize::from(!indicator && self.current_step().is_some());
         let rows = rows.saturating_add(skip);
-        let mut lines = self.lines(width, true, t);
+        let mut lines = self.lines(width, true, t, m);
         for level in [
             Detail::OneLine,
             Detail::Linked,
@@ -244,7 +252,7 @@ impl Stepper {
             if lines.len() <= rows {
                 break;
             }
-            lines = self.lines_at(width, level, t);
+            lines = self.lines_at(width, level, t, m);
         }
         lines.truncate(rows);
         lines.drain(..skip.min(lines.len()));
@@ -254,11 +262,22 @@ impl Stepper {
     /// The current step drawn in `width` columns: the indicator, the label,
     /// the equation (2D when `roomy`, else on one line), the values and the
     /// note. Every line fits `width`.
-    pub fn lines(&self, width: u16, roomy: bool, t: &Theme) -> Vec<Line<'static>> {
-        self.lines_at(width, if roomy { Detail::Full } else { Detail::OneLine }, t)
+    pub fn lines(&self, width: u16, roomy: bool, t: &Theme, m: MathSettings) -> Vec<Line<'static>> {
+        self.lines_at(
+            width,
+            if roomy { Detail::Full } else { Detail::OneLine },
+            t,
+            m,
+        )
     }
 
-    fn lines_at(&self, width: u16, detail: Detail, t: &Theme) -> Vec<Line<'static>> {
+    fn lines_at(
+        &self,
+        width: u16,
+        detail: Detail,
+        t: &Theme,
+        m: MathSettings,
+    ) -> Vec<Line<'static>> {
         let roomy = detail == Detail::Full;
         let w = usize::from(width.max(1));
         let mut out = Vec::new();
@@ -278,7 +297,7 @@ impl Stepper {
             out.push(Line::styled(l, t.text.add_modifier(Modifier::BOLD)));
         }
         if detail < Detail::ValuesOnly {
-            out.extend(equation_lines(&step.latex, w, roomy, t));
+            out.extend(equation_lines(&step.latex, w, roomy, t, m));
         }
         let name_w = step
             .inputs
@@ -443,14 +462,28 @@ fn fit_line(spans: Vec<Span<'static>>, w: usize) -> Line<'static> {
 
 /// The step's equation: each `\\`-separated part rendered on its own, in 2D
 /// when `roomy` and it fits, else on one line (wrapped by characters if even
-/// that is too wide).
-fn equation_lines(latex: &str, w: usize, roomy: bool, t: &Theme) -> Vec<Line<'static>> {
+/// that is too wide); in the notebook's glyph set, or as its LaTeX source
+/// when the notebook shows sources (`m`).
+fn equation_lines(
+    latex: &str,
+    w: usize,
+    roomy: bool,
+    t: &Theme,
+    m: MathSettings,
+) -> Vec<Line<'static>> {
     let mut out = Vec::new();
+    if !m.rendered {
+        let source = crate::content::sanitize::one_line(latex).into_owned();
+        return split_chars(&source, w)
+            .into_iter()
+            .map(|l| Line::styled(l, t.math))
+            .collect();
+    }
     for part in latex.split(r"\\").map(str::trim).filter(|p| !p.is_empty()) {
         let r = if roomy {
-            math::render_display(part, w, Glyphs::Unicode)
+            math::render_display(part, w, m.glyphs)
         } else {
-            math::render_inline(part, Glyphs::Unicode)
+            math::render_inline(part, m.glyphs)
         };
         for row in &r.lines {
             if math::width(row) <= w {
@@ -662,7 +695,7 @@ mod tests {
             s.set_position(pos);
             for w in [1u16, 8, 20, 33, 40, 57, 80, 160] {
                 for roomy in [false, true] {
-                    for l in s.lines(w, roomy, &t) {
+                    for l in s.lines(w, roomy, &t, MathSettings::default()) {
                         assert!(l.width() <= usize::from(w), "pos {pos} w {w}: {l:?}");
                     }
                 }
@@ -675,7 +708,7 @@ mod tests {
         let mut s = stepper();
         s.set_position(3);
         let text: Vec<String> = s
-            .lines(60, true, &Theme::default())
+            .lines(60, true, &Theme::default(), MathSettings::default())
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
             .collect();
@@ -699,16 +732,19 @@ mod tests {
         for pos in 0..=s.trace().len() {
             s.set_position(pos);
             for rows in [1, 4, 8, 12, 40] {
-                let l = s.lines_within(50, rows, &t);
+                let l = s.lines_within(50, rows, &t, MathSettings::default());
                 assert!(l.len() <= rows, "pos {pos} rows {rows}");
                 assert!(l.iter().all(|l| l.width() <= 50));
             }
         }
         // With room, everything is shown; without, the constants go first.
         s.set_position(4);
-        let full = s.lines(50, true, &t).len();
-        assert_eq!(s.lines_within(50, 100, &t).len(), full);
-        let tight = s.lines_within(50, 8, &t);
+        let full = s.lines(50, true, &t, MathSettings::default()).len();
+        assert_eq!(
+            s.lines_within(50, 100, &t, MathSettings::default()).len(),
+            full
+        );
+        let tight = s.lines_within(50, 8, &t, MathSettings::default());
         let text: Vec<String> = tight.iter().map(|l| l.to_string()).collect();
         assert!(!text.iter().any(|l| l.starts_with("← ε")), "{text:#?}");
         assert!(text.iter().any(|l| l.starts_with("← σ²")), "{text:#?}");

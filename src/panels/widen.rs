@@ -124,7 +124,13 @@ impl WidenPanel {
 
     /// The trace section: each matrix's blocks with ● (gradient) or ·
     /// (none) once its weight-gradient step is done, ? before; then the step.
-    fn trace_lines(&self, width: u16, rows: usize, theme: &Theme) -> Vec<Line> {
+    fn trace_lines(
+        &self,
+        width: u16,
+        rows: usize,
+        theme: &Theme,
+        m: crate::ui::doc::MathSettings,
+    ) -> Vec<Line> {
         let (pos, _) = self.stepper.position();
         let Ok(e) = &self.view else {
             return Vec::new();
@@ -212,7 +218,7 @@ impl WidenPanel {
             }
         }
         let budget = rows.saturating_sub(out.len() + 1);
-        for l in self.stepper.lines_within(width, budget, theme) {
+        for l in self.stepper.lines_within(width, budget, theme, m) {
             out.push(
                 l.spans
                     .iter()
@@ -362,6 +368,7 @@ impl Panel for WidenPanel {
             area.width,
             usize::from(area.height.saturating_sub(2)),
             theme,
+            ctx.math,
         );
         lines.splice(0..0, trace);
         if let Some(p) = ctx.job {
@@ -388,7 +395,14 @@ impl Panel for WidenPanel {
     }
 
     fn full_height(&self, width: u16) -> u16 {
-        let trace = self.trace_lines(width, 200, &Theme::default()).len() as u16;
+        let trace = self
+            .trace_lines(
+                width,
+                200,
+                &Theme::default(),
+                crate::ui::doc::MathSettings::default(),
+            )
+            .len() as u16;
         trace
             + match &self.view {
                 Ok(e) => self.lines(e, width, &Theme::default()).len() as u16 + 1,

@@ -206,6 +206,7 @@ fn panel_pane(app: &App, area: Rect, buf: &mut Buffer) {
         theme: &app.theme,
         focused: app.focus == Pane::Panel,
         job,
+        math: app.math,
     };
     panel.render(inner, buf, &ctx);
 }

@@ -52,6 +52,7 @@ pub fn draw_panel(panel: &dyn Panel, w: u16, h: u16) -> String {
         theme: &theme,
         focused: true,
         job: None,
+        math: Default::default(),
     };
     panel.render(area, &mut buf, &ctx);
     (0..h)

@@ -17,6 +17,7 @@ fn draw(panel: &ActivationsPanel, w: u16, h: u16, job: Option<&Progress>) -> Str
         theme: &theme,
         focused: true,
         job,
+        math: Default::default(),
     };
     let area = Rect::new(0, 0, w, h);
     let mut buf = Buffer::empty(area);

@@ -15,6 +15,7 @@ fn draw(panel: &Rnn2dPanel, w: u16, h: u16) -> String {
         theme: &theme,
         focused: true,
         job: None,
+        math: Default::default(),
     };
     let area = Rect::new(0, 0, w, h);
     let mut buf = Buffer::empty(area);

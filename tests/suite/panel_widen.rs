@@ -145,6 +145,7 @@ fn running_job_is_shown() {
         theme: &theme,
         focused: true,
         job: Some(&progress),
+        math: Default::default(),
     };
     p.render(area, &mut buf, &ctx);
     let first: String = (0..80).map(|x| buf[(x, 0)].symbol().to_string()).collect();

@@ -417,3 +417,56 @@ fn exam_step_advances_every_stepping_trace() {
         );
     }
 }
+
+/// The stepper draws a step's equation as the notebook shows math: in the
+/// glyph set chosen with `u`, or as its LaTeX source with `m`.
+#[test]
+fn the_step_equation_follows_the_math_settings() {
+    use nnbook::math::Glyphs;
+    use nnbook::panels::PanelContext;
+    use nnbook::ui::doc::MathSettings;
+    use nnbook::ui::theme::Theme;
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+    let mut p = ActivationsPanel::new();
+    press(&mut p, PanelKey::Char(' '), 2); // μ_j = (1/N) Σ_i z_ij
+    let draw = |math: MathSettings| {
+        let theme = Theme::default();
+        let ctx = PanelContext {
+            theme: &theme,
+            focused: true,
+            job: None,
+            math,
+        };
+        let area = Rect::new(0, 0, 80, 24);
+        let mut buf = Buffer::empty(area);
+        p.render(area, &mut buf, &ctx);
+        (0..24)
+            .map(|y| {
+                (0..80)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let unicode = draw(MathSettings::default());
+    assert!(unicode.contains('μ') && unicode.contains('∑'), "{unicode}");
+    let ascii = draw(MathSettings {
+        rendered: true,
+        glyphs: Glyphs::Ascii,
+    });
+    let eq: Vec<&str> = ascii.lines().filter(|l| l.contains("mu")).collect();
+    assert!(
+        !eq.is_empty() && eq.iter().all(|l| !l.contains('∑')),
+        "{ascii}"
+    );
+    let source = draw(MathSettings {
+        rendered: false,
+        glyphs: Glyphs::Unicode,
+    });
+    assert!(
+        source.contains(r"\mu_j = \frac{1}{N} \sum_i z_{ij}"),
+        "{source}"
+    );
+}
