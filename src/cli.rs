@@ -414,7 +414,8 @@ fn run_render(
             false,
         );
         let height = panel.full_height(args.width);
-        let drawn = headless::render_panel_in(panel, args.width, height, args.color, &app.theme);
+        let drawn =
+            headless::render_panel_in(panel, args.width, height, args.color, &app.theme, app.math);
         text += drawn.trim_end_matches('\n');
         text.push('\n');
     }

@@ -29,16 +29,25 @@ pub fn render_frame(app: &App, color: bool) -> String {
 
 /// A panel alone, drawn at `width` x `height` (for `render --full` and tests).
 pub fn render_panel(panel: &dyn Panel, width: u16, height: u16, color: bool) -> String {
-    render_panel_in(panel, width, height, color, &Theme::default())
+    render_panel_in(
+        panel,
+        width,
+        height,
+        color,
+        &Theme::default(),
+        crate::ui::doc::MathSettings::default(),
+    )
 }
 
-/// [`render_panel`] in a theme.
+/// [`render_panel`] in a theme, with the math shown as `math` says (so
+/// `render --full --glyphs ascii` or `--latex` reach the panel's equations).
 pub fn render_panel_in(
     panel: &dyn Panel,
     width: u16,
     height: u16,
     color: bool,
     theme: &Theme,
+    math: crate::ui::doc::MathSettings,
 ) -> String {
     let area = Rect::new(0, 0, width, height);
     let mut buf = Buffer::empty(area);
@@ -46,7 +55,7 @@ pub fn render_panel_in(
         theme,
         focused: true,
         job: None,
-        math: crate::ui::doc::MathSettings::default(),
+        math,
     };
     panel.render(area, &mut buf, &ctx);
     theme.finish(&mut buf, area);
