@@ -22,6 +22,8 @@ const TICK: Duration = Duration::from_millis(100);
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// How often to look for finished highlighting while the worker is busy.
 const HIGHLIGHT_POLL: Duration = Duration::from_millis(15);
+/// How long after start-up the highlighting worker starts on every code block.
+const PREFETCH_DELAY: Duration = Duration::from_millis(300);
 
 /// How long `--theme auto` waits for the terminal to say its background.
 /// Terminals that cannot answer are detected sooner (they answer the
@@ -110,7 +112,11 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
     let mut ask_theme = theme == ThemeChoice::Auto && !no_color;
     let mut save_failed = false;
     let mut last_tick = Instant::now();
-    let mut first_frame = true;
+    // Every code block is highlighted before its part is opened, off the
+    // draw loop, but not at once: on a two-core machine a worker compiling
+    // syntect's regexes right after the first frame competes with the
+    // terminal that is drawing it (measured: ~10 ms later on screen in tmux).
+    let mut prefetch_at = Some(Instant::now() + PREFETCH_DELAY);
     loop {
         guard
             .terminal
@@ -119,9 +125,8 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
         if panic_for_test {
             panic!("NNBOOK_TEST_PANIC is set: panicking after the first frame, as asked");
         }
-        if std::mem::take(&mut first_frame) {
-            // Every code block is highlighted before its part is opened, off
-            // the draw loop and after the first frame is on screen.
+        if prefetch_at.is_some_and(|at| Instant::now() >= at) {
+            prefetch_at = None;
             ui::highlight::prefetch_notebook(&app.notebook);
         }
         if std::mem::take(&mut ask_theme)
@@ -153,6 +158,9 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
         };
         if watcher.is_some() {
             timeout = timeout.min(WATCH_POLL.saturating_sub(last_watch.elapsed()));
+        }
+        if let Some(at) = prefetch_at {
+            timeout = timeout.min(at.saturating_duration_since(Instant::now()));
         }
         if event::poll(timeout).context("waiting for input")? {
             // Handle everything already queued before drawing again, so a burst
