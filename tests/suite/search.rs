@@ -102,3 +102,42 @@ fn typing_jumps_to_hits_and_esc_returns() {
     assert_eq!((app.entry, app.doc_scroll), (3, 0));
     assert!(app.search.hits.is_empty());
 }
+
+/// The prompt as a student sees it while typing: the query with its count on
+/// the status line, the view moved to the first hit, and every occurrence on
+/// screen drawn in the selection style.
+#[test]
+fn prompt_and_hits_snapshots() {
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let mut app = common::embedded_app(Rect::new(0, 0, w, h));
+        app.update(Action::Search);
+        for c in "welford".chars() {
+            let effect = app.update(Action::SearchEdit(key(c)));
+            app.run_inline(effect);
+        }
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = ratatui::buffer::Buffer::empty(area);
+        nnbook::ui::frame::draw_buffer(&app, area, &mut buf);
+        let doc = app.rects().doc.expect("the derivation is shown");
+        let selected = app.theme.selected;
+        assert!(
+            !selected.add_modifier.is_empty(),
+            "hits are marked by an attribute"
+        );
+        let marked: Vec<String> = (doc.y..doc.bottom())
+            .map(|y| {
+                (doc.x..doc.right())
+                    .filter(|&x| buf[(x, y)].modifier.contains(selected.add_modifier))
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .filter(|s| !s.trim().is_empty())
+            .collect();
+        assert!(
+            marked.iter().any(|s| s.to_lowercase().contains("welford")),
+            "{w}x{h}: the hit is highlighted in place: {marked:?}"
+        );
+        let text = common::mask_float_noise(&nnbook::headless::render_frame(&app, false));
+        insta::assert_snapshot!(format!("prompt_{w}x{h}"), text);
+    }
+}
