@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array, Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Dimension, Zip};
+use ndarray::{Array, Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Dimension};
 use serde::Serialize;
 
 use super::batchnorm::{self, EPS};
@@ -341,6 +341,19 @@ impl Workspace {
             for (d, &s) in du.iter_mut().zip(&self.slope[l]) {
                 *d *= s;
             }
+            if du.iter().all(|&d| d == 0.0) {
+                // Nothing comes back through this block (a dead ReLU(x − 10),
+                // sign): with every value finite, each gradient from here down
+                // is a sum of products with a zero, +0 exactly, which is what
+                // BN's sums (from +0) and the products (from a +0 accumulator)
+                // would give, so their passes are skipped.
+                for g in &mut self.grads.blocks[..=l] {
+                    g.w.fill(0.0);
+                    g.gamma.fill(0.0);
+                    g.beta.fill(0.0);
+                }
+                break;
+            }
             let g = &mut self.grads.blocks[l];
             batchnorm::backward_in_place(
                 du,
@@ -461,6 +474,8 @@ fn accuracy(s: &Array1<f64>, y: &[f64]) -> f64 {
 struct Moments<D: Dimension> {
     m: Array<f64, D>,
     v: Array<f64, D>,
+    /// m and v are still all zero: no step has seen a nonzero gradient.
+    zero: bool,
 }
 
 impl<D: Dimension> Moments<D> {
@@ -468,22 +483,39 @@ impl<D: Dimension> Moments<D> {
         Moments {
             m: Array::zeros(like.raw_dim()),
             v: Array::zeros(like.raw_dim()),
+            zero: true,
         }
     }
 
     /// One Adam step on `p` with gradient `g`; `t` counts from 1.
     fn step(&mut self, p: &mut Array<f64, D>, g: &Array<f64, D>, lr: f64, t: i32) {
+        // While m, v and g are all zero a step changes nothing: m and v stay
+        // +0 (0.9·0 + 0.1·(±0) = +0) and p −= lr·0/(0 + ε) subtracts +0. The
+        // layers below a dead unit (ReLU(x − 10), sign) never get anything
+        // else, so their steps, three divisions and a root per weight, are skipped.
+        if self.zero {
+            if g.iter().all(|&g| g == 0.0) {
+                return;
+            }
+            self.zero = false;
+        }
         let c1 = 1.0 - ADAM_BETA1.powi(t);
         let c2 = 1.0 - ADAM_BETA2.powi(t);
-        Zip::from(p)
-            .and(g)
-            .and(&mut self.m)
-            .and(&mut self.v)
-            .for_each(|p, &g, m, v| {
-                *m = ADAM_BETA1 * *m + (1.0 - ADAM_BETA1) * g;
-                *v = ADAM_BETA2 * *v + (1.0 - ADAM_BETA2) * g * g;
-                *p -= lr * (*m / c1) / ((*v / c2).sqrt() + ADAM_EPS);
-            });
+        let slices = (
+            p.as_slice_mut(),
+            g.as_slice(),
+            self.m.as_slice_mut(),
+            self.v.as_slice_mut(),
+        );
+        let (Some(p), Some(g), Some(m), Some(v)) = slices else {
+            unreachable!("parameters, gradients and moments are built contiguous")
+        };
+        // plain slices rather than a four-way Zip, so the loop vectorises
+        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m).zip(v) {
+            *m = ADAM_BETA1 * *m + (1.0 - ADAM_BETA1) * g;
+            *v = ADAM_BETA2 * *v + (1.0 - ADAM_BETA2) * g * g;
+            *p -= lr * (*m / c1) / ((*v / c2).sqrt() + ADAM_EPS);
+        }
     }
 }
 
@@ -831,6 +863,7 @@ pub fn min_zero_relu_equivalence(seed: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Zip;
 
     #[test]
     fn whole_network_backward_matches_finite_differences() {
