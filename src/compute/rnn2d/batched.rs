@@ -3,24 +3,29 @@
 //! tensor"; B sees its input and output through views with rows and columns
 //! swapped, while every array stays [H][W][C] in memory.
 //!
-//! Only the recurrent product has to wait for the previous step. Everything
-//! else is one product over all H·W cells at once, with exactly the operations
-//! the cell-by-cell loop counts, only grouped differently (so results agree to
-//! rounding):
-//! - forward: P = U W_inᵀ for every cell, written straight into the output;
-//!   then per step h_t = tanh(P_t + h_{t−1} W_hhᵀ), the product accumulated into
-//!   P_t and tanh applied to it in place (two step buffers for the whole scan);
-//! - backward: per step only da_t = (dh_out_t + dh_next) ⊙ (1 − h_t²) and
-//!   dh_next = da_t W_hh; then dW_hh = DAᵀ H_prev, dW_in = DAᵀ U and
-//!   dU = DA W_in over all cells.
+//! Every step works on contiguous batch × C step buffers and does its
+//! products at once over the batch (C×C weights, so each is a
+//! (batch × C)(C × C) product), with exactly the operations the cell-by-cell
+//! loop counts, only grouped differently (so results agree to rounding):
+//! - forward: pre_t = u_t W_inᵀ + h_{t−1} W_hhᵀ (the recurrent product added
+//!   to the input product, as one product with β = 1 would), then
+//!   h_t = tanh(pre_t) in the same pass that stores h_t into the output;
+//! - backward: da_t = (dh_out_t + dh_next) ⊙ (1 − h_t²), dh_next = da_t W_hh,
+//!   dW_hh += da_tᵀ h_{t−1}, dW_in += da_tᵀ u_t and dU_t = da_t W_in, all while
+//!   da_t is in cache, so no [H][W][C] temporary is made: B writes dY into the
+//!   buffer that A then overwrites, step by step, with dX (A reads dY_t
+//!   before it writes dX_t, and nothing reads dY_t again).
+//!
+//! Step buffers matter for RNN A, whose step slices are rows 32 KiB apart at
+//! C = W = 64 (all in the same cache sets): the products read them once
+//! (matrixmultiply packs its operands), everything else touches them once.
 //!
 //! The pseudocode in 6(d) shows the plain batched form, one product per step
 //! `pre = z @ w_cat.T` with z = [h_prev | input] and w_cat = [W_hh | W_in]: the
-//! same sums as here, where the input half of every step's product is taken out
-//! of the loop (it does not depend on h_prev) and done once for all steps.
+//! same sums as here, split into its two halves.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis, Slice, Zip};
+use ndarray::{Array2, ArrayView1, ArrayView3, ArrayViewMut1, ArrayViewMut3, Axis, Zip};
 
 use super::module::tanh;
 use super::{Forward, Grads, Image, Mat, Weights};
@@ -50,21 +55,6 @@ impl Along {
     }
 }
 
-/// Every cell of a standard-layout image as one row of an (H·W) × C matrix.
-fn cells(a: &Image) -> ArrayView2<'_, f64> {
-    let (h, w, c) = a.dim();
-    a.view()
-        .into_shape_with_order((h * w, c))
-        .expect("images are built in standard layout")
-}
-
-fn cells_mut(a: &mut Image) -> ArrayViewMut2<'_, f64> {
-    let (h, w, c) = a.dim();
-    a.view_mut()
-        .into_shape_with_order((h * w, c))
-        .expect("images are built in standard layout")
-}
-
 /// A standard-layout copy only if `a` is not one already (callers may build
 /// images from transposed views).
 fn standard(a: &Image) -> std::borrow::Cow<'_, Image> {
@@ -91,24 +81,25 @@ pub fn backward(x: &Image, w: &Weights, fwd: &Forward, g: &Image) -> Grads {
         standard(&fwd.h_b),
         standard(g),
     );
-    // RNN B first: its input is Y = H^A, its outside gradient is G.
-    let mut d_y = Image::zeros(x.dim());
+    // RNN B first: its input is Y = H^A, its outside gradient is G; it
+    // writes dY into `d`.
+    let mut d = Image::zeros(x.dim());
     let (w_hh_b, w_yh_b) = scan_backward(
-        (&h_a, &h_b, &g),
+        (&h_a, &h_b, Some(&g)),
         (&w.w_hh_b, &w.w_yh_b),
-        &mut d_y,
+        &mut d,
         Along::Columns,
     );
-    // Then RNN A, whose outside gradient is dY.
-    let mut d_x = Image::zeros(x.dim());
+    // Then RNN A, whose outside gradient is dY: read from `d`, which it
+    // overwrites with dX.
     let (w_hh_a, w_xh_a) = scan_backward(
-        (&x, &h_a, &d_y),
+        (&x, &h_a, None),
         (&w.w_hh_a, &w.w_xh_a),
-        &mut d_x,
+        &mut d,
         Along::Rows,
     );
     Grads {
-        x: d_x,
+        x: d,
         w_hh_a,
         w_xh_a,
         w_hh_b,
@@ -117,39 +108,60 @@ pub fn backward(x: &Image, w: &Weights, fwd: &Forward, g: &Image) -> Grads {
 }
 
 /// h_t = tanh(W_in u_t + W_hh h_{t−1}) along `along` for every batch row, zero
-/// initial state; `u` and `out` in standard layout, `out` zeros.
+/// initial state; `u` and `out` in standard layout.
 fn scan(u: &Image, w_hh: &Mat, w_in: &Mat, out: &mut Image, along: Along) {
     if out.is_empty() {
         return;
     }
-    general_mat_mul(1.0, &cells(u), &w_in.t(), 0.0, &mut cells_mut(out));
-    // Each step works in a contiguous batch × C buffer: the output's step
-    // slices of RNN A are rows 32 KiB apart at C = W = 64, which all fall in
-    // the same cache sets.
+    let uv = along.view(u);
     let mut o = along.view_mut(out);
     let (batch, time, c) = o.dim();
     let mut prev = Array2::<f64>::zeros((batch, c));
-    let mut cur = Array2::<f64>::zeros((batch, c));
-    let w_hh_t = w_hh.t();
+    let mut pre = Array2::<f64>::zeros((batch, c));
+    let (w_hh_t, w_in_t) = (w_hh.t(), w_in.t());
     for t in 0..time {
-        let mut o_t = o.index_axis_mut(Axis(1), t);
-        cur.assign(&o_t);
+        general_mat_mul(1.0, &uv.index_axis(Axis(1), t), &w_in_t, 0.0, &mut pre);
         if t > 0 {
-            general_mat_mul(1.0, &prev, &w_hh_t, 1.0, &mut cur);
+            general_mat_mul(1.0, &prev, &w_hh_t, 1.0, &mut pre);
         }
-        cur.mapv_inplace(tanh);
-        o_t.assign(&cur);
-        std::mem::swap(&mut prev, &mut cur);
+        // h_t into the output and into `prev` for the next step, in one pass
+        Zip::from(o.index_axis_mut(Axis(1), t).rows_mut())
+            .and(prev.rows_mut())
+            .and(pre.rows())
+            .for_each(|out, prev, pre| tanh_rows(pre, prev, out));
     }
 }
 
-/// Reverse of [`scan`]: given its input `u`, output `h` and the gradient `dh_out`
-/// arriving at every h from outside (all standard layout), writes d_u (zeros on
-/// entry) and returns (dW_hh, dW_in).
+/// out[k] = prev[k] = tanh(pre[k]) over one row of C; a loop over slices, so
+/// it vectorises (every row here is contiguous).
+fn tanh_rows(
+    pre: ArrayView1<'_, f64>,
+    mut prev: ArrayViewMut1<'_, f64>,
+    mut out: ArrayViewMut1<'_, f64>,
+) {
+    match (pre.as_slice(), prev.as_slice_mut(), out.as_slice_mut()) {
+        (Some(pre), Some(prev), Some(out)) => {
+            for ((o, p), &x) in out.iter_mut().zip(prev.iter_mut()).zip(pre) {
+                let h = tanh(x);
+                *p = h;
+                *o = h;
+            }
+        }
+        _ => Zip::from(out).and(prev).and(pre).for_each(|o, p, &x| {
+            *p = tanh(x);
+            *o = *p;
+        }),
+    }
+}
+
+/// Reverse of [`scan`]: given its input `u` and output `h` (standard layout),
+/// returns (dW_hh, dW_in) and writes d_u into `d`. The gradient arriving at
+/// every h from outside is `dh_out`, or, when that is `None`, what `d` holds
+/// on entry (read at each step before that step's d_u overwrites it).
 fn scan_backward(
-    (u, h, dh_out): (&Image, &Image, &Image),
+    (u, h, dh_out): (&Image, &Image, Option<&Image>),
     (w_hh, w_in): (&Mat, &Mat),
-    d_u: &mut Image,
+    d: &mut Image,
     along: Along,
 ) -> (Mat, Mat) {
     let c = u.dim().2;
@@ -158,39 +170,36 @@ fn scan_backward(
     if u.is_empty() {
         return (d_w_hh, d_w_in);
     }
-    let mut da = Image::zeros(u.dim());
-    {
-        let (hv, gv) = (along.view(h), along.view(dh_out));
-        let mut dav = along.view_mut(&mut da);
-        let (batch, time, _) = hv.dim();
-        // contiguous step buffers, as in [`scan`]
-        let mut dh_next = Array2::<f64>::zeros((batch, c));
-        let mut da_t = Array2::<f64>::zeros((batch, c));
-        for t in (0..time).rev() {
-            Zip::from(&mut da_t)
-                .and(gv.index_axis(Axis(1), t))
+    let (uv, hv) = (along.view(u), along.view(h));
+    let outside = dh_out.map(|g| along.view(g));
+    let mut dv = along.view_mut(d);
+    let (batch, time, _) = hv.dim();
+    let mut dh_next = Array2::<f64>::zeros((batch, c));
+    let mut da = Array2::<f64>::zeros((batch, c));
+    for t in (0..time).rev() {
+        {
+            let g_t = match &outside {
+                Some(g) => g.index_axis(Axis(1), t),
+                None => dv.index_axis(Axis(1), t),
+            };
+            Zip::from(&mut da)
+                .and(g_t)
                 .and(&dh_next)
                 .and(hv.index_axis(Axis(1), t))
                 .for_each(|da, &g, &n, &h| *da = (g + n) * (1.0 - h * h));
-            if t > 0 {
-                general_mat_mul(1.0, &da_t, w_hh, 0.0, &mut dh_next);
-            }
-            dav.index_axis_mut(Axis(1), t).assign(&da_t);
         }
+        if t > 0 {
+            general_mat_mul(1.0, &da, w_hh, 0.0, &mut dh_next);
+            general_mat_mul(
+                1.0,
+                &da.t(),
+                &hv.index_axis(Axis(1), t - 1),
+                1.0,
+                &mut d_w_hh,
+            );
+        }
+        general_mat_mul(1.0, &da.t(), &uv.index_axis(Axis(1), t), 1.0, &mut d_w_in);
+        general_mat_mul(1.0, &da, w_in, 0.0, &mut dv.index_axis_mut(Axis(1), t));
     }
-    // h_{t−1} beside every da_t: H shifted one step along the scan, zero at t = 0.
-    let mut h_prev = Image::zeros(u.dim());
-    {
-        let hv = along.view(h);
-        let time = hv.len_of(Axis(1));
-        along
-            .view_mut(&mut h_prev)
-            .slice_axis_mut(Axis(1), Slice::from(1..))
-            .assign(&hv.slice_axis(Axis(1), Slice::from(..time - 1)));
-    }
-    let da = cells(&da);
-    general_mat_mul(1.0, &da.t(), &cells(&h_prev), 0.0, &mut d_w_hh);
-    general_mat_mul(1.0, &da.t(), &cells(u), 0.0, &mut d_w_in);
-    general_mat_mul(1.0, &da, w_in, 0.0, &mut cells_mut(d_u));
     (d_w_hh, d_w_in)
 }
