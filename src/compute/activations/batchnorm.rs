@@ -261,7 +261,14 @@ mod tests {
             let (mut dgamma, mut dbeta) = (vec![1.0; f], vec![1.0; f]);
             let mut sums = BackwardSums::new(f);
             let g = gamma.as_slice().unwrap();
-            backward_in_place(&mut d, g, &xhat, &inv_std, (&mut dgamma, &mut dbeta), &mut sums);
+            backward_in_place(
+                &mut d,
+                g,
+                &xhat,
+                &inv_std,
+                (&mut dgamma, &mut dbeta),
+                &mut sums,
+            );
             assert_eq!(bits(&d), bits(&want.dx), "n={n} f={f}");
             assert_eq!(bits(&dgamma), bits(&want.dgamma));
             assert_eq!(bits(&dbeta), bits(&want.dbeta));

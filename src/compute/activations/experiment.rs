@@ -211,7 +211,10 @@ fn read_write<T>(v: &mut [T], i: usize, j: usize) -> (&T, &mut T) {
 
 impl Workspace {
     fn new(net: &Net, rows: usize, train: bool) -> Workspace {
-        let input = net.blocks.first().map_or(net.w_out.ncols(), |b| b.w.ncols());
+        let input = net
+            .blocks
+            .first()
+            .map_or(net.w_out.ncols(), |b| b.w.ncols());
         let widths: Vec<usize> = net.blocks.iter().map(|b| b.w.nrows()).collect();
         let widest = widths.iter().copied().fold(input, usize::max);
         let h = if train {
@@ -285,7 +288,13 @@ impl Workspace {
             let (hi, ho, xi) = self.slots(l);
             let (h_in, h_out) = read_write(&mut self.h, hi, ho);
             let z = &mut self.xhat[xi][..n * out];
-            general_mat_mul(1.0, &mat(h_in, n, dim), &b.w.t(), 0.0, &mut mat_mut(z, n, out));
+            general_mat_mul(
+                1.0,
+                &mat(h_in, n, dim),
+                &b.w.t(),
+                0.0,
+                &mut mat_mut(z, n, out),
+            );
             let (mean, inv_std) = (&mut self.mean[..out], &mut self.inv_std[xi][..out]);
             batchnorm::batch_stats(z, mean, inv_std, EPS);
             let bn = Normalise {
@@ -390,13 +399,26 @@ impl Normalise<'_> {
     /// [`Act::apply`] and [`Act::derivative`] on a constant `Act` (so they
     /// reduce to that activation's formula), except the sigmoid, whose
     /// derivative reuses σ(u) as [`Act::for_each_with_derivative`] does.
-    fn activate(&self, act: Act, shift: f64, z: &mut [f64], out: &mut [f64], slope: Option<&mut [f64]>) {
+    fn activate(
+        &self,
+        act: Act,
+        shift: f64,
+        z: &mut [f64],
+        out: &mut [f64],
+        slope: Option<&mut [f64]>,
+    ) {
         match act {
             Act::MinZero => self.run(z, out, slope, |u| {
-                (Act::MinZero.apply(u, shift), Act::MinZero.derivative(u, shift))
+                (
+                    Act::MinZero.apply(u, shift),
+                    Act::MinZero.derivative(u, shift),
+                )
             }),
             Act::Scaled => self.run(z, out, slope, |u| {
-                (Act::Scaled.apply(u, shift), Act::Scaled.derivative(u, shift))
+                (
+                    Act::Scaled.apply(u, shift),
+                    Act::Scaled.derivative(u, shift),
+                )
             }),
             Act::ShiftedRelu => self.run(z, out, slope, |u| {
                 (
@@ -944,7 +966,8 @@ mod tests {
             let y: Vec<f64> = (0..32).map(|i| (i % 3 == 0) as u8 as f64).collect();
             for act in ALL {
                 let (loss, g) = net.loss_and_grads(x.view(), &y, act, shift);
-                let (want_loss, want_s, want) = array_loss_and_grads(&net, x.view(), &y, act, shift);
+                let (want_loss, want_s, want) =
+                    array_loss_and_grads(&net, x.view(), &y, act, shift);
                 assert_eq!(loss.to_bits(), want_loss.to_bits(), "{act:?}");
                 assert_eq!(bits(&net.logits(x.view(), act, shift)), bits(&want_s));
                 for (a, b) in g.blocks.iter().zip(&want.blocks) {
