@@ -982,6 +982,38 @@ mod tests {
     }
 
     #[test]
+    fn skipped_adam_steps_are_the_steps_they_replace() {
+        // p, m, v after `t` steps of the full formula, one entry at a time
+        let full = |p: f64, m: f64, v: f64, g: f64, t: i32| {
+            let (c1, c2) = (1.0 - ADAM_BETA1.powi(t), 1.0 - ADAM_BETA2.powi(t));
+            let m = ADAM_BETA1 * m + (1.0 - ADAM_BETA1) * g;
+            let v = ADAM_BETA2 * v + (1.0 - ADAM_BETA2) * g * g;
+            (p - 0.02 * (m / c1) / ((v / c2).sqrt() + ADAM_EPS), m, v)
+        };
+        let p0 = Array1::from(vec![1.5, -0.0, 0.0, -3.25e-7]);
+        let mut p = p0.clone();
+        let mut moments = Moments::new(&p);
+        let mut want: Vec<(f64, f64, f64)> = p0.iter().map(|&p| (p, 0.0, 0.0)).collect();
+        let grads = [
+            vec![0.0, -0.0, 0.0, -0.0],
+            vec![0.0; 4],
+            vec![0.5, 0.0, -2.0, 1e-3],
+            vec![-0.0; 4],
+        ];
+        for (t, g) in (1..).zip(&grads) {
+            moments.step(&mut p, &Array1::from(g.clone()), 0.02, t);
+            for (w, &g) in want.iter_mut().zip(g) {
+                *w = full(w.0, w.1, w.2, g, t);
+            }
+            for (k, w) in want.iter().enumerate() {
+                assert_eq!(p[k].to_bits(), w.0.to_bits(), "step {t} entry {k}");
+                assert_eq!(moments.m[k].to_bits(), w.1.to_bits());
+                assert_eq!(moments.v[k].to_bits(), w.2.to_bits());
+            }
+        }
+    }
+
+    #[test]
     fn min_zero_network_is_a_relu_network_with_negated_parameters() {
         assert!(min_zero_relu_equivalence(1) < 1e-12);
     }
