@@ -288,13 +288,20 @@ impl Workspace {
             let (hi, ho, xi) = self.slots(l);
             let (h_in, h_out) = read_write(&mut self.h, hi, ho);
             let z = &mut self.xhat[xi][..n * out];
-            general_mat_mul(
-                1.0,
-                &mat(h_in, n, dim),
-                &b.w.t(),
-                0.0,
-                &mut mat_mut(z, n, out),
-            );
+            let h_in = &h_in[..n * dim];
+            if h_in.iter().all(|&v| v == 0.0) {
+                // a dead layer below (ReLU(x − 10)): every z is a sum of
+                // products with a zero, +0 exactly, as the product would give
+                z.fill(0.0);
+            } else {
+                general_mat_mul(
+                    1.0,
+                    &mat(h_in, n, dim),
+                    &b.w.t(),
+                    0.0,
+                    &mut mat_mut(z, n, out),
+                );
+            }
             let (mean, inv_std) = (&mut self.mean[..out], &mut self.inv_std[xi][..out]);
             batchnorm::batch_stats(z, mean, inv_std, EPS);
             let bn = Normalise {
