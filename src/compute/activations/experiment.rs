@@ -472,8 +472,8 @@ impl Normalise<'_> {
             None => {
                 for (z, o) in z.chunks_exact_mut(w).zip(out.chunks_exact_mut(w)) {
                     let (z, o) = (&mut z[..w], &mut o[..w]);
-                    for j in 0..w {
-                        o[j] = f(normalise(z, j)).0;
+                    for (j, o) in o.iter_mut().enumerate() {
+                        *o = f(normalise(z, j)).0;
                     }
                 }
             }

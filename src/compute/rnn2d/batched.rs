@@ -172,7 +172,7 @@ const EXPM1_TAYLOR: [f64; 12] = [
 ];
 
 /// ln 2 split so that n·LN2_HI is exact for |n| < 2^20 (fdlibm's constants).
-const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+const LN2_HI: f64 = 6.931_471_803_691_238e-1;
 const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 /// Adding 1.5·2^52 rounds to an integer and leaves it in the low mantissa bits.
 const ROUNDER: f64 = 6_755_399_441_055_744.0;
