@@ -62,19 +62,21 @@ fn batched_backward(b: Bencher) {
         .bench_local(|| batched::backward(black_box(&p.x), &p.weights, &f, &p.g));
 }
 
-/// tanh alone over 256k values: the module's own (one exp + a division), then libm's.
-#[divan::bench(args = ["module", "libm"])]
+/// tanh alone over 256k values, in place: the loop form's (one exp and a
+/// division, called per value), libm's, and the batched form's branch-free one
+/// over the slice as its scans apply it (vectorised).
+#[divan::bench(args = ["module", "libm", "batched"])]
 fn tanh_256k(b: Bencher, which: &str) {
     let pre: Array2<f64> = rng::uniform(&mut rng::seeded(3), (512, 512), 1.5);
-    let f: fn(f64) -> f64 = if which == "module" {
-        module::tanh
-    } else {
-        f64::tanh
+    let f: fn(&mut [f64]) = match which {
+        "module" => |v| v.iter_mut().for_each(|x| *x = module::tanh(*x)),
+        "libm" => |v| v.iter_mut().for_each(|x| *x = x.tanh()),
+        _ => batched::tanh_in_place,
     };
     let mut buf = pre.clone();
     b.counter(ItemsCount::new(512u64 * 512)).bench_local(|| {
         buf.assign(&pre);
-        buf.mapv_inplace(f);
+        f(buf.as_slice_mut().expect("standard layout"));
     });
 }
 

@@ -63,6 +63,91 @@ pub fn backward(dy: ArrayView2<'_, f64>, gamma: ArrayView1<'_, f64>, cache: &BnC
     BnGrads { dx, dgamma, dbeta }
 }
 
+/// The batch statistics of [`forward`] without allocating, for the training
+/// loop: `z` is [N][F] row-major, `mean` and `inv_std` ([F]) receive μ and
+/// 1/√(σ² + ε). The operations and their order are [`forward`]'s (each sum runs
+/// over the rows in order from 0, then is divided by N), so a normalisation
+/// `(z − μ) · inv_std` built on them is equal to its x̂ bit for bit; a test
+/// holds the two together.
+pub(crate) fn batch_stats(z: &[f64], mean: &mut [f64], inv_std: &mut [f64], eps: f64) {
+    let f = mean.len();
+    let n = (z.len() / f.max(1)).max(1) as f64;
+    mean.fill(0.0);
+    for row in z.chunks_exact(f) {
+        for (m, &v) in mean.iter_mut().zip(row) {
+            *m += v;
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= n);
+    // inv_std first holds Σ (z − μ)²
+    inv_std.fill(0.0);
+    for row in z.chunks_exact(f) {
+        for ((acc, &m), &v) in inv_std.iter_mut().zip(&*mean).zip(row) {
+            let c = v - m;
+            *acc += c * c;
+        }
+    }
+    inv_std
+        .iter_mut()
+        .for_each(|s| *s = 1.0 / (*s / n + eps).sqrt());
+}
+
+/// Scratch sums of [`backward_in_place`], [F] each.
+pub(crate) struct BackwardSums {
+    pub sum_dxhat: Vec<f64>,
+    pub sum_dxhat_xhat: Vec<f64>,
+}
+
+impl BackwardSums {
+    pub fn new(f: usize) -> Self {
+        BackwardSums {
+            sum_dxhat: vec![0.0; f],
+            sum_dxhat_xhat: vec![0.0; f],
+        }
+    }
+}
+
+/// [`backward`] without allocating: `d` ([N][F] row-major) holds dL/dy on entry
+/// and dL/dx on return; `dgamma` and `dbeta` ([F]) are overwritten. Two passes
+/// over the rows instead of [`backward`]'s eight array operations, with the
+/// same operations in the same order for every entry, so every result is equal
+/// to [`backward`]'s bit for bit (a test holds them together).
+pub(crate) fn backward_in_place(
+    d: &mut [f64],
+    gamma: &[f64],
+    xhat: &[f64],
+    inv_std: &[f64],
+    (dgamma, dbeta): (&mut [f64], &mut [f64]),
+    sums: &mut BackwardSums,
+) {
+    let f = gamma.len();
+    let n = (d.len() / f.max(1)).max(1) as f64;
+    // slices of length F, so the loops below carry no bounds checks and vectorise
+    let (dgamma, dbeta, inv_std) = (&mut dgamma[..f], &mut dbeta[..f], &inv_std[..f]);
+    let (s1, s2) = (&mut sums.sum_dxhat[..f], &mut sums.sum_dxhat_xhat[..f]);
+    for a in [&mut *dgamma, &mut *dbeta, &mut *s1, &mut *s2] {
+        a.fill(0.0);
+    }
+    for (dy, xh) in d.chunks_exact(f).zip(xhat.chunks_exact(f)) {
+        let (dy, xh) = (&dy[..f], &xh[..f]);
+        for j in 0..f {
+            dbeta[j] += dy[j];
+            dgamma[j] += dy[j] * xh[j];
+            let dxh = dy[j] * gamma[j];
+            s1[j] += dxh;
+            s2[j] += dxh * xh[j];
+        }
+    }
+    // dx = (N dx̂ − Σ dx̂ − x̂ ⊙ Σ dx̂ x̂) ⊙ (1/σ̃)/N, grouped as in `backward`
+    for (dy, xh) in d.chunks_exact_mut(f).zip(xhat.chunks_exact(f)) {
+        let (dy, xh) = (&mut dy[..f], &xh[..f]);
+        for j in 0..f {
+            let dxh = dy[j] * gamma[j];
+            dy[j] = (dxh * n - s1[j] - xh[j] * s2[j]) * (inv_std[j] / n);
+        }
+    }
+}
+
 /// Central-difference check of [`backward`] on the loss L = Σ r ⊙ BN(x) with a
 /// fixed random r (a plain Σ BN(x) would give dx ≡ 0 and test nothing).
 /// Checks x, γ and β; returns the worst relative error over all of them.
@@ -139,6 +224,54 @@ mod tests {
             let c = grad_check(x.view(), gamma.view(), beta.view(), seed);
             assert_eq!(c.checked, n * f + 2 * f);
             assert!(c.max_rel_error < 1e-7, "seed {seed}: {c:?}");
+        }
+    }
+
+    fn bits<'a>(a: impl IntoIterator<Item = &'a f64>) -> Vec<u64> {
+        a.into_iter().map(|v| v.to_bits()).collect()
+    }
+
+    #[test]
+    fn in_place_kernels_equal_forward_and_backward_bit_for_bit() {
+        for (seed, n, f) in [(1, 64, 64), (2, 7, 3), (3, 256, 5), (4, 2, 1), (5, 1, 4)] {
+            let x: Array2<f64> = rng::normal(&mut rng::seeded(seed), (n, f), 3.0) + 1.5;
+            let gamma: Array1<f64> = rng::normal(&mut rng::seeded(seed + 10), f, 1.0);
+            let beta: Array1<f64> = rng::normal(&mut rng::seeded(seed + 20), f, 1.0);
+            let dy: Array2<f64> = rng::normal(&mut rng::seeded(seed + 30), (n, f), 1.0);
+            let (y, cache) = forward(x.view(), gamma.view(), beta.view(), EPS);
+            let want = backward(dy.view(), gamma.view(), &cache);
+
+            let z = x.as_slice().unwrap();
+            let (mut mean, mut inv_std) = (vec![0.0; f], vec![0.0; f]);
+            batch_stats(z, &mut mean, &mut inv_std, EPS);
+            assert_eq!(bits(&inv_std), bits(&cache.inv_std), "n={n} f={f}");
+            let xhat: Vec<f64> = z
+                .iter()
+                .enumerate()
+                .map(|(k, v)| (v - mean[k % f]) * inv_std[k % f])
+                .collect();
+            assert_eq!(bits(&xhat), bits(&cache.xhat), "n={n} f={f}");
+            let y2 = xhat
+                .iter()
+                .enumerate()
+                .map(|(k, v)| v * gamma[k % f] + beta[k % f]);
+            assert_eq!(y2.map(f64::to_bits).collect::<Vec<_>>(), bits(&y));
+
+            let mut d = dy.as_slice().unwrap().to_vec();
+            let (mut dgamma, mut dbeta) = (vec![1.0; f], vec![1.0; f]);
+            let mut sums = BackwardSums::new(f);
+            let g = gamma.as_slice().unwrap();
+            backward_in_place(
+                &mut d,
+                g,
+                &xhat,
+                &inv_std,
+                (&mut dgamma, &mut dbeta),
+                &mut sums,
+            );
+            assert_eq!(bits(&d), bits(&want.dx), "n={n} f={f}");
+            assert_eq!(bits(&dgamma), bits(&want.dgamma));
+            assert_eq!(bits(&dbeta), bits(&want.dbeta));
         }
     }
 

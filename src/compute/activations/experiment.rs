@@ -12,10 +12,11 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use ndarray::{Array, Array1, Array2, ArrayView2, Axis, Dimension, Zip};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array, Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Dimension};
 use serde::Serialize;
 
-use super::batchnorm::{self, BnCache, EPS};
+use super::batchnorm::{self, EPS};
 use super::functions::{ALL, Act, sigmoid};
 use super::spirals::{self, SpiralSpec, Spirals};
 use crate::compute::gradcheck::{self, GradCheck};
@@ -96,12 +97,6 @@ pub struct NetGrads {
     pub b_out: Array1<f64>,
 }
 
-struct BlockCache {
-    input: Array2<f64>,
-    bn: BnCache,
-    u: Array2<f64>,
-}
-
 impl Net {
     /// Weights N(0, 1/fan_in) (LeCun), γ and β as given, output bias 0.
     pub fn init(rng: &mut rand::rngs::StdRng, input: usize, c: &ExperimentConfig) -> Net {
@@ -126,26 +121,9 @@ impl Net {
 
     /// Logits [N] for inputs [N][in].
     pub fn logits(&self, x: ArrayView2<'_, f64>, act: Act, shift: f64) -> Array1<f64> {
-        self.forward(x, act, shift).0
-    }
-
-    fn forward(
-        &self,
-        x: ArrayView2<'_, f64>,
-        act: Act,
-        shift: f64,
-    ) -> (Array1<f64>, Vec<BlockCache>, Array2<f64>) {
-        let mut h = x.to_owned();
-        let mut caches = Vec::with_capacity(self.blocks.len());
-        for b in &self.blocks {
-            let z = h.dot(&b.w.t());
-            let (u, bn) = batchnorm::forward(z.view(), b.gamma.view(), b.beta.view(), EPS);
-            let next = u.mapv(|v| act.apply(v, shift));
-            caches.push(BlockCache { input: h, bn, u });
-            h = next;
-        }
-        let s = h.dot(&self.w_out.t()).column(0).to_owned() + self.b_out[0];
-        (s, caches, h)
+        let mut ws = Workspace::new(self, x.nrows(), false);
+        ws.forward(self, x, act, shift);
+        ws.s
     }
 
     /// Mean binary cross-entropy of the logits against labels y ∈ {0, 1}:
@@ -163,40 +141,343 @@ impl Net {
         act: Act,
         shift: f64,
     ) -> (f64, NetGrads) {
-        let (s, caches, h_last) = self.forward(x, act, shift);
-        let loss = bce(&s, y);
-        let n = s.len().max(1) as f64;
-        let ds: Array1<f64> =
-            Array1::from_iter(s.iter().zip(y).map(|(&s, &y)| (sigmoid(s) - y) / n));
-        let ds2 = ds.view().insert_axis(Axis(1)); // [N][1]
-        let w_out = ds2.t().dot(&h_last); // [1][F]
-        let b_out = Array1::from_elem(1, ds.sum());
-        let mut dh = ds2.dot(&self.w_out); // [N][F]
-        let mut blocks = Vec::with_capacity(self.blocks.len());
-        for (b, c) in self.blocks.iter().zip(&caches).rev() {
-            // h' = act(u)  ⇒  du = dh' ⊙ act'(u)
-            let mut du = dh;
-            Zip::from(&mut du)
-                .and(&c.u)
-                .for_each(|d, &u| *d *= act.derivative(u, shift));
-            let g = batchnorm::backward(du.view(), b.gamma.view(), &c.bn);
-            // z = h Wᵀ  ⇒  dW = dzᵀ h,  dh = dz W
-            blocks.push(Block {
-                w: g.dx.t().dot(&c.input),
-                gamma: g.dgamma,
-                beta: g.dbeta,
-            });
-            dh = g.dx.dot(&b.w);
-        }
-        blocks.reverse();
-        (
-            loss,
-            NetGrads {
-                blocks,
-                w_out,
-                b_out,
+        let mut ws = Workspace::new(self, x.nrows(), true);
+        ws.forward(self, x, act, shift);
+        let loss = ws.backward(self, y);
+        (loss, ws.grads)
+    }
+}
+
+/// Every buffer a forward (and backward) pass of a [`Net`] needs for batches of
+/// a fixed number of rows, allocated once: training reuses one for every step
+/// and another for the accuracy on the whole set, so the step loop allocates
+/// nothing (matrixmultiply's small packing buffers aside). Buffers are flat
+/// row-major [N][·] vectors viewed at each block's shape.
+struct Workspace {
+    rows: usize,
+    /// Keep what backward needs: every block's input, x̂ and act′(u). Without
+    /// it (logits only) the blocks take turns in two input buffers and one x̂.
+    train: bool,
+    /// h[l] is block l's input; the last one feeds the output layer.
+    h: Vec<Vec<f64>>,
+    /// x̂ of each block, written over z = h Wᵀ.
+    xhat: Vec<Vec<f64>>,
+    /// 1/√(σ² + ε) of each block.
+    inv_std: Vec<Vec<f64>>,
+    /// act′(u) of each block.
+    slope: Vec<Vec<f64>>,
+    mean: Vec<f64>,
+    /// h W_outᵀ as the [N][1] product, then the logits s.
+    s_col: Array2<f64>,
+    s: Array1<f64>,
+    ds: Array1<f64>,
+    /// dℓ/dh at the block being worked on, and at its input.
+    dh: Vec<f64>,
+    dh_below: Vec<f64>,
+    sums: batchnorm::BackwardSums,
+    grads: NetGrads,
+}
+
+/// `buf` as a [rows][cols] matrix.
+fn mat(buf: &[f64], rows: usize, cols: usize) -> ArrayView2<'_, f64> {
+    ArrayView2::from_shape((rows, cols), &buf[..rows * cols])
+        .expect("workspace buffers are sized for the net")
+}
+
+fn mat_mut(buf: &mut [f64], rows: usize, cols: usize) -> ArrayViewMut2<'_, f64> {
+    ArrayViewMut2::from_shape((rows, cols), &mut buf[..rows * cols])
+        .expect("workspace buffers are sized for the net")
+}
+
+/// A 1-D parameter as a slice (they are all built contiguous).
+fn flat(a: &Array1<f64>) -> &[f64] {
+    a.as_slice().expect("parameters are contiguous")
+}
+
+fn flat_mut(a: &mut Array1<f64>) -> &mut [f64] {
+    a.as_slice_mut().expect("parameters are contiguous")
+}
+
+/// `v[i]` to read and `v[j]` to write, i ≠ j.
+fn read_write<T>(v: &mut [T], i: usize, j: usize) -> (&T, &mut T) {
+    if i < j {
+        let (a, b) = v.split_at_mut(j);
+        (&a[i], &mut b[0])
+    } else {
+        let (a, b) = v.split_at_mut(i);
+        (&b[0], &mut a[j])
+    }
+}
+
+impl Workspace {
+    fn new(net: &Net, rows: usize, train: bool) -> Workspace {
+        let input = net
+            .blocks
+            .first()
+            .map_or(net.w_out.ncols(), |b| b.w.ncols());
+        let widths: Vec<usize> = net.blocks.iter().map(|b| b.w.nrows()).collect();
+        let widest = widths.iter().copied().fold(input, usize::max);
+        let h = if train {
+            std::iter::once(input)
+                .chain(widths.iter().copied())
+                .map(|d| vec![0.0; rows * d])
+                .collect()
+        } else {
+            vec![vec![0.0; rows * widest]; 2]
+        };
+        let per_block = |d: usize| {
+            if train {
+                widths.iter().map(|&w| vec![0.0; d * w]).collect()
+            } else {
+                vec![vec![0.0; d * widest]; 1]
+            }
+        };
+        let zeros = |a: &Array2<f64>| Array2::zeros(a.raw_dim());
+        let zeros1 = |a: &Array1<f64>| Array1::zeros(a.raw_dim());
+        Workspace {
+            rows,
+            train,
+            h,
+            xhat: per_block(rows),
+            inv_std: per_block(1),
+            slope: if train { per_block(rows) } else { Vec::new() },
+            mean: vec![0.0; widest],
+            s_col: Array2::zeros((rows, 1)),
+            s: Array1::zeros(rows),
+            ds: Array1::zeros(rows),
+            dh: vec![0.0; if train { rows * widest } else { 0 }],
+            dh_below: vec![0.0; if train { rows * widest } else { 0 }],
+            sums: batchnorm::BackwardSums::new(widest),
+            grads: NetGrads {
+                blocks: if train {
+                    net.blocks
+                        .iter()
+                        .map(|b| Block {
+                            w: zeros(&b.w),
+                            gamma: zeros1(&b.gamma),
+                            beta: zeros1(&b.beta),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                w_out: zeros(&net.w_out),
+                b_out: zeros1(&net.b_out),
             },
-        )
+        }
+    }
+
+    /// Which buffers block l reads its input from, writes its output to, and
+    /// keeps its x̂ in.
+    fn slots(&self, l: usize) -> (usize, usize, usize) {
+        if self.train {
+            (l, l + 1, l)
+        } else {
+            (l % 2, (l + 1) % 2, 0)
+        }
+    }
+
+    /// The logits of `x` ([rows][in]) into `self.s`; with `train`, everything
+    /// [`Workspace::backward`] reads. Block l: z = h Wₗᵀ, u = BNₗ(z), h' = act(u).
+    fn forward(&mut self, net: &Net, x: ArrayView2<'_, f64>, act: Act, shift: f64) {
+        let n = self.rows;
+        mat_mut(&mut self.h[0], n, x.ncols()).assign(&x);
+        let mut dim = x.ncols();
+        for (l, b) in net.blocks.iter().enumerate() {
+            let out = b.w.nrows();
+            let (hi, ho, xi) = self.slots(l);
+            let (h_in, h_out) = read_write(&mut self.h, hi, ho);
+            let z = &mut self.xhat[xi][..n * out];
+            let h_in = &h_in[..n * dim];
+            if h_in.iter().all(|&v| v == 0.0) {
+                // a dead layer below (ReLU(x − 10)): every z is a sum of
+                // products with a zero, +0 exactly, as the product would give
+                z.fill(0.0);
+            } else {
+                general_mat_mul(
+                    1.0,
+                    &mat(h_in, n, dim),
+                    &b.w.t(),
+                    0.0,
+                    &mut mat_mut(z, n, out),
+                );
+            }
+            let (mean, inv_std) = (&mut self.mean[..out], &mut self.inv_std[xi][..out]);
+            batchnorm::batch_stats(z, mean, inv_std, EPS);
+            let bn = Normalise {
+                mean,
+                inv_std,
+                gamma: flat(&b.gamma),
+                beta: flat(&b.beta),
+            };
+            let slope = self.slope.get_mut(l).map(|s| &mut s[..n * out]);
+            bn.activate(act, shift, z, &mut h_out[..n * out], slope);
+            dim = out;
+        }
+        let (top, _, _) = self.slots(net.blocks.len());
+        general_mat_mul(
+            1.0,
+            &mat(&self.h[top], n, dim),
+            &net.w_out.t(),
+            0.0,
+            &mut self.s_col,
+        );
+        for (s, &c) in self.s.iter_mut().zip(self.s_col.column(0)) {
+            *s = c + net.b_out[0];
+        }
+    }
+
+    /// After a `train` forward pass: the loss against `y` and every gradient
+    /// into `self.grads`, the blocks in reverse. Block l: du = dh' ⊙ act′(u);
+    /// BN backward gives dz, dγ, dβ; z = h Wᵀ gives dW = dzᵀ h and dh = dz W.
+    fn backward(&mut self, net: &Net, y: &[f64]) -> f64 {
+        let rows = self.rows;
+        let loss = bce(&self.s, y);
+        let n = self.s.len().max(1) as f64;
+        for (d, (&s, &y)) in self.ds.iter_mut().zip(self.s.iter().zip(y)) {
+            *d = (sigmoid(s) - y) / n;
+        }
+        let depth = net.blocks.len();
+        let dim = |l: usize| net.blocks.get(l).map_or(net.w_out.ncols(), |b| b.w.ncols());
+        let ds2 = self.ds.view().insert_axis(Axis(1)); // [N][1]
+        let h_last = mat(&self.h[depth], rows, dim(depth));
+        general_mat_mul(1.0, &ds2.t(), &h_last, 0.0, &mut self.grads.w_out);
+        self.grads.b_out[0] = self.ds.sum();
+        let top = dim(depth);
+        general_mat_mul(
+            1.0,
+            &ds2,
+            &net.w_out,
+            0.0,
+            &mut mat_mut(&mut self.dh, rows, top),
+        );
+        for (l, b) in net.blocks.iter().enumerate().rev() {
+            let (out, inp) = b.w.dim();
+            let du = &mut self.dh[..rows * out];
+            for (d, &s) in du.iter_mut().zip(&self.slope[l]) {
+                *d *= s;
+            }
+            if du.iter().all(|&d| d == 0.0) {
+                // Nothing comes back through this block (a dead ReLU(x − 10),
+                // sign): with every value finite, each gradient from here down
+                // is a sum of products with a zero, +0 exactly, which is what
+                // BN's sums (from +0) and the products (from a +0 accumulator)
+                // would give, so their passes are skipped.
+                for g in &mut self.grads.blocks[..=l] {
+                    g.w.fill(0.0);
+                    g.gamma.fill(0.0);
+                    g.beta.fill(0.0);
+                }
+                break;
+            }
+            let g = &mut self.grads.blocks[l];
+            batchnorm::backward_in_place(
+                du,
+                flat(&b.gamma),
+                &self.xhat[l],
+                &self.inv_std[l],
+                (flat_mut(&mut g.gamma), flat_mut(&mut g.beta)),
+                &mut self.sums,
+            );
+            let dz = mat(du, rows, out);
+            general_mat_mul(1.0, &dz.t(), &mat(&self.h[l], rows, inp), 0.0, &mut g.w);
+            if l > 0 {
+                let below = &mut mat_mut(&mut self.dh_below, rows, inp);
+                general_mat_mul(1.0, &dz, &b.w, 0.0, below);
+                std::mem::swap(&mut self.dh, &mut self.dh_below);
+            }
+        }
+        loss
+    }
+}
+
+/// One block's batch statistics and affine parameters, [F] each.
+struct Normalise<'a> {
+    mean: &'a [f64],
+    inv_std: &'a [f64],
+    gamma: &'a [f64],
+    beta: &'a [f64],
+}
+
+impl Normalise<'_> {
+    /// In one pass over z ([N][F]): x̂ = (z − μ) ⊙ inv_std written over z,
+    /// u = γ x̂ + β, act(u) into `out` and, if given, act′(u) into `slope`.
+    /// The activation is chosen once, outside the loop; each arm calls
+    /// [`Act::apply`] and [`Act::derivative`] on a constant `Act` (so they
+    /// reduce to that activation's formula), except the sigmoid, whose
+    /// derivative reuses σ(u) as [`Act::for_each_with_derivative`] does.
+    fn activate(
+        &self,
+        act: Act,
+        shift: f64,
+        z: &mut [f64],
+        out: &mut [f64],
+        slope: Option<&mut [f64]>,
+    ) {
+        match act {
+            Act::MinZero => self.run(z, out, slope, |u| {
+                (
+                    Act::MinZero.apply(u, shift),
+                    Act::MinZero.derivative(u, shift),
+                )
+            }),
+            Act::Scaled => self.run(z, out, slope, |u| {
+                (
+                    Act::Scaled.apply(u, shift),
+                    Act::Scaled.derivative(u, shift),
+                )
+            }),
+            Act::ShiftedRelu => self.run(z, out, slope, |u| {
+                (
+                    Act::ShiftedRelu.apply(u, shift),
+                    Act::ShiftedRelu.derivative(u, shift),
+                )
+            }),
+            Act::Sigmoid => self.run(z, out, slope, |u| {
+                let s = sigmoid(u);
+                (s, s * (1.0 - s))
+            }),
+            Act::Sign => self.run(z, out, slope, |u| {
+                (Act::Sign.apply(u, shift), Act::Sign.derivative(u, shift))
+            }),
+        }
+    }
+
+    #[inline(always)]
+    fn run(
+        &self,
+        z: &mut [f64],
+        out: &mut [f64],
+        slope: Option<&mut [f64]>,
+        f: impl Fn(f64) -> (f64, f64),
+    ) {
+        let w = self.mean.len();
+        let (mean, inv_std) = (&self.mean[..w], &self.inv_std[..w]);
+        let (gamma, beta) = (&self.gamma[..w], &self.beta[..w]);
+        let normalise = |z: &mut [f64], j: usize| {
+            let xh = (z[j] - mean[j]) * inv_std[j];
+            z[j] = xh;
+            xh * gamma[j] + beta[j]
+        };
+        match slope {
+            Some(slope) => {
+                let rows = z.chunks_exact_mut(w).zip(out.chunks_exact_mut(w));
+                for ((z, o), s) in rows.zip(slope.chunks_exact_mut(w)) {
+                    let (z, o, s) = (&mut z[..w], &mut o[..w], &mut s[..w]);
+                    for j in 0..w {
+                        (o[j], s[j]) = f(normalise(z, j));
+                    }
+                }
+            }
+            None => {
+                for (z, o) in z.chunks_exact_mut(w).zip(out.chunks_exact_mut(w)) {
+                    let (z, o) = (&mut z[..w], &mut o[..w]);
+                    for (j, o) in o.iter_mut().enumerate() {
+                        *o = f(normalise(z, j)).0;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -222,6 +503,8 @@ fn accuracy(s: &Array1<f64>, y: &[f64]) -> f64 {
 struct Moments<D: Dimension> {
     m: Array<f64, D>,
     v: Array<f64, D>,
+    /// m and v are still all zero: no step has seen a nonzero gradient.
+    zero: bool,
 }
 
 impl<D: Dimension> Moments<D> {
@@ -229,22 +512,39 @@ impl<D: Dimension> Moments<D> {
         Moments {
             m: Array::zeros(like.raw_dim()),
             v: Array::zeros(like.raw_dim()),
+            zero: true,
         }
     }
 
     /// One Adam step on `p` with gradient `g`; `t` counts from 1.
     fn step(&mut self, p: &mut Array<f64, D>, g: &Array<f64, D>, lr: f64, t: i32) {
+        // While m, v and g are all zero a step changes nothing: m and v stay
+        // +0 (0.9·0 + 0.1·(±0) = +0) and p −= lr·0/(0 + ε) subtracts +0. The
+        // layers below a dead unit (ReLU(x − 10), sign) never get anything
+        // else, so their steps, three divisions and a root per weight, are skipped.
+        if self.zero {
+            if g.iter().all(|&g| g == 0.0) {
+                return;
+            }
+            self.zero = false;
+        }
         let c1 = 1.0 - ADAM_BETA1.powi(t);
         let c2 = 1.0 - ADAM_BETA2.powi(t);
-        Zip::from(p)
-            .and(g)
-            .and(&mut self.m)
-            .and(&mut self.v)
-            .for_each(|p, &g, m, v| {
-                *m = ADAM_BETA1 * *m + (1.0 - ADAM_BETA1) * g;
-                *v = ADAM_BETA2 * *v + (1.0 - ADAM_BETA2) * g * g;
-                *p -= lr * (*m / c1) / ((*v / c2).sqrt() + ADAM_EPS);
-            });
+        let slices = (
+            p.as_slice_mut(),
+            g.as_slice(),
+            self.m.as_slice_mut(),
+            self.v.as_slice_mut(),
+        );
+        let (Some(p), Some(g), Some(m), Some(v)) = slices else {
+            unreachable!("parameters, gradients and moments are built contiguous")
+        };
+        // plain slices rather than a four-way Zip, so the loop vectorises
+        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m).zip(v) {
+            *m = ADAM_BETA1 * *m + (1.0 - ADAM_BETA1) * g;
+            *v = ADAM_BETA2 * *v + (1.0 - ADAM_BETA2) * g * g;
+            *p -= lr * (*m / c1) / ((*v / c2).sqrt() + ADAM_EPS);
+        }
     }
 }
 
@@ -410,13 +710,18 @@ fn train_one(
     let every = eval_every(c.steps);
     let mut xb = Array2::zeros((c.batch, 2));
     let mut yb = vec![0.0; c.batch];
+    // every buffer of the step loop, allocated here once
+    let mut ws = Workspace::new(&net, c.batch, true);
+    let mut whole = Workspace::new(&net, p, false);
     for step in 0..c.steps.max(1) {
         for (mut row, label) in xb.rows_mut().into_iter().zip(yb.iter_mut()) {
             let i = rand::Rng::random_range(&mut sampler, 0..p.max(1));
             row.assign(&data.x.row(i));
             *label = data.y[i];
         }
-        let (loss, g) = net.loss_and_grads(xb.view(), &yb, act, shift);
+        ws.forward(&net, xb.view(), act, shift);
+        let loss = ws.backward(&net, &yb);
+        let g = &ws.grads;
         if step == 0 {
             grad_norm_by_depth = g.blocks.iter().map(|b| frobenius(&b.w)).collect();
             beta_grad_norm_at_init = g
@@ -430,10 +735,8 @@ fn train_one(
             break; // steps = 0: measure the gradients at initialisation only
         }
         if step % every == 0 {
-            accuracy_curve.push((
-                step,
-                accuracy(&net.logits(data.x.view(), act, shift), &data.y),
-            ));
+            whole.forward(&net, data.x.view(), act, shift);
+            accuracy_curve.push((step, accuracy(&whole.s, &data.y)));
         }
         loss_curve.push(loss);
         let t = step as i32 + 1;
@@ -448,8 +751,9 @@ fn train_one(
             return Err(ComputeError::Cancelled);
         }
     }
-    let s = net.logits(data.x.view(), act, shift);
-    let final_train_accuracy = accuracy(&s, &data.y);
+    whole.forward(&net, data.x.view(), act, shift);
+    let s = &whole.s;
+    let final_train_accuracy = accuracy(s, &data.y);
     accuracy_curve.push((c.steps, final_train_accuracy));
     let beta_max_change = net
         .blocks
@@ -466,7 +770,7 @@ fn train_one(
         loss_curve,
         accuracy_curve,
         final_train_accuracy,
-        final_train_loss: bce(&s, &data.y),
+        final_train_loss: bce(s, &data.y),
     })
 }
 
@@ -588,6 +892,7 @@ pub fn min_zero_relu_equivalence(seed: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Zip;
 
     #[test]
     fn whole_network_backward_matches_finite_differences() {
@@ -596,6 +901,121 @@ mod tests {
                 let c = network_grad_check(act, shift, gamma, beta, 4);
                 assert!(c.checked > 50);
                 assert!(c.max_rel_error < 1e-6, "{act:?} c={shift}: {c:?}");
+            }
+        }
+    }
+
+    /// The network's passes written with whole-array operations, as before the
+    /// workspace: the oracle the fused in-place passes must equal bit for bit.
+    fn array_loss_and_grads(
+        net: &Net,
+        x: ArrayView2<'_, f64>,
+        y: &[f64],
+        act: Act,
+        shift: f64,
+    ) -> (f64, Array1<f64>, NetGrads) {
+        let mut h = x.to_owned();
+        let mut caches = Vec::new();
+        for b in &net.blocks {
+            let z = h.dot(&b.w.t());
+            let (u, bn) = batchnorm::forward(z.view(), b.gamma.view(), b.beta.view(), EPS);
+            let next = u.mapv(|v| act.apply(v, shift));
+            caches.push((h, bn, u));
+            h = next;
+        }
+        let s = h.dot(&net.w_out.t()).column(0).to_owned() + net.b_out[0];
+        let n = s.len() as f64;
+        let ds = Array1::from_iter(s.iter().zip(y).map(|(&s, &y)| (sigmoid(s) - y) / n));
+        let ds2 = ds.view().insert_axis(Axis(1));
+        let w_out = ds2.t().dot(&h);
+        let b_out = Array1::from_elem(1, ds.sum());
+        let mut dh = ds2.dot(&net.w_out);
+        let mut blocks = Vec::new();
+        for (b, (input, bn, u)) in net.blocks.iter().zip(&caches).rev() {
+            let mut du = dh;
+            Zip::from(&mut du)
+                .and(u)
+                .for_each(|d, &u| *d *= act.derivative(u, shift));
+            let g = batchnorm::backward(du.view(), b.gamma.view(), bn);
+            blocks.push(Block {
+                w: g.dx.t().dot(input),
+                gamma: g.dgamma,
+                beta: g.dbeta,
+            });
+            dh = g.dx.dot(&b.w);
+        }
+        blocks.reverse();
+        let grads = NetGrads {
+            blocks,
+            w_out,
+            b_out,
+        };
+        (bce(&s, y), s, grads)
+    }
+
+    fn bits<'a>(a: impl IntoIterator<Item = &'a f64>) -> Vec<u64> {
+        a.into_iter().map(|v| v.to_bits()).collect()
+    }
+
+    #[test]
+    fn fused_passes_equal_the_array_formulation_bit_for_bit() {
+        for (gamma, beta, shift) in [(1.0, 0.0, 10.0), (0.8, 0.2, 0.3), (-1.5, 2.0, 0.0)] {
+            let c = ExperimentConfig {
+                depth: 5,
+                width: 16,
+                gamma,
+                beta,
+                ..ExperimentConfig::default()
+            };
+            let mut r = rng::seeded(9);
+            let net = Net::init(&mut r, 2, &c);
+            let x: Array2<f64> = rng::normal(&mut r, (32, 2), 1.0);
+            let y: Vec<f64> = (0..32).map(|i| (i % 3 == 0) as u8 as f64).collect();
+            for act in ALL {
+                let (loss, g) = net.loss_and_grads(x.view(), &y, act, shift);
+                let (want_loss, want_s, want) =
+                    array_loss_and_grads(&net, x.view(), &y, act, shift);
+                assert_eq!(loss.to_bits(), want_loss.to_bits(), "{act:?}");
+                assert_eq!(bits(&net.logits(x.view(), act, shift)), bits(&want_s));
+                for (a, b) in g.blocks.iter().zip(&want.blocks) {
+                    assert_eq!(bits(&a.w), bits(&b.w), "{act:?} c={shift}");
+                    assert_eq!(bits(&a.gamma), bits(&b.gamma));
+                    assert_eq!(bits(&a.beta), bits(&b.beta));
+                }
+                assert_eq!(bits(&g.w_out), bits(&want.w_out));
+                assert_eq!(bits(&g.b_out), bits(&want.b_out));
+            }
+        }
+    }
+
+    #[test]
+    fn skipped_adam_steps_are_the_steps_they_replace() {
+        // p, m, v after `t` steps of the full formula, one entry at a time
+        let full = |p: f64, m: f64, v: f64, g: f64, t: i32| {
+            let (c1, c2) = (1.0 - ADAM_BETA1.powi(t), 1.0 - ADAM_BETA2.powi(t));
+            let m = ADAM_BETA1 * m + (1.0 - ADAM_BETA1) * g;
+            let v = ADAM_BETA2 * v + (1.0 - ADAM_BETA2) * g * g;
+            (p - 0.02 * (m / c1) / ((v / c2).sqrt() + ADAM_EPS), m, v)
+        };
+        let p0 = Array1::from(vec![1.5, -0.0, 0.0, -3.25e-7]);
+        let mut p = p0.clone();
+        let mut moments = Moments::new(&p);
+        let mut want: Vec<(f64, f64, f64)> = p0.iter().map(|&p| (p, 0.0, 0.0)).collect();
+        let grads = [
+            vec![0.0, -0.0, 0.0, -0.0],
+            vec![0.0; 4],
+            vec![0.5, 0.0, -2.0, 1e-3],
+            vec![-0.0; 4],
+        ];
+        for (t, g) in (1..).zip(&grads) {
+            moments.step(&mut p, &Array1::from(g.clone()), 0.02, t);
+            for (w, &g) in want.iter_mut().zip(g) {
+                *w = full(w.0, w.1, w.2, g, t);
+            }
+            for (k, w) in want.iter().enumerate() {
+                assert_eq!(p[k].to_bits(), w.0.to_bits(), "step {t} entry {k}");
+                assert_eq!(moments.m[k].to_bits(), w.1.to_bits());
+                assert_eq!(moments.v[k].to_bits(), w.2.to_bits());
             }
         }
     }
