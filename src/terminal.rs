@@ -65,6 +65,7 @@ impl TerminalGuard {
         enable_raw_mode().context("switching the terminal to raw mode")?;
         ACTIVE.store(true, Ordering::SeqCst);
         keep_signal_keys();
+        watch_for_hangup();
         let setup = execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)
             .context("entering the alternate screen")
             .and_then(|()| {
@@ -128,13 +129,7 @@ fn install_signal_handlers() -> anyhow::Result<()> {
                     .name("signals".into())
                     .spawn(move || {
                         if let Some(signal) = signals.forever().next() {
-                            restore();
-                            if let Ok(hook) = ON_SIGNAL.lock()
-                                && let Some(hook) = hook.as_ref()
-                            {
-                                hook();
-                            }
-                            std::process::exit(128 + signal);
+                            exit_as_signalled(signal);
                         }
                     })
                     .map(drop)
@@ -142,6 +137,48 @@ fn install_signal_handlers() -> anyhow::Result<()> {
             });
     });
     result
+}
+
+/// Restore the terminal, run the [`on_signal_exit`] hook and exit with status
+/// 128 + `signal`.
+fn exit_as_signalled(signal: i32) -> ! {
+    restore();
+    if let Ok(hook) = ON_SIGNAL.lock()
+        && let Some(hook) = hook.as_ref()
+    {
+        hook();
+    }
+    std::process::exit(128 + signal);
+}
+
+/// How often the hang-up watch looks at the terminal.
+const HANGUP_CHECK: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A terminal can go away without a SIGHUP reaching us (the window's process
+/// group was not ours, the parent ignored it): then every read of the tty
+/// returns end-of-file at once and crossterm's `event::poll` retries forever,
+/// a core at 100 % that never returns to our loop (crossterm issue #793). A
+/// thread asks the terminal for its settings every half second; once a tty
+/// that answered at start fails (a hung-up tty answers EIO), the notebook ends
+/// as SIGHUP would end it: place saved, status 129.
+fn watch_for_hangup() {
+    use rustix::termios::tcgetattr;
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if tcgetattr(rustix::stdio::stdin()).is_err() {
+            return;
+        }
+        let _ = std::thread::Builder::new()
+            .name("hangup-watch".into())
+            .spawn(|| {
+                loop {
+                    std::thread::sleep(HANGUP_CHECK);
+                    if ACTIVE.load(Ordering::SeqCst) && tcgetattr(rustix::stdio::stdin()).is_err() {
+                        exit_as_signalled(signal_hook::consts::SIGHUP);
+                    }
+                }
+            });
+    });
 }
 
 /// After `enable_raw_mode` (which clears ISIG): turn the signal keys back on and
