@@ -4,6 +4,7 @@
 
 use nnbook::compute::trace::replay;
 use nnbook::panels::activations::ActivationsPanel;
+use nnbook::panels::stepper::Stepper;
 use nnbook::panels::{Panel, PanelKey};
 
 use crate::common;
@@ -32,37 +33,41 @@ fn press(p: &mut dyn Panel, key: PanelKey, times: usize) {
     }
 }
 
+/// Replay the panel's trace, then snapshot its first step, the start of its
+/// backward pass and its last step at 80x24 and 160x48 as `NAME_WHAT_WxH`;
+/// `check` sees every frame (at its step) before the snapshot does.
+fn snapshot_steps<P: Panel>(
+    name: &str,
+    p: &mut P,
+    stepper: fn(&P) -> &Stepper,
+    check: impl Fn(usize, &str),
+) {
+    let (_, len) = stepper(p).position();
+    let backward = stepper(p).backward_position().expect("a backward pass");
+    replay(stepper(p).trace()).unwrap();
+    for (pos, what) in positions(len, backward) {
+        press(p, PanelKey::Char('r'), 1);
+        press(p, PanelKey::Char(' '), pos);
+        assert_eq!(stepper(p).position().0, pos);
+        for (w, h) in [(80, 24), (160, 48)] {
+            let text = drawn(p, w, h);
+            check(pos, &text);
+            insta::assert_snapshot!(format!("{name}_{what}_{w}x{h}"), text);
+        }
+    }
+}
+
 #[test]
 fn activations_block_trace_snapshots() {
     let mut p = ActivationsPanel::new();
-    let (_, len) = p.stepper().position();
-    let backward = p.stepper().backward_position().unwrap();
-    replay(p.stepper().trace()).unwrap();
-    for (pos, what) in positions(len, backward) {
-        press(&mut p, PanelKey::Char('r'), 1);
-        press(&mut p, PanelKey::Char(' '), pos);
-        assert_eq!(p.stepper().position().0, pos);
-        for (w, h) in [(80, 24), (160, 48)] {
-            insta::assert_snapshot!(format!("activations_{what}_{w}x{h}"), drawn(&p, w, h));
-        }
-    }
+    snapshot_steps("activations", &mut p, |p| p.stepper(), |_, _| {});
 }
 
 #[test]
 fn seqnorm_running_layer_trace_snapshots() {
     use nnbook::panels::seqnorm::SeqNormPanel;
     let mut p = SeqNormPanel::new();
-    let (_, len) = p.stepper().position();
-    let backward = p.stepper().backward_position().unwrap();
-    replay(p.stepper().trace()).unwrap();
-    for (pos, what) in positions(len, backward) {
-        press(&mut p, PanelKey::Char('r'), 1);
-        press(&mut p, PanelKey::Char(' '), pos);
-        assert_eq!(p.stepper().position().0, pos);
-        for (w, h) in [(80, 24), (160, 48)] {
-            insta::assert_snapshot!(format!("seqnorm_{what}_{w}x{h}"), drawn(&p, w, h));
-        }
-    }
+    snapshot_steps("seqnorm", &mut p, |p| p.stepper(), |_, _| {});
     // The backward steps run t = T..1, and the panel's time follows.
     press(&mut p, PanelKey::Char('B'), 1);
     assert_eq!(p.trace_time(), Some(8));
@@ -134,39 +139,25 @@ fn widen_trace_snapshots() {
     p.apply_state("strategy", "zero");
     let job = p.initial_job().unwrap();
     p.job_finished(job.run_inline());
-    let (_, len) = p.stepper().position();
-    let backward = p.stepper().backward_position().unwrap();
-    replay(p.stepper().trace()).unwrap();
-    for (pos, what) in positions(len, backward) {
-        press(&mut p, PanelKey::Char('r'), 1);
-        press(&mut p, PanelKey::Char(' '), pos);
-        assert_eq!(p.stepper().position().0, pos);
-        for (w, h) in [(80, 24), (160, 48)] {
-            let text = drawn(&p, w, h);
+    let len = p.stepper().position().1;
+    snapshot_steps(
+        "widen",
+        &mut p,
+        |p| p.stepper(),
+        |pos, text| {
             if pos == len {
                 assert!(text.contains("no new block gets any gradient"), "{text}");
             }
-            insta::assert_snapshot!(format!("widen_{what}_{w}x{h}"), text);
-        }
-    }
+        },
+    );
 }
 
 #[test]
 fn rnn2d_trace_snapshots() {
     use nnbook::panels::rnn2d::Rnn2dPanel;
+    // The grad check runs as a job (not started here): its line says so.
     let mut p = Rnn2dPanel::new();
-    let (_, len) = p.stepper().position();
-    let backward = p.stepper().backward_position().unwrap();
-    replay(p.stepper().trace()).unwrap();
-    for (pos, what) in positions(len, backward) {
-        press(&mut p, PanelKey::Char('r'), 1);
-        press(&mut p, PanelKey::Char(' '), pos);
-        assert_eq!(p.stepper().position().0, pos);
-        for (w, h) in [(80, 24), (160, 48)] {
-            // The grad check runs as a job (not started here): its line says so.
-            insta::assert_snapshot!(format!("rnn2d_{what}_{w}x{h}"), drawn(&p, w, h));
-        }
-    }
+    snapshot_steps("rnn2d", &mut p, |p| p.stepper(), |_, _| {});
 }
 
 /// The step keys do the same in every stepping panel.
@@ -174,7 +165,6 @@ fn rnn2d_trace_snapshots() {
 fn the_step_keys_are_the_same_in_every_panel() {
     use nnbook::panels::rnn2d::Rnn2dPanel;
     use nnbook::panels::seqnorm::SeqNormPanel;
-    use nnbook::panels::stepper::Stepper;
     use nnbook::panels::widen::WidenPanel;
     fn check<P: Panel>(name: &str, mut p: P, stepper: fn(&P) -> &Stepper) {
         let len = stepper(&p).position().1;
@@ -240,17 +230,7 @@ fn layer_table_trace_snapshots() {
 fn bptt_trace_snapshots() {
     use nnbook::panels::bptt::BpttPanel;
     let mut p = BpttPanel::new();
-    let (_, len) = p.stepper().position();
-    let backward = p.stepper().backward_position().unwrap();
-    replay(p.stepper().trace()).unwrap();
-    for (pos, what) in positions(len, backward) {
-        press(&mut p, PanelKey::Char('r'), 1);
-        press(&mut p, PanelKey::Char(' '), pos);
-        assert_eq!(p.stepper().position().0, pos);
-        for (w, h) in [(80, 24), (160, 48)] {
-            insta::assert_snapshot!(format!("bptt_{what}_{w}x{h}"), drawn(&p, w, h));
-        }
-    }
+    snapshot_steps("bptt", &mut p, |p| p.stepper(), |_, _| {});
 }
 
 /// Problem 1's architecture editor: `E` opens the spec as `arch=` writes it,
