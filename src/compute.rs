@@ -148,10 +148,9 @@ pub fn computed_facts() -> Facts {
 /// milliseconds computing them takes. The suite fails if the file and the
 /// code disagree, so the text can never quote a figure the code no longer
 /// produces.
-pub fn facts() -> Facts {
+pub fn facts() -> &'static Facts {
     static FILE: std::sync::OnceLock<Facts> = std::sync::OnceLock::new();
     FILE.get_or_init(|| serde_json::from_str(FACTS_FILE).unwrap_or_default())
-        .clone()
 }
 
 /// `src/compute/facts.json`, written by the facts test from [`computed_facts`].

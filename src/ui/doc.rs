@@ -957,7 +957,7 @@ mod tests {
     fn missing_solution_says_so() {
         let known = Known {
             panels: &crate::panels::names(),
-            facts: &crate::compute::facts(),
+            facts: crate::compute::facts(),
             panel_state: crate::panels::check_state,
         };
         let nb = Notebook::load(&Source::Embedded, &known).unwrap();

@@ -89,7 +89,7 @@ pub fn mask_float_noise(text: &str) -> String {
 pub fn render_solution_formulas(content: &str) -> usize {
     let facts = nnbook::compute::facts();
     let mut text = content.to_string();
-    for (k, v) in &facts {
+    for (k, v) in facts {
         text = text.replace(&format!("{{{{{k}}}}}"), v);
     }
     let solutions: String = text.split("### Solution").skip(1).collect();

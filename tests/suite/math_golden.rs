@@ -26,7 +26,7 @@ fn corpus() -> Vec<(String, MathExpr)> {
         let text = std::fs::read_to_string(&path).expect("read content file");
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         for mut m in math_in_markdown(&text) {
-            for (k, v) in &facts {
+            for (k, v) in facts {
                 m.latex = m.latex.replace(&format!("{{{{{k}}}}}"), v);
             }
             out.push((name.clone(), m));

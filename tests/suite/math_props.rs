@@ -86,7 +86,7 @@ fn build_corpus() -> Vec<String> {
         if p.extension().is_some_and(|e| e == "md") {
             let text = std::fs::read_to_string(&p).expect("read");
             // Figures are substituted before parsing, as the loader does.
-            let text = nnbook::content::template::expand("", &text, 1, &facts).unwrap_or(text);
+            let text = nnbook::content::template::expand("", &text, 1, facts).unwrap_or(text);
             out.extend(math_in_markdown(&text).into_iter().map(|m| m.latex));
         }
     }
