@@ -150,7 +150,7 @@ pub fn load_notebook(source: &Source) -> Result<Notebook, ContentErrors> {
     let names = panels::names();
     let known = Known {
         panels: &names,
-        facts: &facts,
+        facts,
         panel_state: panels::check_state,
     };
     Notebook::load(source, &known)
@@ -160,6 +160,18 @@ impl App {
     /// Load content from `source` and open the first entry. Content errors do not
     /// fail: they become the error view.
     pub fn load(source: &Source, area: Rect) -> App {
+        let mut app = App::load_unopened(source, area, Theme::default(), MathSettings::default());
+        app.refresh_doc();
+        app
+    }
+
+    /// Load content to be drawn with `theme` and `math`, and lay out nothing
+    /// yet: the caller opens the first entry ([`App::open`] or
+    /// [`App::restore_remembered`]), which lays it out, once. The interactive
+    /// notebook starts this way: laying out the first statement and then the
+    /// part the reader comes back to, or laying it out again for the theme,
+    /// would each cost a layout before the first frame.
+    pub fn load_unopened(source: &Source, area: Rect, theme: Theme, math: MathSettings) -> App {
         let (notebook, errors) = match load_notebook(source) {
             Ok(nb) => (nb, None),
             Err(e) => (
@@ -170,7 +182,10 @@ impl App {
                 Some(e),
             ),
         };
-        App::new(notebook, errors, source.describe(), area)
+        let mut app = App::unopened(notebook, errors, source.describe(), area);
+        app.theme = theme;
+        app.math = math;
+        app
     }
 
     pub fn new(
@@ -179,7 +194,18 @@ impl App {
         source: String,
         area: Rect,
     ) -> App {
-        let mut app = App {
+        let mut app = App::unopened(notebook, errors, source, area);
+        app.refresh_doc();
+        app
+    }
+
+    fn unopened(
+        notebook: Notebook,
+        errors: Option<ContentErrors>,
+        source: String,
+        area: Rect,
+    ) -> App {
+        App {
             notebook,
             errors,
             source,
@@ -204,9 +230,7 @@ impl App {
             outline: None,
             exam: None,
             remember: Remember::default(),
-        };
-        app.refresh_doc();
-        app
+        }
     }
 
     pub fn current(&self) -> Option<EntryRef> {

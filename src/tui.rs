@@ -50,17 +50,30 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
     let mut guard = TerminalGuard::enter()?;
     ui::highlight::highlight_in_background();
     let size = guard.terminal.size().context("reading the terminal size")?;
-    let mut app = App::load(source, Rect::new(0, 0, size.width, size.height));
-    app.set_math(options.math);
+    let mut store = None;
+    let mut warning = None;
+    if options.state {
+        (store, warning) = open_store(source);
+    }
+    let chosen = store
+        .as_ref()
+        .and_then(|s| s.theme())
+        .and_then(|t| t.parse::<ThemeChoice>().ok());
+    let theme = options.theme.or(chosen).unwrap_or_default();
+    let colorfgbg = std::env::var("COLORFGBG").ok();
+    let no_color = crate::ui::theme::no_color_from_env();
+    // Theme and math are known before the content is laid out, so the first
+    // part is laid out once, by `restore_remembered` or `open` below.
+    let mut app = App::load_unopened(
+        source,
+        Rect::new(0, 0, size.width, size.height),
+        Theme::named(theme.initial(colorfgbg.as_deref()), no_color),
+        options.math,
+    );
+    app.message = warning;
     let content_ok = app.errors.is_none();
     let (events_tx, events_rx) = mpsc::channel();
     let mut running: Option<JobHandle> = None;
-    let mut store = None;
-    if options.state {
-        let (opened, warning) = open_store(source);
-        app.message = warning;
-        store = opened;
-    }
     // Shared with the signal thread, which writes the latest snapshot when
     // Ctrl-C, SIGTERM or SIGHUP ends the notebook.
     let saver = store.clone().map(|store| {
@@ -77,14 +90,6 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
             }
         });
     }
-    let chosen = store
-        .as_ref()
-        .and_then(|s| s.theme())
-        .and_then(|t| t.parse::<ThemeChoice>().ok());
-    let theme = options.theme.or(chosen).unwrap_or_default();
-    let colorfgbg = std::env::var("COLORFGBG").ok();
-    let no_color = crate::ui::theme::no_color_from_env();
-    app.set_theme(Theme::named(theme.initial(colorfgbg.as_deref()), no_color));
     let first = match &store {
         // Content that failed to load has no parts to go back to (yet: with
         // --watch it may load later; the places are kept until then).
