@@ -161,13 +161,17 @@ impl Notebook {
         let mut errors = Vec::new();
         let mut problems = Vec::new();
         let mut plain_files = Vec::new();
+        let mut notebook_files = Vec::new();
         for file in files {
             match std::str::from_utf8(&file.bytes) {
                 Ok(text) if plain::is_plain(text) => plain_files.push((file, text)),
-                _ => match parse_file(&file.name, &file.bytes, known) {
-                    Ok(p) => problems.push(p),
-                    Err(mut es) => errors.append(&mut es),
-                },
+                _ => notebook_files.push(file),
+            }
+        }
+        for parsed in parse_files(&notebook_files, known) {
+            match parsed {
+                Ok(p) => problems.push(p),
+                Err(mut es) => errors.append(&mut es),
             }
         }
         // Ordinary Markdown files come after the notebook's problems, in
@@ -263,6 +267,52 @@ impl Notebook {
     pub fn part_count(&self) -> usize {
         self.problems.iter().map(|p| p.parts.len()).sum()
     }
+}
+
+/// Parse the notebook's files, results in file order. The files are
+/// independent, and most of start-up is this parse, before the first frame,
+/// while the terminal has nothing to draw and a second core is idle: so a
+/// second thread parses too, each thread taking the next file not yet taken
+/// (a fixed split left one thread waiting for the other, whose first
+/// allocations in a fresh malloc arena are slower).
+fn parse_files(
+    files: &[&source::File],
+    known: &Known<'_>,
+) -> Vec<Result<Problem, Vec<ContentError>>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let take_and_parse = || {
+        let mut parsed = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(f) = files.get(i) else { break };
+            parsed.push((i, parse_file(&f.name, &f.bytes, known)));
+        }
+        parsed
+    };
+    let mut parsed = if files.len() < 2 {
+        take_and_parse()
+    } else {
+        std::thread::scope(|scope| {
+            // The main thread's stack size: parsing recurses (to the nesting limit).
+            let helper = std::thread::Builder::new()
+                .name("parse".into())
+                .stack_size(8 << 20)
+                .spawn_scoped(scope, take_and_parse);
+            // Without a thread the loop below simply parses every file here.
+            let mut parsed = take_and_parse();
+            if let Ok(helper) = helper {
+                match helper.join() {
+                    Ok(theirs) => parsed.extend(theirs),
+                    // A panic in the parse is a bug: report it where it happened.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            parsed
+        })
+    };
+    parsed.sort_by_key(|(i, _)| *i);
+    parsed.into_iter().map(|(_, result)| result).collect()
 }
 
 fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Vec<ContentError>> {
