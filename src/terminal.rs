@@ -9,7 +9,7 @@
 //! the end of a bracketed paste and swallow every key until `ESC[201~`).
 //! Ctrl-Z (VSUSP) is disabled instead: stopping would leave the terminal raw.
 
-use std::io::{Stdout, stdout};
+use std::io::{Write, stdout};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -19,10 +19,10 @@ use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
 use ratatui::crossterm::cursor::Show;
 use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
-use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
+use ratatui::crossterm::{execute, queue};
 use ratatui::layout::{Position, Size};
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -66,11 +66,12 @@ impl TerminalGuard {
         ACTIVE.store(true, Ordering::SeqCst);
         keep_signal_keys();
         watch_for_hangup();
-        let setup = execute!(stdout(), EnterAlternateScreen, EnableMouseCapture)
+        // Queued, not written: they go out with the first frame, in one write.
+        let mut out = FrameWriter::default();
+        let setup = queue!(out, EnterAlternateScreen, EnableMouseCapture)
             .context("entering the alternate screen")
             .and_then(|()| {
-                Terminal::new(Clamped(CrosstermBackend::new(stdout())))
-                    .context("opening the terminal")
+                Terminal::new(Clamped(CrosstermBackend::new(out))).context("opening the terminal")
             });
         match setup {
             Ok(terminal) => Ok(TerminalGuard { terminal }),
@@ -194,9 +195,38 @@ fn keep_signal_keys() {
     }
 }
 
+/// Where the backend writes: a frame's escape sequences are collected and
+/// go to stdout in one write when ratatui flushes at the end of the frame.
+/// Through stdout's own 1 KiB line buffer a 120x40 frame took nine writes,
+/// and the terminal (tmux) could wake for each of them. What is still
+/// unflushed when the terminal has been restored (a panic mid-frame) is
+/// dropped rather than written over the reader's shell.
+#[derive(Default)]
+pub struct FrameWriter {
+    pending: Vec<u8>,
+}
+
+impl Write for FrameWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = if ACTIVE.load(Ordering::SeqCst) && !self.pending.is_empty() {
+            let mut out = stdout().lock();
+            out.write_all(&self.pending).and_then(|()| out.flush())
+        } else {
+            Ok(())
+        };
+        self.pending.clear();
+        result
+    }
+}
+
 /// The crossterm backend with its reported size clamped to [`MAX_SIZE`], so
 /// ratatui's automatic resize never allocates for an absurd window.
-pub struct Clamped(pub CrosstermBackend<Stdout>);
+pub struct Clamped(pub CrosstermBackend<FrameWriter>);
 
 impl Backend for Clamped {
     type Error = std::io::Error;
