@@ -106,6 +106,10 @@ pub struct Search {
 
 pub struct App {
     pub notebook: Notebook,
+    /// The notebook is a first look ([`Notebook::first_look`]): only the part
+    /// shown is parsed; [`App::complete_load`] puts the whole parse in its
+    /// place after the first frame.
+    pub first_look: bool,
     /// Set when the content failed to load: the UI shows these instead.
     pub errors: Option<ContentErrors>,
     pub source: String,
@@ -146,21 +150,56 @@ pub struct App {
 /// Load a notebook, checking its panel names and `{{figures}}` against the ones
 /// this build has.
 pub fn load_notebook(source: &Source) -> Result<Notebook, ContentErrors> {
-    let facts = compute::facts();
+    with_known(|known| Notebook::load(source, known))
+}
+
+/// Content as loaded for [`App::unopened_from`].
+pub struct Loaded {
+    pub notebook: Result<Notebook, ContentErrors>,
+    /// Whether `notebook` is a first look ([`Notebook::first_look`]).
+    pub first_look: bool,
+}
+
+/// Load `source`; with `first_look` (the id of the entry to be opened, or
+/// `None` for the first), as a first look where the content allows one.
+pub fn load_content(source: &Source, first_look: Option<Option<&str>>) -> Loaded {
+    let look = first_look.and_then(|first| {
+        let files = source.files().ok()?;
+        with_known(|known| Notebook::first_look(&files, known, first))
+    });
+    match look {
+        Some(notebook) => Loaded {
+            notebook: Ok(notebook),
+            first_look: true,
+        },
+        None => Loaded {
+            notebook: load_notebook(source),
+            first_look: false,
+        },
+    }
+}
+
+/// The names and figures this build has, for the loader to check against.
+fn with_known<R>(f: impl FnOnce(&Known<'_>) -> R) -> R {
     let names = panels::names();
-    let known = Known {
+    f(&Known {
         panels: &names,
-        facts,
+        facts: compute::facts(),
         panel_state: panels::check_state,
-    };
-    Notebook::load(source, &known)
+    })
 }
 
 impl App {
     /// Load content from `source` and open the first entry. Content errors do not
     /// fail: they become the error view.
     pub fn load(source: &Source, area: Rect) -> App {
-        let mut app = App::load_unopened(source, area, Theme::default(), MathSettings::default());
+        let mut app = App::load_unopened(
+            source,
+            area,
+            Theme::default(),
+            MathSettings::default(),
+            None,
+        );
         app.refresh_doc();
         app
     }
@@ -171,18 +210,36 @@ impl App {
     /// notebook starts this way: laying out the first statement and then the
     /// part the reader comes back to, or laying it out again for the theme,
     /// would each cost a layout before the first frame.
-    pub fn load_unopened(source: &Source, area: Rect, theme: Theme, math: MathSettings) -> App {
-        let (notebook, errors) = match load_notebook(source) {
+    ///
+    /// With `first_look`, the id of the entry that will be opened (`None`: the
+    /// first), the content may be loaded as a first look
+    /// ([`Notebook::first_look`]): the caller then calls
+    /// [`App::complete_load`] after the first frame.
+    pub fn load_unopened(
+        source: &Source,
+        area: Rect,
+        theme: Theme,
+        math: MathSettings,
+        first_look: Option<Option<&str>>,
+    ) -> App {
+        App::unopened_from(load_content(source, first_look), source, area, theme, math)
+    }
+
+    /// [`App::load_unopened`] with the content already loaded (the
+    /// interactive notebook loads it on a thread while it sets up the terminal).
+    pub fn unopened_from(
+        loaded: Loaded,
+        source: &Source,
+        area: Rect,
+        theme: Theme,
+        math: MathSettings,
+    ) -> App {
+        let (notebook, errors) = match loaded.notebook {
             Ok(nb) => (nb, None),
-            Err(e) => (
-                Notebook {
-                    problems: Vec::new(),
-                    entries: Vec::new(),
-                },
-                Some(e),
-            ),
+            Err(e) => (Notebook::empty(), Some(e)),
         };
         let mut app = App::unopened(notebook, errors, source.describe(), area);
+        app.first_look = loaded.first_look;
         app.theme = theme;
         app.math = math;
         app
@@ -207,6 +264,7 @@ impl App {
     ) -> App {
         App {
             notebook,
+            first_look: false,
             errors,
             source,
             entry: 0,

@@ -203,15 +203,7 @@ impl Notebook {
             return Err(ContentErrors(errors));
         }
         problems.sort_by_key(|p| p.number);
-        let entries = problems
-            .iter()
-            .enumerate()
-            .flat_map(|(pi, p)| {
-                std::iter::once(EntryRef::Statement { problem: pi })
-                    .chain((0..p.parts.len()).map(move |part| EntryRef::Part { problem: pi, part }))
-            })
-            .collect();
-        let notebook = Notebook { problems, entries };
+        let notebook = Notebook::ordered(problems);
         let broken = notebook.broken_links(|name| {
             files
                 .iter()
@@ -222,6 +214,112 @@ impl Notebook {
             return Err(ContentErrors(broken));
         }
         Ok(notebook)
+    }
+
+    /// What the first frame needs, ahead of the whole parse: every file's
+    /// front matter (the contents pane: titles, points, part ids), and one
+    /// file parsed whole, the one holding the entry `first` (an entry id such
+    /// as `4b` or `p4`; else the first problem). The other problems' statements
+    /// and parts are left empty (the contents pane draws their titles, points
+    /// and marks, never their text), their parts marked written. `None` when
+    /// this cannot stand in for [`Notebook::from_files`] exactly: a file that
+    /// is not in the notebook's format (ordinary Markdown's parts come from its
+    /// headings), front matter with an error, a repeated problem or part id, or
+    /// any error in the file parsed. Links are not checked. What is built is
+    /// what `from_files` builds for the entry shown, and the entries are the
+    /// same whenever `from_files` succeeds; `App::complete_load` puts the whole
+    /// parse in its place right after the first frame.
+    pub fn first_look(
+        files: &[source::File],
+        known: &Known<'_>,
+        first: Option<&str>,
+    ) -> Option<Notebook> {
+        let mut outlines = Vec::new();
+        for file in files {
+            let text = std::str::from_utf8(&file.bytes).ok()?;
+            if plain::is_plain(text) {
+                return None;
+            }
+            let (meta, _, errors) = front_matter::split_all(&file.name, text);
+            match meta {
+                Some(meta) if errors.is_empty() => outlines.push((file, meta)),
+                _ => return None,
+            }
+        }
+        outlines.sort_by_key(|(_, meta)| meta.problem.value);
+        let holds_first = |meta: &front_matter::FrontMatter| {
+            first.is_some_and(|id| {
+                id.eq_ignore_ascii_case(&format!("p{}", meta.problem.value))
+                    || meta
+                        .parts
+                        .iter()
+                        .any(|p| p.id.value.eq_ignore_ascii_case(id))
+            })
+        };
+        let whole = outlines
+            .iter()
+            .position(|(_, meta)| holds_first(meta))
+            .unwrap_or(0);
+        let mut problems = Vec::with_capacity(outlines.len());
+        for (i, (file, meta)) in outlines.into_iter().enumerate() {
+            if i == whole {
+                problems.push(parse_file(&file.name, &file.bytes, known).ok()?);
+                continue;
+            }
+            let parts = meta
+                .parts
+                .into_iter()
+                .map(|p| Part {
+                    line: p.id.line,
+                    id: p.id.value,
+                    title: p.title,
+                    points: p.points,
+                    panel: p.panel.map(|s| s.value),
+                    panel_state: p
+                        .panel_state
+                        .into_iter()
+                        .map(|(k, v)| (k.value, v))
+                        .collect(),
+                    body: Vec::new(),
+                    has_solution: true,
+                })
+                .collect();
+            problems.push(Problem {
+                number: meta.problem.value,
+                line: meta.problem.line,
+                title: meta.title,
+                points: meta.points,
+                file: sanitize::one_line(&file.name).into_owned(),
+                statement: Vec::new(),
+                parts,
+                plain: false,
+            });
+        }
+        let mut errors = Vec::new();
+        check_unique(&problems, &mut errors);
+        errors.is_empty().then(|| Notebook::ordered(problems))
+    }
+
+    /// No problems: what the app holds while the content has errors.
+    pub fn empty() -> Notebook {
+        Notebook {
+            problems: Vec::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// The notebook of `problems` (sorted by number): each statement followed
+    /// by its parts, in reading order.
+    fn ordered(problems: Vec<Problem>) -> Notebook {
+        let entries = problems
+            .iter()
+            .enumerate()
+            .flat_map(|(pi, p)| {
+                std::iter::once(EntryRef::Statement { problem: pi })
+                    .chain((0..p.parts.len()).map(move |part| EntryRef::Part { problem: pi, part }))
+            })
+            .collect();
+        Notebook { problems, entries }
     }
 
     /// The default notebook: the content compiled into the binary.

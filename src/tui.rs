@@ -25,6 +25,10 @@ const HIGHLIGHT_POLL: Duration = Duration::from_millis(15);
 /// How long after start-up the highlighting worker starts on every code block.
 const PREFETCH_DELAY: Duration = Duration::from_millis(300);
 
+/// How long after start-up a first look (the shown part's file alone,
+/// parsed before the first frame) waits before the rest is parsed.
+const COMPLETE_DELAY: Duration = Duration::from_millis(20);
+
 /// How long `--theme auto` waits for the terminal to say its background.
 /// Terminals that cannot answer are detected sooner (they answer the
 /// device-attributes query that follows); this bounds a slow or silent one.
@@ -47,14 +51,35 @@ const WATCH_POLL: Duration = Duration::from_millis(250);
 
 /// Run the notebook until the reader quits. Returns whether the content loaded.
 pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
-    let mut guard = TerminalGuard::enter()?;
-    ui::highlight::highlight_in_background();
-    let size = guard.terminal.size().context("reading the terminal size")?;
     let mut store = None;
     let mut warning = None;
     if options.state {
         (store, warning) = open_store(source);
     }
+    // Only the file of the part to be shown is parsed before the first frame
+    // (a first look; the rest after it), and on a thread while the terminal
+    // is set up (raw mode, alternate screen, ratatui's buffers: about 0.6 ms
+    // the first frame waited for).
+    let first = store.as_ref().and_then(|s| s.content().last);
+    let (guard, loaded) = std::thread::scope(|scope| {
+        let loading = std::thread::Builder::new()
+            .name("load".into())
+            .stack_size(8 << 20)
+            .spawn_scoped(scope, || {
+                crate::app::load_content(source, Some(first.as_deref()))
+            });
+        let guard = TerminalGuard::enter();
+        let loaded = match loading {
+            Ok(loading) => loading
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => crate::app::load_content(source, Some(first.as_deref())),
+        };
+        (guard, loaded)
+    });
+    let mut guard = guard?;
+    ui::highlight::highlight_in_background();
+    let size = guard.terminal.size().context("reading the terminal size")?;
     let chosen = store
         .as_ref()
         .and_then(|s| s.theme())
@@ -64,7 +89,8 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
     let no_color = crate::ui::theme::no_color_from_env();
     // Theme and math are known before the content is laid out, so the first
     // part is laid out once, by `restore_remembered` or `open` below.
-    let mut app = App::load_unopened(
+    let mut app = App::unopened_from(
+        loaded,
         source,
         Rect::new(0, 0, size.width, size.height),
         Theme::named(theme.initial(colorfgbg.as_deref()), no_color),
@@ -122,6 +148,10 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
     // syntect's regexes right after the first frame competes with the
     // terminal that is drawing it (measured: ~10 ms later on screen in tmux).
     let mut prefetch_at = Some(Instant::now() + PREFETCH_DELAY);
+    // A first look is completed once the terminal has had time to draw the
+    // first frame (or at the first key, whichever comes first): parsing the
+    // rest on both cores at once delayed the frame in tmux by 2 ms.
+    let complete_at = Instant::now() + COMPLETE_DELAY;
     loop {
         guard
             .terminal
@@ -167,7 +197,18 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
         if let Some(at) = prefetch_at {
             timeout = timeout.min(at.saturating_duration_since(Instant::now()));
         }
-        if event::poll(timeout).context("waiting for input")? {
+        if app.first_look {
+            timeout = timeout.min(complete_at.saturating_duration_since(Instant::now()));
+        }
+        let input = event::poll(timeout).context("waiting for input")?;
+        if app.first_look && (input || Instant::now() >= complete_at) {
+            // The rest of the content, before any key is handled (the keys
+            // may go anywhere in it). Nothing changes on screen unless the
+            // rest has errors, which bring the error view.
+            let effect = app.complete_load(crate::app::load_notebook(source));
+            start_jobs(&mut app, effect, &mut running, &events_tx);
+        }
+        if input {
             // Handle everything already queued before drawing again, so a burst
             // of keys or wheel events costs one frame.
             loop {

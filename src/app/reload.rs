@@ -4,9 +4,56 @@
 //! error view over the last good content, and the next good save recovers.
 
 use super::{App, DocLayout, Effect, Search};
-use crate::content::{Notebook, Source};
+use crate::content::{ContentErrors, Notebook, Source};
 
 impl App {
+    /// Put the whole parse in place of a first look
+    /// ([`Notebook::first_look`]), right after the first frame. Its entries
+    /// are the same, so the reader's place, panels and marks stay as they
+    /// are; the search index and the layout, made from the notebook, are made
+    /// again. If the whole parse finds errors, the error view replaces the
+    /// notebook, as it would have at start. Returns the jobs a panel asks for
+    /// (none, unless the entries turned out different and a part was opened).
+    pub fn complete_load(&mut self, loaded: Result<Notebook, ContentErrors>) -> Effect {
+        if !std::mem::take(&mut self.first_look) {
+            return Effect::None;
+        }
+        self.search_index = std::cell::OnceCell::new();
+        self.doc = DocLayout::default();
+        match loaded {
+            Err(errors) => {
+                self.errors = Some(errors);
+                self.notebook = Notebook::empty();
+                self.panels.clear();
+                self.link = None;
+                self.outline = None;
+                self.entry = 0;
+                self.doc_scroll = 0;
+                Effect::None
+            }
+            Ok(notebook) => {
+                let ids = |nb: &Notebook| {
+                    nb.entries
+                        .iter()
+                        .map(|e| nb.entry_id(*e))
+                        .collect::<Vec<_>>()
+                };
+                let same = ids(&notebook) == ids(&self.notebook);
+                self.notebook = notebook;
+                if same {
+                    self.refresh_doc();
+                    Effect::None
+                } else {
+                    // Not expected (the first look is built from the same
+                    // front matter): start over as a first good load would.
+                    self.panels.clear();
+                    let remembered = self.remember.content.clone();
+                    self.restore_remembered(remembered)
+                }
+            }
+        }
+    }
+
     /// Load `source` again and take it if it loads; returns the jobs a newly
     /// opened panel asks for.
     pub fn reload(&mut self, source: &Source) -> Effect {

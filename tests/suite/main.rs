@@ -14,6 +14,7 @@ mod common;
 mod content_keys;
 mod derivation_math;
 mod facts_file;
+mod first_look;
 mod frame_styles;
 mod highlight_worker;
 mod hostile;
