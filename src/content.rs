@@ -217,15 +217,17 @@ impl Notebook {
     }
 
     /// What the first frame needs, ahead of the whole parse: every file's
-    /// front matter (the contents pane: titles, points, part ids), and one
-    /// file parsed whole, the one holding the entry `first` (an entry id such
-    /// as `4b` or `p4`; else the first problem). The other problems' statements
-    /// and parts are left empty (the contents pane draws their titles, points
-    /// and marks, never their text), their parts marked written. `None` when
+    /// front matter (the contents pane: titles, points, part ids), and the
+    /// entry `first` (an entry id such as `4b` or `p4`; else the first
+    /// problem's statement) parsed: its section of its file, cut out at the
+    /// part headings, or the whole file if the cut does not parse as that one
+    /// section. Every other statement and part is left empty (the contents
+    /// pane draws their titles, points and marks, never their text), and
+    /// marked written. `None` when
     /// this cannot stand in for [`Notebook::from_files`] exactly: a file that
     /// is not in the notebook's format (ordinary Markdown's parts come from its
     /// headings), front matter with an error, a repeated problem or part id, or
-    /// any error in the file parsed. Links are not checked. What is built is
+    /// any error in what is parsed. Links are not checked. What is built is
     /// what `from_files` builds for the entry shown, and the entries are the
     /// same whenever `from_files` succeeds; `App::complete_load` puts the whole
     /// parse in its place right after the first frame.
@@ -240,13 +242,13 @@ impl Notebook {
             if plain::is_plain(text) {
                 return None;
             }
-            let (meta, _, errors) = front_matter::split_all(&file.name, text);
-            match meta {
-                Some(meta) if errors.is_empty() => outlines.push((file, meta)),
+            let (meta, body, errors) = front_matter::split_all(&file.name, text);
+            match (meta, body) {
+                (Some(meta), Some(body)) if errors.is_empty() => outlines.push((file, meta, body)),
                 _ => return None,
             }
         }
-        outlines.sort_by_key(|(_, meta)| meta.problem.value);
+        outlines.sort_by_key(|(_, meta, _)| meta.problem.value);
         let holds_first = |meta: &front_matter::FrontMatter| {
             first.is_some_and(|id| {
                 id.eq_ignore_ascii_case(&format!("p{}", meta.problem.value))
@@ -256,41 +258,68 @@ impl Notebook {
                         .any(|p| p.id.value.eq_ignore_ascii_case(id))
             })
         };
-        let whole = outlines
+        let shown = outlines
             .iter()
-            .position(|(_, meta)| holds_first(meta))
+            .position(|(_, meta, _)| holds_first(meta))
             .unwrap_or(0);
         let mut problems = Vec::with_capacity(outlines.len());
-        for (i, (file, meta)) in outlines.into_iter().enumerate() {
-            if i == whole {
-                problems.push(parse_file(&file.name, &file.bytes, known).ok()?);
-                continue;
-            }
+        for (i, (file, meta, (body, body_line))) in outlines.into_iter().enumerate() {
+            // The part shown, if `first` names one of this problem's parts.
+            let part_shown = first.and_then(|id| {
+                meta.parts
+                    .iter()
+                    .position(|p| p.id.value.eq_ignore_ascii_case(id))
+            });
+            let section = if i == shown {
+                match first_section(&file.name, body, body_line, &meta, part_shown, known) {
+                    Some(section) => Some(section),
+                    // The cut did not work: the whole file, as a whole load reads it.
+                    None => {
+                        problems.push(parse_file(&file.name, &file.bytes, known).ok()?);
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
             let parts = meta
                 .parts
                 .into_iter()
-                .map(|p| Part {
-                    line: p.id.line,
-                    id: p.id.value,
-                    title: p.title,
-                    points: p.points,
-                    panel: p.panel.map(|s| s.value),
-                    panel_state: p
-                        .panel_state
-                        .into_iter()
-                        .map(|(k, v)| (k.value, v))
-                        .collect(),
-                    body: Vec::new(),
-                    has_solution: true,
+                .enumerate()
+                .map(|(pi, p)| {
+                    let (body, has_solution) = match &section {
+                        Some(blocks) if part_shown == Some(pi) => {
+                            (blocks.clone(), blocks.iter().any(is_solution_heading))
+                        }
+                        _ => (Vec::new(), true),
+                    };
+                    Part {
+                        line: p.id.line,
+                        id: p.id.value,
+                        title: p.title,
+                        points: p.points,
+                        panel: p.panel.map(|s| s.value),
+                        panel_state: p
+                            .panel_state
+                            .into_iter()
+                            .map(|(k, v)| (k.value, v))
+                            .collect(),
+                        body,
+                        has_solution,
+                    }
                 })
                 .collect();
+            let statement = match section {
+                Some(blocks) if part_shown.is_none() => blocks,
+                _ => Vec::new(),
+            };
             problems.push(Problem {
                 number: meta.problem.value,
                 line: meta.problem.line,
                 title: meta.title,
                 points: meta.points,
                 file: sanitize::one_line(&file.name).into_owned(),
-                statement: Vec::new(),
+                statement,
                 parts,
                 plain: false,
             });
@@ -411,6 +440,91 @@ fn parse_files(
     };
     parsed.sort_by_key(|(i, _)| *i);
     parsed.into_iter().map(|(_, result)| result).collect()
+}
+
+/// A level-2 heading that starts a part's section: `## ... {#id}`.
+fn is_part_heading(block: &Block) -> bool {
+    matches!(
+        block,
+        Block::Heading {
+            level: 2,
+            id: Some(_),
+            ..
+        }
+    )
+}
+
+fn is_solution_heading(block: &Block) -> bool {
+    matches!(block, Block::Heading { level: 3, text, .. } if markdown::plain_text(text).trim() == "Solution")
+}
+
+/// For a first look: the blocks of one section of a body, parsed alone. The
+/// section (the statement, or the part `part` of `meta`) is cut out of the
+/// text at the lines that look like part headings (`## ... {#id}` outside
+/// code fences); `None` unless what it parses to is that section and no more,
+/// without errors, and the part's panel and its state are ones this build has.
+fn first_section(
+    name: &str,
+    body: &str,
+    body_line: usize,
+    meta: &front_matter::FrontMatter,
+    part: Option<usize>,
+    known: &Known<'_>,
+) -> Option<Vec<Block>> {
+    // (byte offset, line number in the body) of each part heading.
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    let mut fence: Option<&str> = None;
+    for (n, line) in body.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim();
+        let marker = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m));
+        match (fence, marker) {
+            (None, Some(m)) => fence = Some(m),
+            (Some(open), Some(m)) if m == open => fence = None,
+            _ => {}
+        }
+        if fence.is_none()
+            && line.starts_with("## ")
+            && trimmed.ends_with('}')
+            && trimmed.contains("{#")
+        {
+            starts.push((offset, n));
+        }
+        offset += line.len();
+    }
+    let (from, to, first_line) = match part {
+        None => (0, starts.first().map_or(body.len(), |s| s.0), body_line),
+        Some(pi) => {
+            let closing = format!("{{#{}}}", meta.parts[pi].id.value);
+            let at = starts.iter().position(|(o, _)| {
+                body[*o..]
+                    .lines()
+                    .next()
+                    .is_some_and(|l| l.trim_end().ends_with(&closing))
+            })?;
+            let end = starts.get(at + 1).map_or(body.len(), |s| s.0);
+            (starts[at].0, end, body_line + starts[at].1)
+        }
+    };
+    if let Some(panel) = part.and_then(|pi| meta.parts[pi].panel.as_ref()) {
+        if !known.panels.contains(&panel.value.as_str()) {
+            return None;
+        }
+        for (key, value) in &meta.parts[part?].panel_state {
+            (known.panel_state)(&panel.value, &key.value, value).ok()?;
+        }
+    }
+    let mut errors = Vec::new();
+    let blocks = check_body(name, &body[from..to], first_line, known, &mut errors);
+    let headings = blocks.iter().filter(|b| is_part_heading(b)).count();
+    let one_section = match part {
+        None => headings == 0,
+        Some(pi) => {
+            headings == 1
+                && matches!(blocks.first(), Some(Block::Heading { level: 2, id: Some(id), .. }) if *id == meta.parts[pi].id.value)
+        }
+    };
+    (errors.is_empty() && one_section).then_some(blocks)
 }
 
 fn parse_file(name: &str, bytes: &[u8], known: &Known<'_>) -> Result<Problem, Vec<ContentError>> {

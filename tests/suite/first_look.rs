@@ -71,30 +71,61 @@ fn every_entry_first_looks_as_it_does_whole() {
     }
 }
 
-/// The first look parses one file whole and the others' front matter only;
-/// completed, it is the whole notebook (search finds text in other problems).
+/// The first look parses the shown entry's section alone and the others'
+/// front matter only; completed, it is the whole notebook.
 #[test]
-fn a_first_look_parses_one_file_and_completes_to_the_whole() {
-    let loaded = load_content(&Source::Embedded, Some(Some("4b")));
-    assert!(loaded.first_look);
-    let look = loaded.notebook.expect("loads");
+fn a_first_look_parses_one_section_and_completes_to_the_whole() {
     let whole = embedded_notebook();
-    assert_eq!(look.entry_ids(), whole.entry_ids());
-    for (l, w) in look.problems.iter().zip(&whole.problems) {
-        assert_eq!(
-            (l.number, &l.title, l.points),
-            (w.number, &w.title, w.points)
-        );
-        let parsed = l.number == 4;
-        assert_eq!(!l.statement.is_empty(), parsed, "problem {}", l.number);
-        if parsed {
+    for (id, problem, part) in [
+        ("4b", 4, Some(1)),
+        ("p2", 2, None),
+        ("1a", 1, Some(0)),
+        ("6d", 6, Some(3)),
+    ] {
+        let loaded = load_content(&Source::Embedded, Some(Some(id)));
+        assert!(loaded.first_look);
+        let look = loaded.notebook.expect("loads");
+        assert_eq!(look.entry_ids(), whole.entry_ids());
+        for (l, w) in look.problems.iter().zip(&whole.problems) {
             assert_eq!(
-                format!("{l:?}"),
-                format!("{w:?}"),
-                "the shown file is parsed as a whole load parses it"
+                (l.number, &l.title, l.points),
+                (w.number, &w.title, w.points)
             );
+            let shown = l.number == problem;
+            assert_eq!(
+                !l.statement.is_empty(),
+                shown && part.is_none(),
+                "{id}: statement of {}",
+                l.number
+            );
+            for (pi, (lp, wp)) in l.parts.iter().zip(&w.parts).enumerate() {
+                assert_eq!(
+                    (&lp.id, &lp.panel, &lp.panel_state),
+                    (&wp.id, &wp.panel, &wp.panel_state)
+                );
+                if shown && part == Some(pi) {
+                    assert_eq!(
+                        format!("{:?}", lp.body),
+                        format!("{:?}", wp.body),
+                        "{id}: parsed as a whole load parses it, lines included"
+                    );
+                    assert_eq!(lp.has_solution, wp.has_solution);
+                } else {
+                    assert!(lp.body.is_empty(), "{id}: {} is left for later", lp.id);
+                }
+            }
+            if shown && part.is_none() {
+                assert_eq!(
+                    format!("{:?}", l.statement),
+                    format!("{:?}", w.statement),
+                    "{id}"
+                );
+            }
         }
     }
+    let look = load_content(&Source::Embedded, Some(Some("4b")))
+        .notebook
+        .expect("loads");
     let mut app = App::unopened_from(
         nnbook::app::Loaded {
             notebook: Ok(look),
@@ -194,5 +225,26 @@ fn an_error_in_another_file_brings_the_error_view_on_completion() {
         render_frame(&app, false),
         render_frame(&App::load(&source, area), false)
     );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Headings the cut cannot see or must not take (one after a tab, one in a
+/// code fence) still give the whole load's frame: the fence is skipped, and a
+/// cut that parses to more than one section falls back to the whole file.
+#[test]
+fn odd_headings_still_give_the_whole_loads_frame() {
+    let two_parts = "+++\nproblem = 1\ntitle = \"One\"\npoints = 2\n\n[[parts]]\nid = \"1a\"\ntitle = \"A\"\npoints = 1\n\n[[parts]]\nid = \"1b\"\ntitle = \"B\"\npoints = 1\n+++\n\n# One\n\nStatement.\n\n## (a) A {#1a}\n\n### Solution\n\n```text\n## not a heading {#1b}\n```\n\nAfter the fence.\n\n##\t(b) B {#1b}\n\n### Solution\n\nB's answer.\n";
+    let dir = folder("odd-headings", &[("a.md", two_parts)]);
+    let source = Source::Dir(dir.clone());
+    let area = Rect::new(0, 0, 100, 30);
+    for id in ["p1", "1a", "1b"] {
+        let app = first_look_app(&source, area, id);
+        assert!(app.first_look, "{id}");
+        assert_eq!(
+            render_frame(&app, false),
+            render_frame(&whole_app(&source, area, id), false),
+            "{id}"
+        );
+    }
     std::fs::remove_dir_all(dir).ok();
 }
