@@ -1,6 +1,7 @@
 //! First frame as a reader sees it, measured in tmux beside `head` (issue 15:
 //! within 5 ms of that floor). `cargo bench --bench first_frame`, or
-//! `benches/first_frame.sh`; `N=41` for more rounds.
+//! `benches/first_frame.sh`; `N=41` for more rounds, `NNBOOK_BIN=PATH` for
+//! another build of nnbook.
 //!
 //! One tmux server and one control-mode client (`tmux -C`) stay up for the
 //! whole run. Each measurement opens a 120x40 window running the program and
@@ -38,7 +39,16 @@ impl Tmux {
     fn start() -> Tmux {
         let socket = format!("nnbook-first-frame-{}", std::process::id());
         let mut child = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "-C", "new-session", "-s", "ff"])
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "-C",
+                "new-session",
+                "-s",
+                "ff",
+            ])
             .args(["-x", "120", "-y", "40", "sleep 100000"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -52,7 +62,10 @@ impl Tmux {
             let mut output = BufReader::new(output);
             let mut line = Vec::new();
             while output.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-                if tx.send((Instant::now(), std::mem::take(&mut line))).is_err() {
+                if tx
+                    .send((Instant::now(), std::mem::take(&mut line)))
+                    .is_err()
+                {
                     break;
                 }
             }
@@ -147,7 +160,9 @@ fn unescape(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
     let mut i = 0;
     while i < data.len() {
-        let octal = data.get(i + 1..i + 4).filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        let octal = data
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
         match (data[i], octal) {
             (b'\\', Some(d)) => {
                 out.push(d.iter().fold(0u8, |n, b| n.wrapping_mul(8) + (b - b'0')));
@@ -176,18 +191,34 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn main() {
     // `cargo bench` passes `--bench`; any other argument filters, as divan's do.
-    if std::env::args().skip(1).any(|a| a != "--bench" && !"first_frame".contains(a.as_str())) {
+    if std::env::args()
+        .skip(1)
+        .any(|a| a != "--bench" && !"first_frame".contains(a.as_str()))
+    {
         return;
     }
-    let rounds: usize = std::env::var("N").ok().and_then(|n| n.parse().ok()).unwrap_or(21);
+    let rounds: usize = std::env::var("N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(21);
     let root = env!("CARGO_MANIFEST_DIR");
     let sample = format!("{root}/content/p1-cnn.md");
-    let bin = env!("CARGO_BIN_EXE_nnbook");
-    let state = std::env::temp_dir().join(format!("nnbook-first-frame-state-{}", std::process::id()));
+    // NNBOOK_BIN measures another build (an older commit's, say) instead.
+    let bin = std::env::var("NNBOOK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_nnbook").into());
+    let state =
+        std::env::temp_dir().join(format!("nnbook-first-frame-state-{}", std::process::id()));
     let state = state.display();
     let mut programs = vec![
-        ("head -20 (floor)", "Convolutional", format!("head -20 {sample}; sleep 30")),
-        ("nnbook (built-in notebook)", "Contents", format!("NNBOOK_STATE_DIR={state} {bin}")),
+        (
+            "head -20 (floor)",
+            "Convolutional",
+            format!("head -20 {sample}; sleep 30"),
+        ),
+        (
+            "nnbook (built-in notebook)",
+            "Contents",
+            format!("NNBOOK_STATE_DIR={state} {bin}"),
+        ),
         (
             "nnbook --content (folder)",
             "Contents",
@@ -224,7 +255,10 @@ fn main() {
         let over: Vec<f64> = times[i].iter().zip(&times[0]).map(|(t, h)| t - h).collect();
         let min = times[i].iter().copied().fold(f64::INFINITY, f64::min);
         if i == 0 {
-            println!("{name:<28} {:6.2} ms   (min {min:.2})", median(times[i].clone()));
+            println!(
+                "{name:<28} {:6.2} ms   (min {min:.2})",
+                median(times[i].clone())
+            );
         } else {
             println!(
                 "{name:<28} {:6.2} ms   (min {min:.2}; {:+.2} ms over the floor)",
@@ -233,9 +267,8 @@ fn main() {
             );
         }
     }
-    std::fs::remove_dir_all(std::env::temp_dir().join(format!(
-        "nnbook-first-frame-state-{}",
-        std::process::id()
-    )))
+    std::fs::remove_dir_all(
+        std::env::temp_dir().join(format!("nnbook-first-frame-state-{}", std::process::id())),
+    )
     .ok();
 }
