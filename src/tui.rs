@@ -164,7 +164,14 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
             prefetch_at = None;
             ui::highlight::prefetch_notebook(&app.notebook);
         }
-        if std::mem::take(&mut ask_theme)
+        // The query reads the terminal's answer from the tty itself, and a key
+        // typed before it would be read (and lost) with it: it waits until no
+        // key is pending, so only a key typed during the query can be lost.
+        let ask_now = ask_theme && !event::poll(Duration::ZERO).context("waiting for input")?;
+        if ask_now {
+            ask_theme = false;
+        }
+        if ask_now
             && let Some(name) = terminal_theme()
             && name != app.theme.name
         {

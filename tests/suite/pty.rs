@@ -19,6 +19,9 @@ enum Then<'a> {
     /// For each step: type its keys, then wait as it says.
     Steps(&'a [(&'a [u8], Wait<'a>)]),
     Signal(&'a str),
+    /// Type these keys at once, before the first frame; wait for this text
+    /// in the output, then quit with Ctrl-C.
+    Early(&'a [u8], &'a str),
 }
 
 /// What a step of [`Then::Steps`] waits for.
@@ -93,11 +96,12 @@ fn run_with(
     } else {
         cmd.env_remove("NNBOOK_TEST_PANIC");
     }
-    let mut child = cmd
-        .spawn()
-        .expect("util-linux `script` is needed to run the binary under a PTY");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let mut stdout = child.stdout.take().expect("stdout");
+    let mut child = KillOnDrop(
+        cmd.spawn()
+            .expect("util-linux `script` is needed to run the binary under a PTY"),
+    );
+    let mut stdin = child.0.stdin.take().expect("stdin");
+    let mut stdout = child.0.stdout.take().expect("stdout");
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     let reader = std::thread::spawn(move || {
@@ -110,6 +114,10 @@ fn run_with(
         }
     });
     let text = || String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
+    if let Then::Early(keys, _) = then {
+        let _ = stdin.write_all(keys);
+        let _ = stdin.flush();
+    }
     let drawn = wait_until(|| {
         let t = text();
         t.contains("Contents") || t.contains("q quit") || t.contains("EXIT=")
@@ -139,6 +147,15 @@ fn run_with(
             let _ = stdin.write_all(keys);
             let _ = stdin.flush();
         }
+        Then::Early(_, marker) => {
+            assert!(
+                wait_until(|| text().contains(marker)),
+                "{marker:?}: {:?}",
+                text()
+            );
+            let _ = stdin.write_all(b"\x03");
+            let _ = stdin.flush();
+        }
         Then::Signal(signal) => {
             let out = text();
             let pid = out
@@ -153,14 +170,27 @@ fn run_with(
             assert!(status.success(), "kill -{signal} {pid}");
         }
     }
-    let exited = wait_until(|| matches!(child.try_wait(), Ok(Some(_))));
+    let exited = wait_until(|| matches!(child.0.try_wait(), Ok(Some(_))));
     if !exited {
-        let _ = child.kill();
+        let _ = child.0.kill();
     }
     drop(stdin);
     let _ = reader.join();
     assert!(exited, "nnbook did not exit: {:?}", text());
     text()
+}
+
+/// The `script` process, killed if a failed assertion leaves it running (its
+/// pty closing then ends nnbook too), so a failing test leaves nothing behind.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 fn session(keys: &[u8], panic: bool) -> String {
@@ -389,6 +419,24 @@ fn auto_theme_and_a_corrupt_state_file_do_not_stop_the_notebook() {
         names.iter().any(|n| n == "state.json"),
         "a fresh one written: {names:?}"
     );
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+/// Keys typed before the first frame are not lost: not to the colour query
+/// of `--theme auto` (which reads the terminal's answer from the tty, and
+/// waits until no key is pending), nor to the first look (the rest of the
+/// content is parsed before the key is handled: `5` opens problem 5).
+#[test]
+fn keys_typed_before_the_first_frame_are_kept() {
+    let state = scratch_dir("early");
+    let out = run_with(
+        Then::Early(b"5", "Backpropagation"),
+        false,
+        " --theme auto",
+        &state,
+        (120, 30),
+    );
+    assert!(out.contains("EXIT=130"), "{out:?}");
     let _ = std::fs::remove_dir_all(&state);
 }
 
