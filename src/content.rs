@@ -67,9 +67,7 @@ impl Part {
 
     /// The blocks under the part's `### Solution` heading (empty without one).
     pub fn solution(&self) -> &[Block] {
-        let start = self.body.iter().position(|b| {
-            matches!(b, Block::Heading { level: 3, text, .. } if markdown::plain_text(text).trim() == "Solution")
-        });
+        let start = self.body.iter().position(is_solution_heading);
         start.map_or(&[], |i| &self.body[i + 1..])
     }
 }
@@ -282,16 +280,21 @@ impl Notebook {
             } else {
                 None
             };
+            let (statement, mut part_body) = match part_shown {
+                None => (section.unwrap_or_default(), None),
+                Some(_) => (Vec::new(), section),
+            };
             let parts = meta
                 .parts
                 .into_iter()
                 .enumerate()
                 .map(|(pi, p)| {
-                    let (body, has_solution) = match &section {
-                        Some(blocks) if part_shown == Some(pi) => {
-                            (blocks.clone(), blocks.iter().any(is_solution_heading))
+                    let (body, has_solution) = match part_body.take_if(|_| part_shown == Some(pi)) {
+                        Some(blocks) => {
+                            let written = blocks.iter().any(is_solution_heading);
+                            (blocks, written)
                         }
-                        _ => (Vec::new(), true),
+                        None => (Vec::new(), true),
                     };
                     Part {
                         line: p.id.line,
@@ -309,10 +312,6 @@ impl Notebook {
                     }
                 })
                 .collect();
-            let statement = match section {
-                Some(blocks) if part_shown.is_none() => blocks,
-                _ => Vec::new(),
-            };
             problems.push(Problem {
                 number: meta.problem.value,
                 line: meta.problem.line,
@@ -454,6 +453,7 @@ fn is_part_heading(block: &Block) -> bool {
     )
 }
 
+/// The `### Solution` heading that starts a part's worked solution.
 fn is_solution_heading(block: &Block) -> bool {
     matches!(block, Block::Heading { level: 3, text, .. } if markdown::plain_text(text).trim() == "Solution")
 }
@@ -652,14 +652,15 @@ fn assemble(
                 errors.push(ContentError::new(
                     name,
                     Some(p.id.line),
-                    format!("part `{}` has no section: add a heading `## ... {{#{}}}`", p.id.value, p.id.value),
+                    format!(
+                        "part `{}` has no section: add a heading `## ... {{#{}}}`",
+                        p.id.value, p.id.value
+                    ),
                 ));
                 return None;
             };
             let body = std::mem::take(&mut sections[pos].2);
-            let has_solution = body
-                .iter()
-                .any(|b| matches!(b, Block::Heading { level: 3, text, .. } if markdown::plain_text(text).trim() == "Solution"));
+            let has_solution = body.iter().any(is_solution_heading);
             Some(Part {
                 line: p.id.line,
                 id: p.id.value,
