@@ -261,7 +261,7 @@ impl Notebook {
             .position(|(_, meta, _)| holds_first(meta))
             .unwrap_or(0);
         let mut problems = Vec::with_capacity(outlines.len());
-        for (i, (file, meta, (body, body_line))) in outlines.into_iter().enumerate() {
+        for (i, (file, mut meta, (body, body_line))) in outlines.into_iter().enumerate() {
             // The part shown, if `first` names one of this problem's parts.
             let part_shown = first.and_then(|id| {
                 meta.parts
@@ -284,8 +284,7 @@ impl Notebook {
                 None => (section.unwrap_or_default(), None),
                 Some(_) => (Vec::new(), section),
             };
-            let parts = meta
-                .parts
+            let parts = std::mem::take(&mut meta.parts)
                 .into_iter()
                 .enumerate()
                 .map(|(pi, p)| {
@@ -296,32 +295,10 @@ impl Notebook {
                         }
                         None => (Vec::new(), true),
                     };
-                    Part {
-                        line: p.id.line,
-                        id: p.id.value,
-                        title: p.title,
-                        points: p.points,
-                        panel: p.panel.map(|s| s.value),
-                        panel_state: p
-                            .panel_state
-                            .into_iter()
-                            .map(|(k, v)| (k.value, v))
-                            .collect(),
-                        body,
-                        has_solution,
-                    }
+                    Part::declared(p, body, has_solution)
                 })
                 .collect();
-            problems.push(Problem {
-                number: meta.problem.value,
-                line: meta.problem.line,
-                title: meta.title,
-                points: meta.points,
-                file: sanitize::one_line(&file.name).into_owned(),
-                statement,
-                parts,
-                plain: false,
-            });
+            problems.push(Problem::declared(&file.name, meta, statement, parts));
         }
         let mut errors = Vec::new();
         check_unique(&problems, &mut errors);
@@ -613,7 +590,7 @@ fn check_body(
 /// Cut the parsed body into the statement and the parts declared in front matter.
 fn assemble(
     name: &str,
-    meta: front_matter::FrontMatter,
+    mut meta: front_matter::FrontMatter,
     doc: Vec<Block>,
     errors: &mut Vec<ContentError>,
 ) -> Problem {
@@ -644,8 +621,7 @@ fn assemble(
             ));
         }
     }
-    let parts = meta
-        .parts
+    let parts = std::mem::take(&mut meta.parts)
         .into_iter()
         .filter_map(|p| {
             let Some(pos) = sections.iter().position(|(id, _, _)| *id == p.id.value) else {
@@ -661,32 +637,52 @@ fn assemble(
             };
             let body = std::mem::take(&mut sections[pos].2);
             let has_solution = body.iter().any(is_solution_heading);
-            Some(Part {
-                line: p.id.line,
-                id: p.id.value,
-                title: p.title,
-                points: p.points,
-                panel: p.panel.map(|s| s.value),
-                panel_state: p
-                    .panel_state
-                    .into_iter()
-                    .map(|(k, v)| (k.value, v))
-                    .collect(),
-                body,
-                has_solution,
-            })
+            Some(Part::declared(p, body, has_solution))
         })
         .collect();
-    Problem {
-        number: meta.problem.value,
-        line: meta.problem.line,
-        title: meta.title,
-        points: meta.points,
-        // Shown by `check` and in the frame: escaped like any content.
-        file: sanitize::one_line(name).into_owned(),
-        statement,
-        parts,
-        plain: false,
+    Problem::declared(name, meta, statement, parts)
+}
+
+impl Problem {
+    /// The problem `meta` declares in file `name`, with these blocks (its
+    /// parts already taken from `meta`).
+    fn declared(
+        name: &str,
+        meta: front_matter::FrontMatter,
+        statement: Vec<Block>,
+        parts: Vec<Part>,
+    ) -> Problem {
+        Problem {
+            number: meta.problem.value,
+            line: meta.problem.line,
+            title: meta.title,
+            points: meta.points,
+            // Shown by `check` and in the frame: escaped like any content.
+            file: sanitize::one_line(name).into_owned(),
+            statement,
+            parts,
+            plain: false,
+        }
+    }
+}
+
+impl Part {
+    /// The part front matter declares, with its section's blocks.
+    fn declared(p: front_matter::PartMeta, body: Vec<Block>, has_solution: bool) -> Part {
+        Part {
+            line: p.id.line,
+            id: p.id.value,
+            title: p.title,
+            points: p.points,
+            panel: p.panel.map(|s| s.value),
+            panel_state: p
+                .panel_state
+                .into_iter()
+                .map(|(k, v)| (k.value, v))
+                .collect(),
+            body,
+            has_solution,
+        }
     }
 }
 
