@@ -14,24 +14,23 @@ use crate::common::embedded_notebook;
 
 /// An app opened at `id` from a first look, as the TUI opens it.
 fn first_look_app(source: &Source, area: Rect, id: &str) -> App {
-    let mut app = App::load_unopened(
+    let look = Some(Some(id));
+    let app = App::load_unopened(
         source,
         area,
         Theme::default(),
         MathSettings::default(),
-        Some(Some(id)),
+        look,
     );
-    let entry = app
-        .notebook
-        .find_entry(id)
-        .expect("the entry is in the first look");
-    let effect = app.open(entry);
-    app.run_inline(effect);
-    app
+    opened_at(app, id)
 }
 
+/// An app opened at `id` from the whole load.
 fn whole_app(source: &Source, area: Rect, id: &str) -> App {
-    let mut app = App::load(source, area);
+    opened_at(App::load(source, area), id)
+}
+
+fn opened_at(mut app: App, id: &str) -> App {
     let entry = app
         .notebook
         .find_entry(id)
