@@ -80,8 +80,9 @@ fn tanh_256k(b: Bencher, which: &str) {
     });
 }
 
-/// (H×C)(C×C): the "one (H×C)(C×C) product per step"; (H×2C)(2C×C):
-/// what the batched forward multiplies ([h | x] by [W_hh | W_xh]ᵀ).
+/// (H×C)(C×C): the "one (H×C)(C×C) product per step", the target's
+/// reference; (H×2C)(2C×C): the batched forward's product per step
+/// ([h_{t−1} | u_t] by [W_hh | W_in]ᵀ); (H×C)(C×2C): each of the backward's two.
 #[divan::bench(args = [(N, N, N), (N, 2 * N, N), (N, N, 2 * N)])]
 fn ndarray_matmul(bch: Bencher, (m, k, n): (usize, usize, usize)) {
     let mut r = rng::seeded(2);

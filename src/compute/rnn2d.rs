@@ -9,6 +9,7 @@
 
 pub mod batched;
 pub mod flops;
+mod gemm;
 pub mod module;
 pub mod receptive;
 pub mod trace;

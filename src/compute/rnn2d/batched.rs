@@ -4,29 +4,33 @@
 //! swapped, while every array stays [H][W][C] in memory.
 //!
 //! Every step works on contiguous batch × C step buffers and does its
-//! products at once over the batch (C×C weights, so each is a
-//! (batch × C)(C × C) product), with exactly the operations the cell-by-cell
-//! loop counts, only grouped differently (so results agree to rounding):
-//! - forward: pre_t = u_t W_inᵀ + h_{t−1} W_hhᵀ (the recurrent product added
-//!   to the input product, as one product with β = 1 would), then
-//!   h_t = tanh(pre_t) in the same pass that stores h_t into the output;
-//! - backward: da_t = (dh_out_t + dh_next) ⊙ (1 − h_t²), dh_next = da_t W_hh,
-//!   dW_hh += da_tᵀ h_{t−1}, dW_in += da_tᵀ u_t and dU_t = da_t W_in, all while
-//!   da_t is in cache, so no [H][W][C] temporary is made: B writes dY into the
-//!   buffer that A then overwrites, step by step, with dX (A reads dY_t
-//!   before it writes dX_t, and nothing reads dY_t again).
+//! products at once over the batch, with the operations the cell-by-cell loop
+//! counts, only grouped differently (so results agree to rounding):
+//! - forward: pre_t = z_t · w_catᵀ with z_t = [h_{t−1} | u_t] and
+//!   w_cat = [W_hh | W_in], one (batch × 2C)(2C × C) product per step as in
+//!   6(d)'s pseudocode, then h_t = tanh(pre_t) in the pass that stores h_t
+//!   into the output and into z for the next step;
+//! - backward: da_t = (dh_out_t + dh_next) ⊙ (1 − h_t²), then two products:
+//!   [dh_next | dU_t] = da_t · [W_hh | W_in] and
+//!   [dW_hh | dW_in] += da_tᵀ · [h_{t−1} | u_t], all while da_t is in cache,
+//!   so no [H][W][C] temporary is made: B writes dY into the buffer that A
+//!   then overwrites, step by step, with dX (A reads dY_t before it writes
+//!   dX_t, and nothing reads dY_t again).
 //!
-//! Step buffers matter for RNN A, whose step slices are rows 32 KiB apart at
-//! C = W = 64 (all in the same cache sets): the products read them once
-//! (matrixmultiply packs its operands), everything else touches them once.
+//! The products are [`gemm`]'s, which packs the weights once per scan, reads
+//! and writes the step slices where they lie (RNN A's are rows 32 KiB apart at
+//! C = W = 64) and runs on the widest vectors the CPU has. The whole pass is
+//! one pulp dispatch: everything in it is inlined into a function compiled
+//! for that instruction set, tanh and the elementwise loops included.
 //!
-//! The pseudocode in 6(d) shows the plain batched form, one product per step
-//! `pre = z @ w_cat.T` with z = [h_prev | input] and w_cat = [W_hh | W_in]: the
-//! same sums as here, split into its two halves.
+//! The zero initial state goes through the products like any other (the
+//! FLOP count charges it too): at t = 0 the forward multiplies h_{−1} = 0 and
+//! the backward adds da_0ᵀ·0 to dW_hh.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView1, ArrayView3, ArrayViewMut1, ArrayViewMut3, Axis, Zip};
+use pulp::{Simd, WithSimd};
 
+use super::gemm::{self, Packed, Scratch};
 use super::{Forward, Grads, Image, Mat, Weights};
 
 /// Which axis a scan runs along: RNN A along each row (time = j), RNN B along
@@ -65,93 +69,149 @@ fn standard(a: &Image) -> std::borrow::Cow<'_, Image> {
 }
 
 pub fn forward(x: &Image, w: &Weights) -> Forward {
-    let x = standard(x);
-    let mut h_a = Image::zeros(x.dim());
-    let mut h_b = Image::zeros(x.dim());
-    scan(&x, &w.w_hh_a, &w.w_xh_a, &mut h_a, Along::Rows);
-    scan(&h_a, &w.w_hh_b, &w.w_yh_b, &mut h_b, Along::Columns);
-    Forward { h_a, h_b }
+    pulp::Arch::new().dispatch(ForwardPass { x, w })
 }
 
 pub fn backward(x: &Image, w: &Weights, fwd: &Forward, g: &Image) -> Grads {
-    let (x, h_a, h_b, g) = (
-        standard(x),
-        standard(&fwd.h_a),
-        standard(&fwd.h_b),
-        standard(g),
-    );
-    // RNN B first: its input is Y = H^A, its outside gradient is G; it
-    // writes dY into `d`.
-    let mut d = Image::zeros(x.dim());
-    let (w_hh_b, w_yh_b) = scan_backward(
-        (&h_a, &h_b, Some(&g)),
-        (&w.w_hh_b, &w.w_yh_b),
-        &mut d,
-        Along::Columns,
-    );
-    // Then RNN A, whose outside gradient is dY: read from `d`, which it
-    // overwrites with dX.
-    let (w_hh_a, w_xh_a) = scan_backward(
-        (&x, &h_a, None),
-        (&w.w_hh_a, &w.w_xh_a),
-        &mut d,
-        Along::Rows,
-    );
-    Grads {
-        x: d,
-        w_hh_a,
-        w_xh_a,
-        w_hh_b,
-        w_yh_b,
+    pulp::Arch::new().dispatch(BackwardPass { x, w, fwd, g })
+}
+
+/// [`forward`] and [`backward`] on a SIMD level chosen by the caller, so the
+/// tests can run every level this CPU has, not just its best.
+#[cfg(test)]
+pub(super) fn forward_and_backward_on<S: Simd>(simd: S, p: &super::Problem) -> (Forward, Grads) {
+    let f = simd.vectorize(ForwardPass {
+        x: &p.x,
+        w: &p.weights,
+    });
+    let g = simd.vectorize(BackwardPass {
+        x: &p.x,
+        w: &p.weights,
+        fwd: &f,
+        g: &p.g,
+    });
+    (f, g)
+}
+
+/// The forward pass as a pulp operation: everything it calls is inlined into
+/// one function compiled for the level pulp picks.
+struct ForwardPass<'a> {
+    x: &'a Image,
+    w: &'a Weights,
+}
+
+impl WithSimd for ForwardPass<'_> {
+    type Output = Forward;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> Forward {
+        let (x, w) = (standard(self.x), self.w);
+        let mut h_a = Image::zeros(x.dim());
+        let mut h_b = Image::zeros(x.dim());
+        scan(simd, &x, (&w.w_hh_a, &w.w_xh_a), &mut h_a, Along::Rows);
+        scan(simd, &h_a, (&w.w_hh_b, &w.w_yh_b), &mut h_b, Along::Columns);
+        Forward { h_a, h_b }
+    }
+}
+
+struct BackwardPass<'a> {
+    x: &'a Image,
+    w: &'a Weights,
+    fwd: &'a Forward,
+    g: &'a Image,
+}
+
+impl WithSimd for BackwardPass<'_> {
+    type Output = Grads;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> Grads {
+        let w = self.w;
+        let (x, h_a, h_b, g) = (
+            standard(self.x),
+            standard(&self.fwd.h_a),
+            standard(&self.fwd.h_b),
+            standard(self.g),
+        );
+        // RNN B first: its input is Y = H^A, its outside gradient is G; it
+        // writes dY into `d`.
+        let mut d = Image::zeros(x.dim());
+        let (w_hh_b, w_yh_b) = scan_backward(
+            simd,
+            (&h_a, &h_b, Some(&g)),
+            (&w.w_hh_b, &w.w_yh_b),
+            &mut d,
+            Along::Columns,
+        );
+        // Then RNN A, whose outside gradient is dY: read from `d`, which it
+        // overwrites with dX.
+        let (w_hh_a, w_xh_a) = scan_backward(
+            simd,
+            (&x, &h_a, None),
+            (&w.w_hh_a, &w.w_xh_a),
+            &mut d,
+            Along::Rows,
+        );
+        Grads {
+            x: d,
+            w_hh_a,
+            w_xh_a,
+            w_hh_b,
+            w_yh_b,
+        }
     }
 }
 
 /// h_t = tanh(W_in u_t + W_hh h_{t−1}) along `along` for every batch row, zero
 /// initial state; `u` and `out` in standard layout.
-fn scan(u: &Image, w_hh: &Mat, w_in: &Mat, out: &mut Image, along: Along) {
+#[inline(always)]
+fn scan<S: Simd>(simd: S, u: &Image, (w_hh, w_in): (&Mat, &Mat), out: &mut Image, along: Along) {
     if out.is_empty() {
         return;
     }
     let uv = along.view(u);
     let mut o = along.view_mut(out);
     let (batch, time, c) = o.dim();
-    let mut prev = Array2::<f64>::zeros((batch, c));
+    // pre_t = z_t · w_catᵀ with z_t = [h_{t−1} | u_t] and w_cat = [W_hh | W_in]
+    // (C × 2C), as in 6(d)'s pseudocode; the weights are packed once
+    let w_cat =
+        ndarray::concatenate(Axis(1), &[w_hh.view(), w_in.view()]).expect("both weights are C×C");
+    let weights = Packed::of::<S>(&[w_cat.t()]);
+    let mut scratch = Scratch::default();
+    // one left operand, rows contiguous, so the product broadcasts straight
+    // from it; h_{−1} = 0
+    let mut z = Array2::<f64>::zeros((batch, 2 * c));
     let mut pre = Array2::<f64>::zeros((batch, c));
-    let (w_hh_t, w_in_t) = (w_hh.t(), w_in.t());
     for t in 0..time {
-        general_mat_mul(1.0, &uv.index_axis(Axis(1), t), &w_in_t, 0.0, &mut pre);
-        if t > 0 {
-            general_mat_mul(1.0, &prev, &w_hh_t, 1.0, &mut pre);
+        // u_t into z row by row: `assign` on these shapes is an element-wise Zip
+        let u_t = uv.index_axis(Axis(1), t);
+        for (mut z, u) in z.rows_mut().into_iter().zip(u_t.rows()) {
+            let input = &mut z.as_slice_mut().expect("a row of z")[c..];
+            match u.as_slice() {
+                Some(u) => input.copy_from_slice(u),
+                None => input.iter_mut().zip(u).for_each(|(z, &u)| *z = u),
+            }
         }
-        // h_t into the output and into `prev` for the next step, in one pass,
-        // with the widest vectors this CPU has (see [`simd`])
-        let mut rows = o.index_axis_mut(Axis(1), t);
-        simd(
-            #[inline(always)]
-            || {
-                let rows = rows
-                    .rows_mut()
-                    .into_iter()
-                    .zip(prev.rows_mut())
-                    .zip(pre.rows());
-                for ((out, prev), pre) in rows {
-                    tanh_rows(pre, prev, out);
-                }
-            },
+        gemm::product(
+            simd,
+            z.view(),
+            &weights,
+            &mut [pre.view_mut()],
+            false,
+            &mut scratch,
         );
+        // h_t into the output and into z for the next step, in one pass
+        let (mut prev, _) = z.view_mut().split_at(Axis(1), c);
+        let mut rows = o.index_axis_mut(Axis(1), t);
+        let rows = rows
+            .rows_mut()
+            .into_iter()
+            .zip(prev.rows_mut())
+            .zip(pre.rows());
+        for ((out, prev), pre) in rows {
+            tanh_rows(pre, prev, out);
+        }
     }
-}
-
-/// Runs `f` compiled for the best instruction set this CPU has (AVX2 and FMA
-/// where present, else the baseline x86-64's SSE2), chosen at run time by pulp
-/// (the safe SIMD dispatch faer uses; its AVX-512 level is a feature left off).
-/// Only the loops inlined into `f` are compiled again, and the arithmetic
-/// stays the same IEEE operations in the same order (Rust never fuses a·b + c
-/// into an FMA unasked), so every result is the same bits on every CPU, only
-/// computed 4 lanes at a time.
-#[inline(always)]
-fn simd<R>(f: impl FnOnce() -> R) -> R {
-    pulp::Arch::new().dispatch(f)
 }
 
 /// out[k] = prev[k] = tanh(pre[k]) over one row of C; a loop over slices, so
@@ -206,8 +266,12 @@ const TANH_ONE: f64 = 20.0;
 /// tanh within 3 ulp of libm's (tested over its whole range), for the
 /// batched form: one formula for every input and no branches, so the loop
 /// over a step's outputs vectorises: two lanes on the baseline x86-64 target
-/// (where the polynomial costs about what one scalar `exp` does), four where
-/// [`simd`] finds AVX2 (1.8x faster over 256k values).
+/// (where the polynomial costs about what one scalar `exp` does), four with
+/// AVX2 (1.8x faster over 256k values), eight with AVX-512 (1.6x faster again:
+/// 0.7 ms for 256k values on this project's machine). The
+/// arithmetic is the same IEEE operations in the same order at every width
+/// (Rust never fuses a·b + c into an FMA unasked), so it gives the same bits
+/// on every CPU.
 /// libm's `tanh` costs ~57 ns a call on this machine, and tanh, one FLOP by
 /// our convention, was half the batched forward's time. The cell-by-cell
 /// loop keeps [`super::module::tanh`] (one `exp` and a division): called one
@@ -248,7 +312,7 @@ pub fn tanh(x: f64) -> f64 {
 /// v[k] = tanh(v[k]) with the batched form's [`tanh`], as its scans apply it
 /// (a loop over a slice, vectorised); for benchmarks and tests.
 pub fn tanh_in_place(v: &mut [f64]) {
-    simd(
+    pulp::Arch::new().dispatch(
         #[inline(always)]
         || {
             for x in v {
@@ -262,22 +326,29 @@ pub fn tanh_in_place(v: &mut [f64]) {
 /// returns (dW_hh, dW_in) and writes d_u into `d`. The gradient arriving at
 /// every h from outside is `dh_out`, or, when that is `None`, what `d` holds
 /// on entry (read at each step before that step's d_u overwrites it).
-fn scan_backward(
+#[inline(always)]
+fn scan_backward<S: Simd>(
+    simd: S,
     (u, h, dh_out): (&Image, &Image, Option<&Image>),
     (w_hh, w_in): (&Mat, &Mat),
     d: &mut Image,
     along: Along,
 ) -> (Mat, Mat) {
     let c = u.dim().2;
-    let mut d_w_hh = Mat::zeros((c, c));
-    let mut d_w_in = Mat::zeros((c, c));
     if u.is_empty() {
-        return (d_w_hh, d_w_in);
+        return (Mat::zeros((c, c)), Mat::zeros((c, c)));
     }
     let (uv, hv) = (along.view(u), along.view(h));
     let outside = dh_out.map(|g| along.view(g));
     let mut dv = along.view_mut(d);
     let (batch, time, _) = hv.dim();
+    // [dh_next | dU_t] = da_t · [W_hh | W_in], the weights packed once
+    let weights = Packed::of::<S>(&[w_hh.view(), w_in.view()]);
+    // [dW_hh | dW_in] += da_tᵀ · [h_{t−1} | u_t], packed step by step
+    let mut d_w = Mat::zeros((c, 2 * c));
+    let mut step = Packed::new::<S>();
+    let zero_state = Array2::<f64>::zeros((batch, c));
+    let mut scratch = Scratch::default();
     let mut dh_next = Array2::<f64>::zeros((batch, c));
     let mut da = Array2::<f64>::zeros((batch, c));
     for t in (0..time).rev() {
@@ -286,26 +357,66 @@ fn scan_backward(
                 Some(g) => g.index_axis(Axis(1), t),
                 None => dv.index_axis(Axis(1), t),
             };
-            Zip::from(&mut da)
-                .and(g_t)
-                .and(&dh_next)
-                .and(hv.index_axis(Axis(1), t))
-                .for_each(|da, &g, &n, &h| *da = (g + n) * (1.0 - h * h));
+            let h_t = hv.index_axis(Axis(1), t);
+            let rows = da
+                .rows_mut()
+                .into_iter()
+                .zip(g_t.rows())
+                .zip(dh_next.rows())
+                .zip(h_t.rows());
+            for (((da, g), next), h) in rows {
+                tanh_gradient_row(da, g, next, h);
+            }
         }
-        if t > 0 {
-            general_mat_mul(1.0, &da, w_hh, 0.0, &mut dh_next);
-            general_mat_mul(
-                1.0,
-                &da.t(),
-                &hv.index_axis(Axis(1), t - 1),
-                1.0,
-                &mut d_w_hh,
-            );
-        }
-        general_mat_mul(1.0, &da.t(), &uv.index_axis(Axis(1), t), 1.0, &mut d_w_in);
-        general_mat_mul(1.0, &da, w_in, 0.0, &mut dv.index_axis_mut(Axis(1), t));
+        let h_prev = match t {
+            0 => zero_state.view(),
+            _ => hv.index_axis(Axis(1), t - 1),
+        };
+        step.fill::<S>(&[h_prev, uv.index_axis(Axis(1), t)]);
+        gemm::product(
+            simd,
+            da.t(),
+            &step,
+            &mut [d_w.view_mut()],
+            true,
+            &mut scratch,
+        );
+        gemm::product(
+            simd,
+            da.view(),
+            &weights,
+            &mut [dh_next.view_mut(), dv.index_axis_mut(Axis(1), t)],
+            false,
+            &mut scratch,
+        );
     }
-    (d_w_hh, d_w_in)
+    let (d_w_hh, d_w_in) = d_w.view().split_at(Axis(1), c);
+    (d_w_hh.to_owned(), d_w_in.to_owned())
+}
+
+/// da[k] = (g[k] + next[k]) · (1 − h[k]²) over one row of C; a loop over
+/// slices where the rows are contiguous (they are here), so it vectorises.
+#[inline(always)]
+fn tanh_gradient_row(
+    mut da: ArrayViewMut1<'_, f64>,
+    g: ArrayView1<'_, f64>,
+    next: ArrayView1<'_, f64>,
+    h: ArrayView1<'_, f64>,
+) {
+    let step = |da: &mut f64, &g: &f64, &n: &f64, &h: &f64| *da = (g + n) * (1.0 - h * h);
+    match (
+        da.as_slice_mut(),
+        g.as_slice(),
+        next.as_slice(),
+        h.as_slice(),
+    ) {
+        (Some(da), Some(g), Some(next), Some(h)) => {
+            for (((da, g), n), h) in da.iter_mut().zip(g).zip(next).zip(h) {
+                step(da, g, n, h);
+            }
+        }
+        _ => Zip::from(da).and(g).and(next).and(h).for_each(step),
+    }
 }
 
 #[cfg(test)]

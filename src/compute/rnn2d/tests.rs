@@ -112,15 +112,37 @@ fn loop_and_batched_forms_agree() {
         (6, 1, 2, 2),
         (5, 4, 3, 3),
         (8, 9, 16, 4),
+        // whole tiles and panels on every SIMD level, and partial ones
+        (17, 16, 32, 5),
+        (12, 7, 24, 6),
     ] {
         let p = Problem::random(h, w, c, seed);
         let f1 = module::forward(&p.x, &p.weights);
-        let f2 = batched::forward(&p.x, &p.weights);
-        assert!(max_diff(&f1.h_a, &f2.h_a) < BATCHED_TOLERANCE);
-        assert!(max_diff(&f1.h_b, &f2.h_b) < BATCHED_TOLERANCE);
         let g1 = module::backward(&p.x, &p.weights, &f1, &p.g);
+        let agree = |(f2, g2): (Forward, Grads), level: &str| {
+            assert!(max_diff(&f1.h_a, &f2.h_a) < BATCHED_TOLERANCE, "{level}");
+            assert!(max_diff(&f1.h_b, &f2.h_b) < BATCHED_TOLERANCE, "{level}");
+            assert!(
+                grads_diff(&g1, &g2) < BATCHED_TOLERANCE,
+                "{h}x{w}x{c} {level}"
+            );
+        };
+        let f2 = batched::forward(&p.x, &p.weights);
         let g2 = batched::backward(&p.x, &p.weights, &f2, &p.g);
-        assert!(grads_diff(&g1, &g2) < BATCHED_TOLERANCE, "{h}x{w}x{c}");
+        agree((f2, g2), "best");
+        agree(
+            batched::forward_and_backward_on(pulp::Scalar::new(), &p),
+            "scalar",
+        );
+        #[cfg(target_arch = "x86_64")]
+        {
+            if let Some(v3) = pulp::x86::V3::try_new() {
+                agree(batched::forward_and_backward_on(v3, &p), "AVX2");
+            }
+            if let Some(v4) = pulp::x86::V4::try_new() {
+                agree(batched::forward_and_backward_on(v4, &p), "AVX-512");
+            }
+        }
     }
 }
 
