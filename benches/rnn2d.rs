@@ -22,9 +22,13 @@ fn problem() -> Problem {
     Problem::random(N, N, N, 1)
 }
 
-fn fwd_bwd_flops() -> ItemsCount {
+fn fwd_bwd_flops_total() -> u64 {
     let n = N as u64;
-    ItemsCount::new(flops::forward(n, n, n).total() + flops::backward(n, n, n).total())
+    flops::forward(n, n, n).total() + flops::backward(n, n, n).total()
+}
+
+fn fwd_bwd_flops() -> ItemsCount {
+    ItemsCount::new(fwd_bwd_flops_total())
 }
 
 #[divan::bench(sample_count = 10, sample_size = 1)]
@@ -36,7 +40,7 @@ fn fwd_bwd_loop(b: Bencher) {
     });
 }
 
-#[divan::bench(sample_count = 10, sample_size = 1)]
+#[divan::bench(sample_count = 25, sample_size = 1)]
 fn fwd_bwd_batched(b: Bencher) {
     let p = problem();
     b.counter(fwd_bwd_flops()).bench_local(|| {
@@ -91,6 +95,29 @@ fn ndarray_matmul(bch: Bencher, (m, k, n): (usize, usize, usize)) {
     let mut out = Array2::<f64>::zeros((m, n));
     bch.counter(ItemsCount::new((m * n * (2 * k - 1)) as u64))
         .bench_local(|| general_mat_mul(1.0, black_box(&a), &b, 0.0, &mut out));
+}
+
+/// The same 64³ product as `ndarray_matmul`, repeated until it has done the
+/// FLOPs of one batched forward + backward (768 products), so each sample
+/// lasts as long as a `fwd_bwd_batched` sample (~10 ms). On a loaded machine
+/// a sample that long is preempted about as often as the 2D RNN's, while
+/// 16 µs samples mostly run between preemptions: their median is the
+/// throughput of an idle core. Compare `fwd_bwd_batched` with this one when
+/// other work is running.
+#[divan::bench(sample_count = 25, sample_size = 1)]
+fn ndarray_matmul_fwd_bwd_work(bch: Bencher) {
+    let mut r = rng::seeded(2);
+    let a: Array2<f64> = rng::uniform(&mut r, (N, N), 1.0);
+    let b: Array2<f64> = rng::uniform(&mut r, (N, N), 1.0);
+    let mut out = Array2::<f64>::zeros((N, N));
+    let per_product = (N * N * (2 * N - 1)) as u64;
+    let products = fwd_bwd_flops_total().div_ceil(per_product);
+    bch.counter(ItemsCount::new(products * per_product))
+        .bench_local(|| {
+            for _ in 0..products {
+                general_mat_mul(1.0, black_box(&a), &b, 0.0, &mut out);
+            }
+        });
 }
 
 /// Facts are built on every start and must stay well under a millisecond.
