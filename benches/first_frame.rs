@@ -1,7 +1,8 @@
 //! First frame as a reader sees it, measured in tmux beside `head` (issue 15:
 //! within 5 ms of that floor). `cargo bench --bench first_frame`, or
 //! `benches/first_frame.sh`; `N=41` for more rounds, `NNBOOK_BIN=PATH` for
-//! another build of nnbook.
+//! another build of nnbook, `NNBOOK_BIN_B=PATH` for a second build taking
+//! turns with the first (an A/B comparison).
 //!
 //! One tmux server and one control-mode client (`tmux -C`) stay up for the
 //! whole run. Each measurement opens a 120x40 window running the program and
@@ -225,6 +226,15 @@ fn main() {
             format!("NNBOOK_STATE_DIR={state} {bin} --content {root}/content"),
         ),
     ];
+    // NNBOOK_BIN_B adds a second build, taking turns with the first in every
+    // round: an A/B comparison that shares the machine's mood.
+    if let Ok(other) = std::env::var("NNBOOK_BIN_B") {
+        programs.push((
+            "NNBOOK_BIN_B (built-in)",
+            "Contents",
+            format!("NNBOOK_STATE_DIR={state} {other}"),
+        ));
+    }
     for (name, program, command) in [
         ("mdcat p1", "mdcat", format!("mdcat {sample}; sleep 30")),
         ("md-tui p1", "mdt", format!("mdt {sample}")),
