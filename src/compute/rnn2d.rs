@@ -324,13 +324,22 @@ pub fn summary_text(s: &Solution) -> String {
     let cell = |a: &Image, i: usize, j: usize| fmt_vec(cell(a, i, j).iter().copied().take(4));
     let more = if c > 4 { " (first 4 channels)" } else { "" };
     t += &format!("excerpt{more}:\n");
-    t += &format!("  H^A[0,0]        = {}\n", cell(&s.forward.h_a, 0, 0));
-    t += &format!("  H^B[0,0]        = {}\n", cell(&s.forward.h_b, 0, 0));
-    t += &format!(
-        "  H^B[{li},{lj}]        = {}\n",
-        cell(&s.forward.h_b, li, lj)
-    );
-    t += &format!("  dL/dX[0,0]      = {}\n", cell(&s.grads.x, 0, 0));
+    // labels padded to one column, whatever the size of the last index
+    let rows = [
+        ("H^A[0,0]".to_string(), cell(&s.forward.h_a, 0, 0)),
+        ("H^B[0,0]".to_string(), cell(&s.forward.h_b, 0, 0)),
+        (format!("H^B[{li},{lj}]"), cell(&s.forward.h_b, li, lj)),
+        ("dL/dX[0,0]".to_string(), cell(&s.grads.x, 0, 0)),
+    ];
+    let width = rows
+        .iter()
+        .map(|(label, _)| label.len())
+        .max()
+        .unwrap_or(0)
+        .max(15);
+    for (label, values) in rows {
+        t += &format!("  {label:<width$} = {values}\n");
+    }
     t += &format!(
         "receptive field of ({li},{lj}): {} positions × {c} channels\n",
         receptive::structural_size(li, lj)

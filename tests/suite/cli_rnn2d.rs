@@ -109,6 +109,28 @@ fn text_output_is_the_panel_summary() {
     assert!(text.contains("H^B[3,4]"), "{text}");
 }
 
+/// The excerpt's `=` signs line up, also when the last cell's indices are
+/// long (they were padded by a fixed count).
+#[test]
+fn excerpt_labels_line_up_at_any_size() {
+    for size in [["h=4", "w=5"], ["h=12", "w=101"]] {
+        let out = nnbook(&["compute", "rnn2d", size[0], size[1], "c=1"]);
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        let excerpt: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("excerpt"))
+            .skip(1)
+            .take(4)
+            .collect();
+        let columns: Vec<Option<usize>> = excerpt.iter().map(|l| l.find(" = ")).collect();
+        assert!(
+            columns.iter().all(|c| c.is_some() && *c == columns[0]),
+            "{text}"
+        );
+    }
+}
+
 #[track_caller]
 fn fails_naming(args: &[&str], name: &str) {
     let out = nnbook(args);
