@@ -668,30 +668,28 @@ impl<'a> Group<'a> {
     }
 }
 
-/// A number in exactly `width` columns (5 or 6), right-aligned.
+/// A number in exactly `width` columns (5 to 7), right-aligned after at least
+/// one space: with two decimals where they fit (width 6 and up), else one,
+/// else none, else as a power of ten (−10 at width 5 is `-10`, not `-1e1`).
 fn cell(v: f64, width: usize) -> String {
-    let s = if width >= 6 && v.abs() < 99.995 {
-        format!("{v:.2}")
-    } else if v.abs() < 999.5 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.0e}")
-    };
     // A value that rounds to zero is shown without a sign.
-    let s = if s
-        .trim_start_matches('-')
-        .chars()
-        .all(|c| c == '0' || c == '.')
-    {
-        s.trim_start_matches('-').to_string()
-    } else {
-        s
+    let unsigned_zero = |s: String| {
+        if s.trim_start_matches('-')
+            .chars()
+            .all(|c| c == '0' || c == '.')
+        {
+            s.trim_start_matches('-').to_string()
+        } else {
+            s
+        }
     };
-    let s = if s.width() >= width {
-        format!("{v:.0e}")
-    } else {
-        s
-    };
+    let two = (width >= 6).then(|| format!("{v:.2}"));
+    let s = [two, Some(format!("{v:.1}")), Some(format!("{v:.0}"))]
+        .into_iter()
+        .flatten()
+        .map(unsigned_zero)
+        .find(|s| s.width() < width)
+        .unwrap_or_else(|| format!("{v:.0e}"));
     format!("{s:>width$}")
 }
 
@@ -717,4 +715,33 @@ fn hint(width: u16) -> &'static str {
         "c f spc <> [] s",
     ];
     pick_hint(&HINTS, width)
+}
+
+#[cfg(test)]
+mod cell_tests {
+    use super::cell;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn cells_keep_their_width_and_the_most_digits_that_fit() {
+        for (v, width, shown) in [
+            (-10.0, 5, "  -10"),
+            (-9.96, 5, "  -10"),
+            (1.23456, 5, "  1.2"),
+            (1.23456, 6, "  1.23"),
+            (-0.004, 6, "  0.00"),
+            (123.4, 6, " 123.4"),
+            (1234.5, 6, "  1234"),
+            (-12345.0, 5, " -1e4"),
+            (99.996, 6, " 100.0"),
+        ] {
+            assert_eq!(cell(v, width), shown, "{v} at {width}");
+        }
+        for k in -4000..4000 {
+            let v = k as f64 * 0.37;
+            for width in 5..=7 {
+                assert_eq!(cell(v, width).width(), width, "{v} at {width}");
+            }
+        }
+    }
 }
