@@ -852,6 +852,9 @@ fn atom(c: Content<'_>, ctx: Ctx) -> Result<Atom, String> {
             },
             ctx.font,
         ),
+        // TeX's period is an ordinary symbol (mathcode class 0), not
+        // punctuation like `,` and `;`: `0..i` has no space after its dots.
+        Content::Punctuation('.') => mk(".".into(), Class::Ord, ctx.font),
         Content::Punctuation(c) => mk(c.to_string(), Class::Punct, ctx.font),
     })
 }

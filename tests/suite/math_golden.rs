@@ -597,6 +597,15 @@ fn braced_comma_is_a_thousands_separator() {
     assert_eq!(nnbook::math::line_text(&r.lines[0]), "1,216 + a, b");
 }
 
+#[test]
+fn a_period_is_ordinary_not_punctuation() {
+    // TeX gives `.` class 0: `0..i` is a range, `x.` ends without a gap, and
+    // the comma beside it still takes its space.
+    check_inline("0..i", "0..i");
+    check_inline(r"\mathbf X_{0..i,\,0..j}", "X_(0..i, 0..j)");
+    check_inline("a, b.", "a, b.");
+}
+
 // ---- Fractions on one line that cannot be misread (issue 12) ----
 
 #[test]
