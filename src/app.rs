@@ -160,13 +160,27 @@ pub struct Loaded {
     pub first_look: bool,
 }
 
-/// Load `source`; with `first_look` (the id of the entry to be opened, or
-/// `None` for the first), as a first look where the content allows one.
-pub fn load_content(source: &Source, first_look: Option<Option<&str>>) -> Loaded {
-    let look = first_look.and_then(|first| {
-        let files = source.files().ok()?;
-        with_known(|known| Notebook::first_look(&files, known, first))
-    });
+/// How much of the content to parse before the first frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadPlan<'a> {
+    /// All of it: what `render`, the tests and a reload do.
+    Whole,
+    /// A first look ([`Notebook::first_look`]) where the content allows one:
+    /// the section of the entry with this id, or of the first entry with
+    /// `None`, and every file's front matter.
+    FirstLook(Option<&'a str>),
+}
+
+/// Load `source` as `plan` says (a whole load where a first look cannot
+/// stand in).
+pub fn load_content(source: &Source, plan: LoadPlan<'_>) -> Loaded {
+    let look = match plan {
+        LoadPlan::Whole => None,
+        LoadPlan::FirstLook(first) => source
+            .files()
+            .ok()
+            .and_then(|files| with_known(|known| Notebook::first_look(&files, known, first))),
+    };
     match look {
         Some(notebook) => Loaded {
             notebook: Ok(notebook),
@@ -198,7 +212,7 @@ impl App {
             area,
             Theme::default(),
             MathSettings::default(),
-            None,
+            LoadPlan::Whole,
         );
         app.refresh_doc();
         app
@@ -211,18 +225,17 @@ impl App {
     /// part the reader comes back to, or laying it out again for the theme,
     /// would each cost a layout before the first frame.
     ///
-    /// With `first_look`, the id of the entry that will be opened (`None`: the
-    /// first), the content may be loaded as a first look
-    /// ([`Notebook::first_look`]): the caller then calls
-    /// [`App::complete_load`] after the first frame.
+    /// With [`LoadPlan::FirstLook`] and the id of the entry that will be
+    /// opened, the content may be loaded as a first look: the caller then
+    /// calls [`App::complete_load`] after the first frame.
     pub fn load_unopened(
         source: &Source,
         area: Rect,
         theme: Theme,
         math: MathSettings,
-        first_look: Option<Option<&str>>,
+        plan: LoadPlan<'_>,
     ) -> App {
-        App::unopened_from(load_content(source, first_look), source, area, theme, math)
+        App::unopened_from(load_content(source, plan), source, area, theme, math)
     }
 
     /// [`App::load_unopened`] with the content already loaded (the

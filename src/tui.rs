@@ -10,7 +10,7 @@ use ratatui::layout::Rect;
 
 use crate::app::action;
 use crate::app::jobs::{self, JobEvent, JobHandle};
-use crate::app::{Action, App, Effect};
+use crate::app::{Action, App, Effect, LoadPlan};
 use crate::content::Source;
 use crate::state::{ContentState, Store};
 use crate::terminal::TerminalGuard;
@@ -66,14 +66,14 @@ pub fn run(source: &Source, options: Options) -> anyhow::Result<bool> {
             .name("load".into())
             .stack_size(8 << 20)
             .spawn_scoped(scope, || {
-                crate::app::load_content(source, Some(first.as_deref()))
+                crate::app::load_content(source, LoadPlan::FirstLook(first.as_deref()))
             });
         let guard = TerminalGuard::enter();
         let loaded = match loading {
             Ok(loading) => loading
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(_) => crate::app::load_content(source, Some(first.as_deref())),
+            Err(_) => crate::app::load_content(source, LoadPlan::FirstLook(first.as_deref())),
         };
         (guard, loaded)
     });

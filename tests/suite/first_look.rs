@@ -3,7 +3,7 @@
 //! must be exactly what the whole parse shows, and content the first look
 //! cannot stand in for is loaded whole.
 
-use nnbook::app::{App, load_content, load_notebook};
+use nnbook::app::{App, LoadPlan, load_content, load_notebook};
 use nnbook::content::Source;
 use nnbook::headless::render_frame;
 use nnbook::ui::doc::MathSettings;
@@ -14,7 +14,7 @@ use crate::common::embedded_notebook;
 
 /// An app opened at `id` from a first look, as the TUI opens it.
 fn first_look_app(source: &Source, area: Rect, id: &str) -> App {
-    let look = Some(Some(id));
+    let look = LoadPlan::FirstLook(Some(id));
     let app = App::load_unopened(
         source,
         area,
@@ -81,7 +81,7 @@ fn a_first_look_parses_one_section_and_completes_to_the_whole() {
         ("1a", 1, Some(0)),
         ("6d", 6, Some(3)),
     ] {
-        let loaded = load_content(&Source::Embedded, Some(Some(id)));
+        let loaded = load_content(&Source::Embedded, LoadPlan::FirstLook(Some(id)));
         assert!(loaded.first_look);
         let look = loaded.notebook.expect("loads");
         assert_eq!(look.entry_ids(), whole.entry_ids());
@@ -122,7 +122,7 @@ fn a_first_look_parses_one_section_and_completes_to_the_whole() {
             }
         }
     }
-    let look = load_content(&Source::Embedded, Some(Some("4b")))
+    let look = load_content(&Source::Embedded, LoadPlan::FirstLook(Some("4b")))
         .notebook
         .expect("loads");
     let mut app = App::unopened_from(
@@ -178,7 +178,7 @@ fn content_a_first_look_cannot_stand_in_for_is_loaded_whole() {
     );
     for dir in [&plain, &dup, &broken] {
         let source = Source::Dir(dir.clone());
-        let loaded = load_content(&source, Some(None));
+        let loaded = load_content(&source, LoadPlan::FirstLook(None));
         assert!(!loaded.first_look, "{dir:?}");
         assert_eq!(
             loaded
