@@ -5,10 +5,12 @@
 //! ndarray's product (matrixmultiply) packs both operands on every call and
 //! runs four-lane FMA kernels. Here:
 //! - the right operand is packed once ([`Packed`]) when it is a weight, and
-//!   reused by every step of a scan;
-//! - a product may read its left operand from several blocks side by side and
-//!   write several blocks side by side, so `[u_t | h_{t−1}]` or
-//!   `[dh_next | dU_t]` need no copies;
+//!   reused by every step of a scan; a packing may gather several blocks side
+//!   by side (`[h_{t−1} | u_t]` from two images);
+//! - the left operand is read where it lies when its rows are contiguous (a
+//!   step buffer), and packed only when they are not (`da_tᵀ`);
+//! - a product may write several output blocks side by side, so
+//!   `[dh_next | dU_t]` lands in its two arrays without a copy;
 //! - the kernel is written once over pulp's [`Simd`] and runs on the widest
 //!   vectors the CPU has: 8 lanes with AVX-512, 4 with AVX2, else scalar.
 //!
@@ -88,6 +90,7 @@ impl Packed {
         (self.k, self.n) = (k, n);
     }
 
+    /// `blocks` packed side by side, as [`Packed::fill`] does.
     #[inline(always)]
     pub(super) fn of<S: Simd>(blocks: &[ArrayView2<'_, f64>]) -> Packed {
         let mut p = Packed::new::<S>();
