@@ -850,7 +850,7 @@ impl App {
             if let Some(o) = self.outline.as_mut() {
                 o.cursor = cursor;
             }
-            let offset = crate::ui::toc::scroll_offset(cursor, inner.height as usize);
+            let offset = layout::scroll_offset(cursor, inner.height as usize);
             let clicked = offset + row.saturating_sub(inner.y) as usize;
             if row >= inner.y && clicked < self.outline_items().len() {
                 self.outline_move(clicked as isize - cursor as isize);
@@ -869,7 +869,7 @@ impl App {
             && let Some(rect) = rects.toc
         {
             let inner = layout::inner(rect);
-            let offset = crate::ui::toc::scroll_offset(self.entry, inner.height as usize);
+            let offset = layout::scroll_offset(self.entry, inner.height as usize);
             let clicked = offset + row.saturating_sub(inner.y) as usize;
             if row >= inner.y && clicked < self.notebook.entries.len() {
                 return self.go_to(clicked);

@@ -57,6 +57,13 @@ impl PaneRects {
     }
 }
 
+/// First visible row of a list `height` rows tall that keeps row `selected`
+/// in view (derived from state at draw time rather than stored). The contents
+/// pane draws with it and the mouse maps clicks with it.
+pub fn scroll_offset(selected: usize, height: usize) -> usize {
+    (selected + 1).saturating_sub(height.max(1))
+}
+
 /// Inside of a bordered pane.
 pub fn inner(rect: Rect) -> Rect {
     Rect {

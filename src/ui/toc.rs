@@ -7,12 +7,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::app::App;
 use crate::content::EntryRef;
-
-/// First visible row so that the current entry stays in view (derived from
-/// state at draw time rather than stored).
-pub fn scroll_offset(selected: usize, height: usize) -> usize {
-    (selected + 1).saturating_sub(height.max(1))
-}
+use crate::layout::scroll_offset;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = &app.theme;
